@@ -1,0 +1,316 @@
+//! Composition root: loads the config, builds the client, registry, scheduler and
+//! router, handles reload and shutdown, and runs each subcommand.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use tokio::sync::{mpsc, watch};
+
+use crate::cli::{CheckArgs, ConfigArgs, Output, ServeArgs, SimulateArgs, ValidateArgs};
+use crate::config::{self, Config, ConfigError, Problem};
+use crate::export::{Exporter, Flags};
+use crate::prom::{Client, QueryMetrics};
+use crate::scheduler::{self, Engine, KnownGroups, Published, Request};
+use crate::server::{self, AppState, ReloadRequest};
+use crate::slo::Indicator;
+
+/// Bad usage found before any work: exits 64.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Loads the config and applies command-line overrides.
+fn load(args: &ConfigArgs) -> Result<Config, ConfigError> {
+    let mut config = config::load(&args.config_file)?;
+    if let Some(url) = &args.prometheus_url {
+        let problems = config::check_url_flag(url);
+        if !problems.is_empty() {
+            return Err(ConfigError {
+                source_name: "--prometheus.url".into(),
+                problems,
+            });
+        }
+        config.prometheus.url = url.clone();
+    }
+    Ok(config)
+}
+
+fn engine(config: &Config, metrics: &QueryMetrics) -> Result<Engine> {
+    let client = Client::new(&config.prometheus, metrics.clone())
+        .with_context(|| format!("{}: prometheus", config.source))?;
+    Ok(Engine {
+        slos: config.slos.clone(),
+        client,
+        interval: config.evaluation.interval,
+        concurrency: config.evaluation.concurrency,
+    })
+}
+
+/// Installs the TLS crypto provider once per process.
+fn init_tls() {
+    // Fails only when a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    tracing::info!("Shutting down");
+}
+
+/// Reloads the config; on any problem keeps the old one and says why.
+fn reload(
+    args: &ConfigArgs,
+    metrics: &QueryMetrics,
+    flags: &Flags,
+    engines: &watch::Sender<Arc<Engine>>,
+) -> Result<(), String> {
+    let outcome = load(args)
+        .map_err(|e| e.to_string())
+        .and_then(|c| engine(&c, metrics).map_err(|e| format!("{e:#}")));
+    match outcome {
+        Ok(new) => {
+            tracing::info!(file = %args.config_file.display(), slos = new.slos.len(), "Config reloaded");
+            flags.config_reload_ok.store(true, Ordering::Relaxed);
+            engines.send_replace(Arc::new(new));
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "Config reload failed; keeping the previous config");
+            flags.config_reload_ok.store(false, Ordering::Relaxed);
+            Err(e)
+        }
+    }
+}
+
+/// `slogate serve`.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    init_tls();
+    let addr = crate::cli::listen_address(&args.listen_address).map_err(UsageError)?;
+    let config = load(&args.config)?;
+    let metrics = QueryMetrics::default();
+    let (engines, engine_rx) = watch::channel(Arc::new(engine(&config, &metrics)?));
+    let published = Arc::new(Published::default());
+    let flags = Arc::new(Flags::default());
+    let exporter = Arc::new(Exporter::new(published.clone(), &metrics, flags.clone()));
+    let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(address = %listener.local_addr()?, config = %config.source, slos = config.slos.len(), "Serving");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let evaluating = tokio::spawn(scheduler::run(engine_rx, published.clone(), stopped(stop_rx.clone())));
+    let reloading = {
+        let config_args = args.config.clone();
+        let flags = flags.clone();
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+            loop {
+                let reply = tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return,
+                    req = reload_rx.recv() => match req { Some(r) => Some(r), None => return },
+                    _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => None,
+                };
+                let outcome = reload(&config_args, &metrics, &flags, &engines);
+                if let Some(reply) = reply {
+                    let _ = reply.send(outcome);
+                }
+            }
+        })
+    };
+    let router = server::router(AppState {
+        published,
+        exporter,
+        reload: reload_tx,
+    });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        })
+        .await
+        .context("HTTP server failed")?;
+    let _ = evaluating.await;
+    let _ = reloading.await;
+    Ok(())
+}
+
+/// Parses `--at`: RFC 3339 or Unix seconds.
+pub fn parse_at(text: &str) -> Result<DateTime<Utc>, UsageError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .and_then(|s| Utc.timestamp_millis_opt((s * 1000.0).round() as i64).single())
+        .ok_or_else(|| UsageError(format!("--at {text:?} is neither RFC 3339 (2026-11-22T10:00:00Z) nor Unix seconds")))
+}
+
+/// `slogate check`: returns the exit code.
+pub async fn check(args: CheckArgs) -> Result<u8> {
+    init_tls();
+    let at = match &args.at {
+        Some(t) => parse_at(t)?,
+        None => Utc::now(),
+    };
+    let config = load(&args.config)?;
+    let engine = engine(&config, &QueryMetrics::default())?;
+    let snapshot = scheduler::evaluate(
+        &engine.client,
+        &Request {
+            slos: &engine.slos,
+            at,
+            window: None,
+            concurrency: engine.concurrency,
+        },
+        &KnownGroups::new(),
+    )
+    .await;
+    tracing::debug!(queries = snapshot.queries_sent, took_ms = snapshot.duration.as_millis() as u64, "Evaluated");
+    let text = match args.output {
+        Output::Table => crate::report::table(&snapshot),
+        Output::Json => format!("{:#}\n", crate::report::status_json(&snapshot)),
+    };
+    print!("{text}");
+    Ok(crate::report::exit_code(&snapshot))
+}
+
+/// What `validate` found against a live server.
+struct LiveFindings {
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+async fn check_live(config: &Config, client: &Client) -> LiveFindings {
+    let mut found = LiveFindings {
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for (i, slo) in config.slos.iter().enumerate() {
+        let path = format!("slos[{i}].sli");
+        // (field, selector, may legitimately be empty)
+        let selectors = match &slo.indicator {
+            Indicator::Ratio { numerator, total } => {
+                let num = match numerator {
+                    crate::slo::RatioNumerator::Errors(s) => ("ratio.errors", s.render("", &[]), true),
+                    crate::slo::RatioNumerator::Good(s) => ("ratio.good", s.render("", &[]), false),
+                };
+                vec![num, ("ratio.total", total.render("", &[]), false)]
+            }
+            Indicator::Latency { histogram, .. } => vec![("latency.histogram", histogram.render("_count", &[]), false)],
+            Indicator::Uptime { selector } => vec![("uptime.selector", selector.text.clone(), false)],
+            Indicator::Cache { hits, misses } => vec![
+                ("cache.hits", hits.render("", &[]), false),
+                ("cache.misses", misses.render("", &[]), true),
+            ],
+            Indicator::Threshold { query, .. } => vec![("threshold.query", query.clone(), true)],
+        };
+        for (field, selector, may_be_empty) in selectors {
+            let problem = |message: String| Problem {
+                path: format!("{path}.{field}"),
+                message,
+            };
+            match client.query(&format!("count({selector})"), None).await {
+                Ok(s) if s.is_empty() && may_be_empty => found
+                    .warnings
+                    .push(problem(format!("{selector:?} matches no series right now"))),
+                Ok(s) if s.is_empty() => found
+                    .errors
+                    .push(problem(format!("{selector:?} matches no series on {}", client.base_url()))),
+                Ok(_) => {}
+                Err(e) => found.errors.push(problem(format!("cannot check {selector:?}: {e}"))),
+            }
+        }
+        if let Indicator::Latency { histogram, threshold } = &slo.indicator {
+            let q = format!("count by (le) ({})", histogram.render("_bucket", &[]));
+            if let Ok(samples) = client.query(&q, None).await {
+                let bounds: Vec<f64> = samples
+                    .iter()
+                    .filter_map(|s| s.labels.get("le").and_then(|v| v.parse().ok()))
+                    .collect();
+                let t = threshold.as_secs_f64();
+                if !bounds.is_empty() && !bounds.iter().any(|b| (b - t).abs() < 1e-9) {
+                    let mut sorted = bounds.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let list: Vec<String> = sorted.iter().map(|b| b.to_string()).collect();
+                    found.warnings.push(Problem {
+                        path: format!("{path}.latency.threshold"),
+                        message: format!(
+                            "{threshold} ({t}s) is not a bucket boundary of {}; buckets: {}",
+                            histogram.name,
+                            list.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `slogate validate`: returns the exit code (0 or 64).
+pub async fn validate(args: ValidateArgs) -> Result<u8> {
+    init_tls();
+    let mut config = config::load(&args.config_file)?;
+    let source = args.config_file.display().to_string();
+    let Some(url) = args.prometheus_url else {
+        println!("{source}: OK ({} SLOs)", config.slos.len());
+        return Ok(0);
+    };
+    let problems = config::check_url_flag(&url);
+    if !problems.is_empty() {
+        return Err(ConfigError { source_name: "--prometheus.url".into(), problems }.into());
+    }
+    config.prometheus.url = url;
+    let client = Client::new(&config.prometheus, QueryMetrics::default())
+        .with_context(|| format!("{source}: prometheus"))?;
+    let found = check_live(&config, &client).await;
+    for w in &found.warnings {
+        println!("{source}: {}: warning: {}", w.path, w.message);
+    }
+    if found.errors.is_empty() {
+        println!("{source}: OK ({} SLOs) against {}", config.slos.len(), client.base_url());
+        Ok(0)
+    } else {
+        Err(ConfigError { source_name: source, problems: found.errors }.into())
+    }
+}
+
+/// `slogate simulate`.
+pub async fn simulate(args: SimulateArgs) -> Result<()> {
+    let scenario = args.scenario.parse().map_err(UsageError)?;
+    let addr = crate::cli::listen_address(&args.listen_address).map_err(UsageError)?;
+    if !crate::simulate::SERVICES.contains(&args.scenario_service.as_str()) {
+        return Err(UsageError(format!(
+            "--scenario.service {:?} is not one of {}",
+            args.scenario_service,
+            crate::simulate::SERVICES.join(", ")
+        ))
+        .into());
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(address = %listener.local_addr()?, %scenario, "Simulating");
+    crate::simulate::run(listener, scenario, args.scenario_service, shutdown_signal())
+        .await
+        .context("simulator failed")
+}

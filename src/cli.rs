@@ -1,0 +1,109 @@
+//! Command-line surface (SPEC "CLI"); help text lives in the doc comments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Service-level objectives in, readiness signals out, against a real Prometheus.
+#[derive(Debug, Parser)]
+#[command(name = "slogate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log level: error, warn, info, debug or trace.
+    #[arg(long = "log.level", env = "SLOGATE_LOG_LEVEL", default_value = "info", global = true)]
+    pub log_level: String,
+    /// Log format.
+    #[arg(long = "log.format", env = "SLOGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Logfmt, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate every evaluation.interval and serve /metrics, the status page and the API.
+    Serve(ServeArgs),
+    /// Evaluate once, print the verdict; exit 0 pass/warn, 1 fail, 2 unknown or insufficient data.
+    Check(CheckArgs),
+    /// Check the config and every query it implies; with a URL, also that selectors match series.
+    Validate(ValidateArgs),
+    /// Serve realistic application metrics for demos, tests and game days.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// The SLO config file (apiVersion: slogate/v1).
+    #[arg(long = "config.file", env = "SLOGATE_CONFIG_FILE", default_value = "slogate.yaml")]
+    pub config_file: PathBuf,
+    /// Prometheus base URL; overrides prometheus.url of the config.
+    #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Address to listen on for HTTP (":10510" means every interface).
+    #[arg(long = "web.listen-address", env = "SLOGATE_WEB_LISTEN_ADDRESS", default_value = ":10510")]
+    pub listen_address: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Evaluate as of this instant: RFC 3339 or Unix seconds (default: now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The SLO config file (apiVersion: slogate/v1).
+    #[arg(long = "config.file", env = "SLOGATE_CONFIG_FILE", default_value = "slogate.yaml")]
+    pub config_file: PathBuf,
+    /// Also check against this server that every selector matches series.
+    #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
+    pub prometheus_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Address to serve /metrics and /scenario on.
+    #[arg(long = "web.listen-address", default_value = "127.0.0.1:10511")]
+    pub listen_address: String,
+    /// Starting scenario: healthy, error-burst, latency-regression or cache-cold.
+    #[arg(long, default_value = "healthy")]
+    pub scenario: String,
+    /// The service a regression scenario hits.
+    #[arg(long = "scenario.service", default_value = "checkout")]
+    pub scenario_service: String,
+}
+
+/// Parses `:10510` (every interface) or `host:port`.
+pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let full = if text.starts_with(':') {
+        format!("0.0.0.0{text}")
+    } else {
+        text.to_string()
+    };
+    full.parse()
+        .map_err(|_| format!("--web.listen-address {text:?} is not host:port (e.g. 127.0.0.1:10510 or :10510)"))
+}

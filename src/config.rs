@@ -1,0 +1,109 @@
+//! YAML in, validated domain types out. Two stages: loose wire structs
+//! (`config/wire.rs`), then checks that collect every problem with its field path.
+
+mod check;
+mod wire;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::prom;
+use crate::slo::{PromDuration, Slo};
+
+/// How often and how widely the daemon evaluates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationSettings {
+    pub interval: Duration,
+    pub concurrency: usize,
+}
+
+/// A launch and the checkpoints after it at which SLOs are judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    pub at: DateTime<Utc>,
+    pub checkpoints: Vec<PromDuration>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where it came from, for messages.
+    pub source: String,
+    pub prometheus: prom::Settings,
+    pub evaluation: EvaluationSettings,
+    pub launch: Option<Launch>,
+    pub slos: Vec<Arc<Slo>>,
+}
+
+/// One problem in a config: where, and what is wrong with which value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+/// Every problem found in one config file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub source_name: String,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{}: {n} problem{}",
+            self.source_name,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            if p.path.is_empty() {
+                write!(f, "\n  {}: {}", self.source_name, p.message)?;
+            } else {
+                write!(f, "\n  {}: {}: {}", self.source_name, p.path, p.message)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        source_name: name.clone(),
+        problems: vec![Problem {
+            path: String::new(),
+            message: format!("cannot read the file: {e}"),
+        }],
+    })?;
+    parse(&name, &text)
+}
+
+/// Validates config text; `source_name` names it in messages.
+pub fn parse(source_name: &str, text: &str) -> Result<Config, ConfigError> {
+    let fail = |problems: Vec<Problem>| ConfigError {
+        source_name: source_name.to_string(),
+        problems,
+    };
+    let (wire, unknown) = check::deserialize(text).map_err(|p| fail(vec![p]))?;
+    let mut checker = check::Checker::new(unknown);
+    let config = checker.config(source_name, wire);
+    match (checker.into_problems(), config) {
+        (problems, Some(config)) if problems.is_empty() => Ok(config),
+        (problems, _) => Err(fail(problems)),
+    }
+}
+
+/// Problems with a `--prometheus.url` flag value.
+pub fn check_url_flag(url: &str) -> Vec<Problem> {
+    let mut checker = check::Checker::new(Vec::new());
+    checker.url("--prometheus.url", url);
+    checker.into_problems()
+}

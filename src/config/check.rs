@@ -1,0 +1,617 @@
+//! Turns wire structs into domain types, collecting every problem with the field
+//! path and the offending value, and a hint where the fix is obvious.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use promql_parser::parser::{self, Expr};
+
+use super::wire;
+use super::{Config, EvaluationSettings, Launch, Problem};
+use crate::prom;
+use crate::slo::conventions::label;
+use crate::slo::{
+    AlertTier, Alerting, CompareOp, Indicator, Objective, PromDuration, RatioNumerator,
+    Selector, Slo,
+};
+
+const API_VERSION: &str = "slogate/v1";
+const DEFAULT_URL: &str = "http://127.0.0.1:9090";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+const DEFAULT_CONCURRENCY: usize = 8;
+const DEFAULT_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
+const DEFAULT_MIN_EVENTS: u64 = 100;
+const DEFAULT_WARN_BUDGET_REMAINING: f64 = 0.25;
+
+fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", ignored_path(parent)),
+        Path::Map { parent, key } => {
+            let p = ignored_path(parent);
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
+        }
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            ignored_path(parent)
+        }
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn unknown_field(path: String) -> Problem {
+    let field = path.rsplit(['.', ']']).next().unwrap_or("").to_string();
+    let hint = wire::KNOWN_FIELDS
+        .iter()
+        .map(|k| (edit_distance(&field, k), k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| format!("; did you mean `{k}`?"))
+        .unwrap_or_default();
+    Problem {
+        path,
+        message: format!("unknown field `{field}`{hint}"),
+    }
+}
+
+/// Parses YAML into wire structs; returns them with one problem per unknown field.
+pub fn deserialize(text: &str) -> Result<(wire::Config, Vec<Problem>), Problem> {
+    if text.trim().is_empty() {
+        return Err(Problem {
+            path: String::new(),
+            message: "the file is empty; start from examples/slogate.yaml".into(),
+        });
+    }
+    let mut unknown = Vec::new();
+    let de = serde_norway::Deserializer::from_str(text);
+    let mut on_unknown = |path: serde_ignored::Path<'_>| {
+        unknown.push(unknown_field(ignored_path(&path)));
+    };
+    let ignoring = serde_ignored::Deserializer::new(de, &mut on_unknown);
+    let wire: wire::Config = serde_path_to_error::deserialize(ignoring).map_err(|e| Problem {
+        path: match e.path().to_string().as_str() {
+            "." => String::new(),
+            p => p.to_string(),
+        },
+        message: e.inner().to_string(),
+    })?;
+    Ok((wire, unknown))
+}
+
+fn is_label_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_slo_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Parses a PromQL expression, naming what it is for in the message.
+pub fn parse_promql(promql: &str) -> Result<Expr, String> {
+    parser::parse(promql).map_err(|e| format!("invalid PromQL {promql:?}: {e}"))
+}
+
+/// Collects problems while converting.
+pub struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    pub fn new(problems: Vec<Problem>) -> Self {
+        Self { problems }
+    }
+
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    fn problem(&mut self, path: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn prom_duration(&mut self, path: &str, text: &str) -> Option<PromDuration> {
+        match text.parse::<PromDuration>() {
+            Ok(d) if d.as_millis() > 0 => Some(d),
+            Ok(_) => {
+                self.problem(path, format!("{text:?} must be longer than zero"));
+                None
+            }
+            Err(e) => {
+                self.problem(path, format!("{text:?} is {e}"));
+                None
+            }
+        }
+    }
+
+    fn std_duration(&mut self, path: &str, text: Option<&str>, default: Duration) -> Duration {
+        let Some(text) = text else { return default };
+        match humantime::parse_duration(text) {
+            Ok(d) if !d.is_zero() => d,
+            _ => {
+                self.problem(path, format!("{text:?} is not a positive duration (e.g. 30s, 1m)"));
+                default
+            }
+        }
+    }
+
+    fn required<'a, T>(&mut self, path: &str, value: &'a Option<T>) -> Option<&'a T> {
+        if value.is_none() {
+            self.problem(path, "is required");
+        }
+        value.as_ref()
+    }
+
+    fn labels(&mut self, path: &str, labels: &BTreeMap<String, String>) {
+        for name in labels.keys() {
+            self.label_name(&format!("{path}.{name}"), name);
+        }
+    }
+
+    fn label_name(&mut self, path: &str, name: &str) {
+        if !is_label_name(name) {
+            self.problem(path, format!("{name:?} is not a valid Prometheus label name"));
+        } else if name.starts_with("__") || label::RESERVED.contains(&name) {
+            self.problem(path, format!("{name:?} is reserved by slogate or Prometheus"));
+        }
+    }
+
+    /// A vector selector with a metric name, e.g. `http_requests_total{code=~"5.."}`.
+    fn selector(&mut self, path: &str, text: &Option<String>) -> Option<Selector> {
+        let text = self.required(path, text)?.trim().to_string();
+        let expr = match parse_promql(&text) {
+            Ok(e) => e,
+            Err(e) => {
+                self.problem(path, e);
+                return None;
+            }
+        };
+        let Expr::VectorSelector(vs) = expr else {
+            self.problem(
+                path,
+                format!("{text:?} is not a vector selector (want e.g. http_requests_total{{code=~\"5..\"}})"),
+            );
+            return None;
+        };
+        if vs.offset.is_some() || vs.at.is_some() {
+            self.problem(path, format!("{text:?}: offset and @ are not allowed here"));
+            return None;
+        }
+        let Some(name) = vs.name.clone() else {
+            self.problem(path, format!("{text:?} has no metric name"));
+            return None;
+        };
+        if !vs.matchers.or_matchers.is_empty() {
+            self.problem(path, format!("{text:?}: `or` matchers are not supported"));
+            return None;
+        }
+        let matchers = vs
+            .matchers
+            .matchers
+            .iter()
+            .filter(|m| m.name != "__name__")
+            .map(ToString::to_string)
+            .collect();
+        Some(Selector {
+            text,
+            name,
+            matchers,
+        })
+    }
+
+    pub fn config(&mut self, source: &str, w: wire::Config) -> Option<Config> {
+        match w.api_version.as_deref() {
+            Some(API_VERSION) => {}
+            Some(other) => self.problem("apiVersion", format!("{other:?} is not supported; use {API_VERSION:?}")),
+            None => self.problem("apiVersion", format!("is required; use {API_VERSION:?}")),
+        }
+        let prometheus = self.prometheus(w.prometheus);
+        let evaluation = self.evaluation(&w.evaluation);
+        let defaults = self.defaults(&w.defaults);
+        let launch = w.launch.as_ref().and_then(|l| self.launch(l));
+        if w.slos.is_empty() {
+            self.problem("slos", "is empty; define at least one SLO");
+        }
+        let mut names = BTreeSet::new();
+        let mut slos = Vec::new();
+        for (i, s) in w.slos.iter().enumerate() {
+            let path = format!("slos[{i}]");
+            if let Some(name) = &s.name {
+                if !names.insert(name.clone()) {
+                    self.problem(&format!("{path}.name"), format!("{name:?} is defined twice"));
+                }
+            }
+            if let Some(slo) = self.slo(&path, s, &defaults) {
+                slos.push(Arc::new(slo));
+            }
+        }
+        Some(Config {
+            source: source.to_string(),
+            prometheus,
+            evaluation,
+            launch,
+            slos,
+        })
+    }
+
+    fn prometheus(&mut self, w: Option<wire::Prometheus>) -> prom::Settings {
+        let Some(w) = w else {
+            return prom::Settings {
+                url: DEFAULT_URL.into(),
+                timeout: DEFAULT_TIMEOUT,
+                bearer_token_file: None,
+                basic_auth: None,
+                ca_file: None,
+                insecure_skip_verify: false,
+                headers: BTreeMap::new(),
+            };
+        };
+        let url = w.url.clone().unwrap_or_else(|| DEFAULT_URL.into());
+        self.url("prometheus.url", &url);
+        let basic_auth = w.basic_auth.as_ref().and_then(|b| {
+            let username = self.required("prometheus.basic_auth.username", &b.username)?;
+            let password_file =
+                self.required("prometheus.basic_auth.password_file", &b.password_file)?;
+            Some(prom::BasicAuth {
+                username: username.clone(),
+                password_file: password_file.clone(),
+            })
+        });
+        if basic_auth.is_some() && w.bearer_token_file.is_some() {
+            self.problem(
+                "prometheus.bearer_token_file",
+                "set either bearer_token_file or basic_auth, not both",
+            );
+        }
+        prom::Settings {
+            url,
+            timeout: self.std_duration("prometheus.timeout", w.timeout.as_deref(), DEFAULT_TIMEOUT),
+            bearer_token_file: w.bearer_token_file,
+            basic_auth,
+            ca_file: w.tls.as_ref().and_then(|t| t.ca_file.clone()),
+            insecure_skip_verify: w.tls.as_ref().is_some_and(|t| t.insecure_skip_verify),
+            headers: w.headers,
+        }
+    }
+
+    /// Checks a Prometheus URL; also used for `--prometheus.url`.
+    pub fn url(&mut self, path: &str, url: &str) {
+        match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => self.problem(path, format!("{url:?} is not an http(s) URL (e.g. http://127.0.0.1:9090)")),
+        }
+    }
+
+    fn evaluation(&mut self, w: &wire::Evaluation) -> EvaluationSettings {
+        let interval =
+            self.std_duration("evaluation.interval", w.interval.as_deref(), DEFAULT_INTERVAL);
+        let concurrency = match w.concurrency {
+            None => DEFAULT_CONCURRENCY,
+            Some(n @ 1..=256) => n as usize,
+            Some(n) => {
+                self.problem("evaluation.concurrency", format!("{n} is not between 1 and 256"));
+                DEFAULT_CONCURRENCY
+            }
+        };
+        EvaluationSettings {
+            interval,
+            concurrency,
+        }
+    }
+
+    fn window(&mut self, path: &str, text: Option<&str>, default: PromDuration) -> PromDuration {
+        let Some(text) = text else { return default };
+        match self.prom_duration(path, text) {
+            Some(d) if d.as_millis() % 60_000 == 0 => d,
+            Some(_) => {
+                self.problem(path, format!("{text:?} must be whole minutes"));
+                default
+            }
+            None => default,
+        }
+    }
+
+    fn min_events(&mut self, path: &str, value: Option<i64>, default: u64) -> u64 {
+        match value {
+            None => default,
+            Some(n) if n >= 0 => n as u64,
+            Some(n) => {
+                self.problem(path, format!("{n} is negative"));
+                default
+            }
+        }
+    }
+
+    fn warn_budget(&mut self, path: &str, value: Option<f64>, default: f64) -> f64 {
+        match value {
+            None => default,
+            Some(v) if (0.0..=1.0).contains(&v) => v,
+            Some(v) => {
+                let hint = if (1.0..=100.0).contains(&v) {
+                    format!("; did you mean {}?", v / 100.0)
+                } else {
+                    String::new()
+                };
+                self.problem(path, format!("{v} is not a ratio between 0 and 1{hint}"));
+                default
+            }
+        }
+    }
+
+    fn defaults(&mut self, w: &wire::Defaults) -> Defaults {
+        Defaults {
+            window: self.window("defaults.window", w.window.as_deref(), DEFAULT_WINDOW),
+            min_events: self.min_events("defaults.min_events", w.min_events, DEFAULT_MIN_EVENTS),
+            warn_budget_remaining: self.warn_budget(
+                "defaults.warn_budget_remaining",
+                w.warn_budget_remaining,
+                DEFAULT_WARN_BUDGET_REMAINING,
+            ),
+        }
+    }
+
+    fn launch(&mut self, w: &wire::Launch) -> Option<Launch> {
+        let at_text = self.required("launch.at", &w.at)?;
+        let at = match chrono::DateTime::parse_from_rfc3339(at_text) {
+            Ok(t) => t.with_timezone(&chrono::Utc),
+            Err(e) => {
+                self.problem("launch.at", format!("{at_text:?} is not an RFC 3339 time ({e})"));
+                return None;
+            }
+        };
+        let checkpoints = w
+            .checkpoints
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| self.prom_duration(&format!("launch.checkpoints[{i}]"), c))
+            .collect();
+        Some(Launch { at, checkpoints })
+    }
+
+    fn objective(&mut self, path: &str, w: &Option<wire::Decimal>) -> Option<Objective> {
+        let text = self.required(path, w)?.text();
+        let value = text.parse::<f64>().ok();
+        match (Objective::from_percent_text(&text), value) {
+            (Some(o), Some(v)) if (1.0..100.0).contains(&v) => Some(o),
+            (_, Some(v)) if v > 0.0 && v < 1.0 => {
+                let percent = (v * 1e6).round() / 1e4;
+                self.problem(
+                    path,
+                    format!("{text} looks like a ratio; objectives are percentages: did you mean {percent}?"),
+                );
+                None
+            }
+            _ => {
+                self.problem(
+                    path,
+                    format!("{text} is not a percentage between 1 and 100, exclusive (e.g. 99.9)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn alert_tier(&mut self, path: &str, w: &Option<wire::AlertTier>) -> AlertTier {
+        let Some(w) = w else {
+            return AlertTier {
+                enabled: true,
+                ..AlertTier::default()
+            };
+        };
+        self.labels(&format!("{path}.labels"), &w.labels);
+        AlertTier {
+            enabled: w.enabled.unwrap_or(true),
+            for_: w
+                .for_
+                .as_deref()
+                .and_then(|f| self.prom_duration(&format!("{path}.for"), f)),
+            labels: w.labels.clone(),
+        }
+    }
+
+    fn slo(&mut self, path: &str, w: &wire::Slo, d: &Defaults) -> Option<Slo> {
+        let name = self.required(&format!("{path}.name"), &w.name).cloned();
+        if let Some(n) = &name {
+            if !is_slo_name(n) {
+                self.problem(
+                    &format!("{path}.name"),
+                    format!("{n:?} may only hold letters, digits, '-' and '_'"),
+                );
+            }
+        }
+        let indicator = self.sli(&format!("{path}.sli"), &w.sli);
+        let objective = match &indicator {
+            Some(i) if i.is_probe() => {
+                if w.objective.is_some() {
+                    self.problem(
+                        &format!("{path}.objective"),
+                        "threshold probes have no objective: the probe's value and op decide",
+                    );
+                }
+                None
+            }
+            _ => self.objective(&format!("{path}.objective"), &w.objective),
+        };
+        for (i, g) in w.group_by.iter().enumerate() {
+            self.label_name(&format!("{path}.group_by[{i}]"), g);
+        }
+        self.labels(&format!("{path}.labels"), &w.labels);
+        self.labels(&format!("{path}.alerting.labels"), &w.alerting.labels);
+        for g in &w.group_by {
+            if w.labels.contains_key(g) {
+                self.problem(
+                    &format!("{path}.labels.{g}"),
+                    format!("{g:?} is also in group_by; a static label would hide the group's value"),
+                );
+            }
+        }
+        let window = self.window(&format!("{path}.window"), w.window.as_deref(), d.window);
+        let min_events = self.min_events(&format!("{path}.min_events"), w.min_events, d.min_events);
+        let warn_budget_remaining = self.warn_budget(
+            &format!("{path}.warn_budget_remaining"),
+            w.warn_budget_remaining,
+            d.warn_budget_remaining,
+        );
+        let alerting = Alerting {
+            page: self.alert_tier(&format!("{path}.alerting.page"), &w.alerting.page),
+            ticket: self.alert_tier(&format!("{path}.alerting.ticket"), &w.alerting.ticket),
+            labels: w.alerting.labels.clone(),
+        };
+        let indicator = indicator?;
+        if objective.is_none() && !indicator.is_probe() {
+            return None;
+        }
+        let slo = Slo {
+            name: name?,
+            objective,
+            window,
+            min_events,
+            warn_budget_remaining,
+            group_by: w.group_by.clone(),
+            service: w.service.clone(),
+            labels: w.labels.clone(),
+            description: w.description.clone(),
+            runbook_url: w.runbook_url.clone(),
+            key: w.key.unwrap_or(true),
+            alerting,
+            indicator,
+        };
+        // Every query slogate will send for this SLO must parse, too.
+        for q in slo.plan(slo.window) {
+            if let Err(e) = parse_promql(&q.promql) {
+                self.problem(path, format!("generated query does not parse: {e}"));
+            }
+        }
+        Some(slo)
+    }
+
+    fn sli(&mut self, path: &str, w: &Option<wire::Sli>) -> Option<Indicator> {
+        let w = self.required(path, w)?;
+        let set: Vec<&str> = [
+            ("ratio", w.ratio.is_some()),
+            ("latency", w.latency.is_some()),
+            ("uptime", w.uptime.is_some()),
+            ("cache", w.cache.is_some()),
+            ("threshold", w.threshold.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        if set.len() != 1 {
+            let found = if set.is_empty() { "none".to_string() } else { set.join(", ") };
+            self.problem(
+                path,
+                format!("set exactly one of ratio, latency, uptime, cache, threshold (found {found})"),
+            );
+            return None;
+        }
+        if let Some(r) = &w.ratio {
+            let p = format!("{path}.ratio");
+            let total = self.selector(&format!("{p}.total"), &r.total);
+            let numerator = match (&r.errors, &r.good) {
+                (Some(_), None) => self
+                    .selector(&format!("{p}.errors"), &r.errors)
+                    .map(RatioNumerator::Errors),
+                (None, Some(_)) => self
+                    .selector(&format!("{p}.good"), &r.good)
+                    .map(RatioNumerator::Good),
+                _ => {
+                    self.problem(&p, "set exactly one of errors or good");
+                    None
+                }
+            };
+            return Some(Indicator::Ratio {
+                numerator: numerator?,
+                total: total?,
+            });
+        }
+        if let Some(l) = &w.latency {
+            let p = format!("{path}.latency");
+            let histogram = self.selector(&format!("{p}.histogram"), &l.histogram);
+            if let Some(h) = &histogram {
+                if h.name.ends_with("_bucket") || h.name.ends_with("_count") {
+                    self.problem(
+                        &format!("{p}.histogram"),
+                        format!("{:?}: name the histogram's base name, without _bucket or _count", h.text),
+                    );
+                }
+            }
+            let threshold = self
+                .required(&format!("{p}.threshold"), &l.threshold)
+                .and_then(|t| self.prom_duration(&format!("{p}.threshold"), t));
+            return Some(Indicator::Latency {
+                histogram: histogram?,
+                threshold: threshold?,
+            });
+        }
+        if let Some(u) = &w.uptime {
+            let selector = self.selector(&format!("{path}.uptime.selector"), &u.selector)?;
+            return Some(Indicator::Uptime { selector });
+        }
+        if let Some(c) = &w.cache {
+            let hits = self.selector(&format!("{path}.cache.hits"), &c.hits);
+            let misses = self.selector(&format!("{path}.cache.misses"), &c.misses);
+            return Some(Indicator::Cache {
+                hits: hits?,
+                misses: misses?,
+            });
+        }
+        let t = w.threshold.as_ref()?;
+        let p = format!("{path}.threshold");
+        let query = self.required(&format!("{p}.query"), &t.query).and_then(|q| {
+            match parse_promql(q) {
+                Ok(_) => Some(q.trim().to_string()),
+                Err(e) => {
+                    self.problem(&format!("{p}.query"), e);
+                    None
+                }
+            }
+        });
+        let op = self.required(&format!("{p}.op"), &t.op).and_then(|op| {
+            let parsed = CompareOp::parse(op);
+            if parsed.is_none() {
+                self.problem(&format!("{p}.op"), format!("{op:?} is not one of <, <=, >, >=, ==, !="));
+            }
+            parsed
+        });
+        let value = self.required(&format!("{p}.value"), &t.value).copied();
+        Some(Indicator::Threshold {
+            query: query?,
+            op: op?,
+            value: value?,
+        })
+    }
+}
+
+/// Defaults applied to every SLO that does not set its own.
+struct Defaults {
+    window: PromDuration,
+    min_events: u64,
+    warn_budget_remaining: f64,
+}

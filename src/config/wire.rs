@@ -1,0 +1,173 @@
+//! The config file as written: loose serde structs (strings for durations and
+//! selectors) so that validation can report every problem at once.
+//!
+//! Unknown fields are collected by `serde_ignored` rather than refused by
+//! `deny_unknown_fields`, which would stop at the first one.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// A number kept as its decimal text (`99.9` stays `99.9`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Decimal {
+    Number(f64),
+    Text(String),
+}
+
+impl Decimal {
+    pub fn text(&self) -> String {
+        match self {
+            Self::Number(n) => format!("{n}"),
+            Self::Text(t) => t.trim().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Config {
+    #[serde(rename = "apiVersion")]
+    pub api_version: Option<String>,
+    pub prometheus: Option<Prometheus>,
+    #[serde(default)]
+    pub evaluation: Evaluation,
+    #[serde(default)]
+    pub defaults: Defaults,
+    pub launch: Option<Launch>,
+    #[serde(default)]
+    pub slos: Vec<Slo>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Prometheus {
+    pub url: Option<String>,
+    pub timeout: Option<String>,
+    pub bearer_token_file: Option<PathBuf>,
+    pub basic_auth: Option<BasicAuth>,
+    pub tls: Option<Tls>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BasicAuth {
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Tls {
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Evaluation {
+    pub interval: Option<String>,
+    pub concurrency: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Defaults {
+    pub window: Option<String>,
+    pub min_events: Option<i64>,
+    pub warn_budget_remaining: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Launch {
+    pub at: Option<String>,
+    #[serde(default)]
+    pub checkpoints: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Slo {
+    pub name: Option<String>,
+    pub objective: Option<Decimal>,
+    pub window: Option<String>,
+    pub min_events: Option<i64>,
+    pub warn_budget_remaining: Option<f64>,
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    pub service: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub description: Option<String>,
+    pub runbook_url: Option<String>,
+    pub key: Option<bool>,
+    #[serde(default)]
+    pub alerting: Alerting,
+    pub sli: Option<Sli>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Alerting {
+    pub page: Option<AlertTier>,
+    pub ticket: Option<AlertTier>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AlertTier {
+    pub enabled: Option<bool>,
+    #[serde(rename = "for")]
+    pub for_: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Sli {
+    pub ratio: Option<Ratio>,
+    pub latency: Option<Latency>,
+    pub uptime: Option<Uptime>,
+    pub cache: Option<Cache>,
+    pub threshold: Option<Threshold>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Ratio {
+    pub errors: Option<String>,
+    pub good: Option<String>,
+    pub total: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Latency {
+    pub histogram: Option<String>,
+    pub threshold: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Uptime {
+    pub selector: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Cache {
+    pub hits: Option<String>,
+    pub misses: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Threshold {
+    pub query: Option<String>,
+    pub op: Option<String>,
+    pub value: Option<f64>,
+}
+
+/// Every field name the config accepts, for "did you mean" hints.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "apiVersion", "prometheus", "evaluation", "defaults", "launch", "slos", "url", "timeout",
+    "bearer_token_file", "basic_auth", "username", "password_file", "tls", "ca_file",
+    "insecure_skip_verify", "headers", "interval", "concurrency", "window", "min_events",
+    "warn_budget_remaining", "at", "checkpoints", "name", "objective", "group_by", "service",
+    "labels", "description", "runbook_url", "key", "alerting", "page", "ticket", "enabled",
+    "for", "sli", "ratio", "latency", "uptime", "cache", "threshold", "errors", "good", "total",
+    "histogram", "selector", "hits", "misses", "query", "op", "value",
+];

@@ -1,0 +1,455 @@
+//! Pure judgement: (SLO, query answers, window) -> one result per group, and the
+//! readiness roll-up. No clock, no network, no logging.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::slo::conventions::label;
+use crate::slo::promql::{Part, QueryKind, QUANTILES};
+use crate::slo::{Indicator, PromDuration, Sample, Slo, BURN_TIERS, BURN_WINDOWS, Severity};
+
+/// Budget arithmetic is exact to about 1e-15; a budget within this of zero is
+/// "exactly at the objective", which meets it.
+const AT_OBJECTIVE: f64 = 1e-9;
+
+/// A verdict, in SPEC's order of precedence (unknown first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Unknown,
+    InsufficientData,
+    Fail,
+    Warn,
+    Pass,
+    /// A launch checkpoint that has not been reached yet.
+    Pending,
+}
+
+impl State {
+    /// The five states an SLO can be in (`slogate_slo_state{state}`).
+    pub const SLO_STATES: [State; 5] = [
+        State::Pass,
+        State::Warn,
+        State::Fail,
+        State::InsufficientData,
+        State::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+            Self::InsufficientData => "insufficient_data",
+            Self::Unknown => "unknown",
+            Self::Pending => "pending",
+        }
+    }
+
+    /// Ready means pass or warn; nothing else ever is.
+    pub fn is_ready(self) -> bool {
+        matches!(self, Self::Pass | Self::Warn)
+    }
+}
+
+/// The answer to one planned query: samples, or why there are none.
+pub type Answer = Result<Vec<Sample>, String>;
+
+/// The judgement of one SLO for one group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloResult {
+    pub slo: String,
+    pub kind: &'static str,
+    pub service: Option<String>,
+    /// The `group_by` labels of this result.
+    pub group: BTreeMap<String, String>,
+    /// Group labels, then static labels.
+    pub labels: BTreeMap<String, String>,
+    pub objective: Option<f64>,
+    pub window: PromDuration,
+    pub sli: Option<f64>,
+    /// Events counted over `window`.
+    pub events: Option<f64>,
+    pub error_budget_remaining: Option<f64>,
+    pub burn_rates: Vec<(PromDuration, Option<f64>)>,
+    /// Events counted over each burn window.
+    pub window_events: Vec<(PromDuration, Option<f64>)>,
+    /// `(quantile, seconds)` for latency SLOs.
+    pub latency_seconds: Option<Vec<(&'static str, Option<f64>)>>,
+    /// The measured value of a threshold probe.
+    pub value: Option<f64>,
+    pub state: State,
+    pub ready: bool,
+    pub key: bool,
+    pub reason: String,
+    pub queries: Vec<String>,
+}
+
+/// Event counts of one group over one window.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Counts {
+    good: Option<f64>,
+    bad: Option<f64>,
+    total: Option<f64>,
+}
+
+impl Counts {
+    /// `(bad, total)` events, or `None` when there is no series to count.
+    /// A missing error series means no errors; a missing good series, no good events.
+    fn bad_total(self, indicator: &Indicator) -> Option<(f64, f64)> {
+        let (bad, total) = match indicator {
+            Indicator::Cache { .. } => {
+                if self.good.is_none() && self.bad.is_none() {
+                    return None;
+                }
+                let (g, b) = (self.good.unwrap_or(0.0), self.bad.unwrap_or(0.0));
+                (b, g + b)
+            }
+            _ => {
+                let total = self.total?;
+                let bad = match (self.bad, self.good) {
+                    (Some(b), _) => b,
+                    (None, Some(g)) => total - g,
+                    (None, None) if matches!(indicator, Indicator::Ratio { numerator: crate::slo::RatioNumerator::Errors(_), .. }) => 0.0,
+                    (None, None) => total,
+                };
+                (bad, total)
+            }
+        };
+        // Counter skew between two series can push bad past the bounds for a moment.
+        Some((bad.clamp(0.0, total.max(0.0)), total.max(0.0)))
+    }
+}
+
+type GroupKey = Vec<String>;
+
+fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
+    slo.group_by
+        .iter()
+        .map(|g| labels.get(g).cloned().unwrap_or_default())
+        .collect()
+}
+
+fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> {
+    let mut groups: BTreeMap<GroupKey, Counts> = BTreeMap::new();
+    for s in samples {
+        if !s.value.is_finite() {
+            continue;
+        }
+        let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
+            continue;
+        };
+        let c = groups.entry(group_key(slo, &s.labels)).or_default();
+        let slot = match part {
+            Part::Good => &mut c.good,
+            Part::Bad => &mut c.bad,
+            Part::Total => &mut c.total,
+        };
+        *slot = Some(slot.unwrap_or(0.0) + s.value);
+    }
+    groups
+}
+
+/// Everything one SLO evaluation needs, besides the SLO.
+pub struct Input<'a> {
+    pub window: PromDuration,
+    pub answers: &'a HashMap<QueryKind, Answer>,
+    pub queries: Vec<String>,
+    /// Group label sets seen before, so that an outage reports `unknown` for each.
+    pub known_groups: &'a [BTreeMap<String, String>],
+}
+
+fn percent(ratio: f64) -> String {
+    let p = ratio * 100.0;
+    let text = format!("{p:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}%")
+}
+
+/// Formats a number for a reason string: short, never NaN.
+pub fn short_number(v: f64) -> String {
+    if v.abs() >= 1000.0 || v == v.trunc() {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+impl Slo {
+    fn result(&self, input: &Input<'_>, group: &BTreeMap<String, String>) -> SloResult {
+        let mut labels = group.clone();
+        labels.extend(self.labels.clone());
+        let service = self
+            .service
+            .clone()
+            .or_else(|| self.group_by.first().and_then(|g| group.get(g).cloned()));
+        SloResult {
+            slo: self.name.clone(),
+            kind: self.indicator.kind(),
+            service,
+            group: group.clone(),
+            labels,
+            objective: self.objective.as_ref().map(|o| o.ratio()),
+            window: input.window,
+            sli: None,
+            events: None,
+            error_budget_remaining: None,
+            burn_rates: if self.indicator.is_probe() {
+                Vec::new()
+            } else {
+                BURN_WINDOWS.iter().map(|w| (*w, None)).collect()
+            },
+            window_events: Vec::new(),
+            latency_seconds: matches!(self.indicator, Indicator::Latency { .. })
+                .then(|| QUANTILES.iter().map(|q| (*q, None)).collect()),
+            value: None,
+            state: State::Unknown,
+            ready: false,
+            key: self.key,
+            reason: String::new(),
+            queries: input.queries.clone(),
+        }
+    }
+
+    fn group_labels(&self, key: &GroupKey) -> BTreeMap<String, String> {
+        self.group_by.iter().cloned().zip(key.iter().cloned()).collect()
+    }
+
+    /// Judges this SLO from its query answers: one result per group.
+    pub fn evaluate(&self, input: &Input<'_>) -> Vec<SloResult> {
+        let failed = input.answers.iter().find_map(|(_, a)| a.as_ref().err());
+        if let Some(err) = failed {
+            let groups: Vec<BTreeMap<String, String>> = if input.known_groups.is_empty() {
+                vec![BTreeMap::new()]
+            } else {
+                input.known_groups.to_vec()
+            };
+            return groups
+                .iter()
+                .map(|g| {
+                    let mut r = self.result(input, g);
+                    r.reason = format!("query failed: {err}");
+                    r
+                })
+                .collect();
+        }
+        let mut results = match &self.indicator {
+            Indicator::Threshold { op, value, .. } => self.evaluate_probe(input, *op, *value),
+            _ => self.evaluate_events(input),
+        };
+        for r in &mut results {
+            r.ready = r.state.is_ready();
+        }
+        results
+    }
+
+    fn evaluate_probe(
+        &self,
+        input: &Input<'_>,
+        op: crate::slo::CompareOp,
+        limit: f64,
+    ) -> Vec<SloResult> {
+        let samples: Vec<&Sample> = input
+            .answers
+            .get(&QueryKind::Probe)
+            .and_then(|a| a.as_ref().ok())
+            .map(|s| s.iter().filter(|s| !s.value.is_nan()).collect())
+            .unwrap_or_default();
+        let mut worst: BTreeMap<GroupKey, f64> = BTreeMap::new();
+        for s in samples {
+            let key = group_key(self, &s.labels);
+            let v = worst.get(&key).map_or(s.value, |w| op.worse(*w, s.value, limit));
+            worst.insert(key, v);
+        }
+        if worst.is_empty() {
+            let mut r = self.result(input, &BTreeMap::new());
+            r.state = State::InsufficientData;
+            r.reason = "the probe query returned no series".into();
+            return vec![r];
+        }
+        worst
+            .into_iter()
+            .map(|(key, v)| {
+                let mut r = self.result(input, &self.group_labels(&key));
+                r.value = Some(v);
+                let holds = op.holds(v, limit);
+                r.state = if holds { State::Pass } else { State::Fail };
+                r.reason = format!(
+                    "value {} {} {}",
+                    short_number(v),
+                    if holds { "is" } else { "is not" },
+                    format_args!("{} {}", op.as_str(), short_number(limit))
+                );
+                r
+            })
+            .collect()
+    }
+
+    fn evaluate_events(&self, input: &Input<'_>) -> Vec<SloResult> {
+        let by_window: HashMap<PromDuration, BTreeMap<GroupKey, Counts>> = input
+            .answers
+            .iter()
+            .filter_map(|(kind, answer)| match (kind, answer) {
+                (QueryKind::Events(w), Ok(samples)) => Some((*w, counts_by_group(self, samples))),
+                _ => None,
+            })
+            .collect();
+        let main = by_window.get(&input.window).cloned().unwrap_or_default();
+        if main.is_empty() {
+            let mut r = self.result(input, &BTreeMap::new());
+            r.state = State::InsufficientData;
+            r.reason = format!("no series matched over {}", input.window);
+            return vec![r];
+        }
+        let quantiles = self.quantiles_by_group(input);
+        main.iter()
+            .map(|(key, counts)| {
+                let mut r = self.result(input, &self.group_labels(key));
+                let at = |w: PromDuration| {
+                    by_window
+                        .get(&w)
+                        .and_then(|g| g.get(key))
+                        .and_then(|c| c.bad_total(&self.indicator))
+                };
+                let budget = self.objective.as_ref().map_or(1.0, |o| o.budget());
+                r.burn_rates = BURN_WINDOWS
+                    .iter()
+                    .map(|w| {
+                        let burn = at(*w).filter(|(_, t)| *t > 0.0).map(|(b, t)| b / t / budget);
+                        (*w, burn)
+                    })
+                    .collect();
+                r.window_events = BURN_WINDOWS
+                    .iter()
+                    .map(|w| (*w, at(*w).map(|(_, t)| t)))
+                    .collect();
+                if let (Some(q), Some(found)) = (&mut r.latency_seconds, quantiles.get(key)) {
+                    *q = found.clone();
+                }
+                self.judge(&mut r, counts.bad_total(&self.indicator), budget);
+                r
+            })
+            .collect()
+    }
+
+    fn quantiles_by_group(&self, input: &Input<'_>) -> BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> {
+        let mut out: BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> = BTreeMap::new();
+        let Some(Ok(samples)) = input.answers.get(&QueryKind::Quantiles(input.window)) else {
+            return out;
+        };
+        for s in samples {
+            let Some(q) = s.labels.get(label::QUERY_QUANTILE) else {
+                continue;
+            };
+            let Some(q) = QUANTILES.iter().find(|known| **known == q.as_str()) else {
+                continue;
+            };
+            let entry = out
+                .entry(group_key(self, &s.labels))
+                .or_insert_with(|| QUANTILES.iter().map(|q| (*q, None)).collect());
+            if let Some(slot) = entry.iter_mut().find(|(name, _)| name == q) {
+                slot.1 = s.value.is_finite().then_some(s.value);
+            }
+        }
+        out
+    }
+
+    /// Sets SLI, budget, state and reason from the window's `(bad, total)`.
+    fn judge(&self, r: &mut SloResult, counts: Option<(f64, f64)>, budget: f64) {
+        let Some((bad, total)) = counts else {
+            r.state = State::InsufficientData;
+            r.reason = format!("no series matched over {}", r.window);
+            return;
+        };
+        r.events = Some(total);
+        if total <= 0.0 || total < self.min_events as f64 {
+            r.state = State::InsufficientData;
+            r.reason = format!(
+                "{} events in {}, fewer than min_events {}",
+                short_number(total),
+                r.window,
+                self.min_events
+            );
+            return;
+        }
+        let sli = (total - bad) / total;
+        let remaining = 1.0 - (bad / total) / budget;
+        r.sli = Some(sli);
+        r.error_budget_remaining = Some(remaining);
+        let objective = self.objective.as_ref().map_or(String::new(), |o| format!("{}%", o.percent_text()));
+        if remaining < -AT_OBJECTIVE {
+            r.state = State::Fail;
+            r.reason = format!(
+                "SLI {} below objective {objective}: error budget overspent ({} remaining)",
+                percent(sli),
+                percent(remaining)
+            );
+            return;
+        }
+        if remaining < self.warn_budget_remaining {
+            r.state = State::Warn;
+            r.reason = format!(
+                "error budget {} remaining, under {}",
+                percent(remaining),
+                percent(self.warn_budget_remaining)
+            );
+            return;
+        }
+        if let Some(burn) = self.page_burn(r) {
+            r.state = State::Warn;
+            r.reason = burn;
+            return;
+        }
+        r.state = State::Pass;
+        r.reason = format!(
+            "SLI {} meets objective {objective}; {} of the error budget remaining",
+            percent(sli),
+            percent(remaining)
+        );
+    }
+
+    /// A page-level burn under way (both windows of a page tier over its factor).
+    fn page_burn(&self, r: &SloResult) -> Option<String> {
+        let burn = |w: PromDuration| r.burn_rates.iter().find(|(x, _)| *x == w).and_then(|(_, b)| *b);
+        BURN_TIERS
+            .iter()
+            .filter(|t| t.severity == Severity::Page)
+            .find_map(|t| {
+                let factor = t.factor(self.window);
+                let (long, short) = (burn(t.long)?, burn(t.short)?);
+                (long > factor && short > factor).then(|| {
+                    format!(
+                        "page-level burn: {} {long:.1} and {} {short:.1} over {}",
+                        t.long,
+                        t.short,
+                        short_number(factor)
+                    )
+                })
+            })
+    }
+}
+
+/// Readiness rolled up per service and overall.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Readiness {
+    /// Service name (empty for SLOs without one) -> ready.
+    pub services: BTreeMap<String, bool>,
+    pub ready: bool,
+}
+
+/// A service is ready when all its key SLOs are; overall when every service is.
+/// Nothing evaluated is never ready.
+pub fn roll_up(results: &[SloResult]) -> Readiness {
+    let mut services: BTreeMap<String, bool> = BTreeMap::new();
+    for r in results {
+        let ready = services
+            .entry(r.service.clone().unwrap_or_default())
+            .or_insert(true);
+        if r.key && !r.ready {
+            *ready = false;
+        }
+    }
+    let ready = !services.is_empty() && services.values().all(|r| *r);
+    Readiness { services, ready }
+}

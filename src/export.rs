@@ -1,0 +1,199 @@
+//! The one metrics registry: self-monitoring instruments plus a collector that
+//! encodes the latest snapshot on each scrape (a scrape never queries Prometheus).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+
+use crate::eval::{SloResult, State};
+use crate::prom::QueryMetrics;
+use crate::scheduler::{Published, Snapshot};
+use crate::slo::conventions::{label, metric};
+
+/// The content type of `/metrics`.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Flags the daemon sets outside evaluation.
+#[derive(Debug)]
+pub struct Flags {
+    pub config_reload_ok: AtomicBool,
+}
+
+impl Default for Flags {
+    fn default() -> Self {
+        Self {
+            config_reload_ok: AtomicBool::new(true),
+        }
+    }
+}
+
+/// Owns the registry and encodes it.
+#[derive(Debug)]
+pub struct Exporter {
+    registry: Registry,
+}
+
+impl Exporter {
+    pub fn new(published: Arc<Published>, queries: &QueryMetrics, flags: Arc<Flags>) -> Self {
+        let mut registry = Registry::default();
+        registry.register(
+            metric::QUERIES,
+            "Queries sent to Prometheus, by outcome",
+            queries.outcomes.clone(),
+        );
+        registry.register(
+            metric::QUERY_DURATION,
+            "Duration of queries to Prometheus, retries included",
+            queries.duration.clone(),
+        );
+        registry.register(
+            metric::BUILD,
+            "slogate build information",
+            Info::new(vec![
+                (label::VERSION, env!("CARGO_PKG_VERSION")),
+                (label::REVISION, option_env!("SLOGATE_REVISION").unwrap_or("unknown")),
+            ]),
+        );
+        registry.register_collector(Box::new(SnapshotCollector { published, flags }));
+        Self { registry }
+    }
+
+    /// The OpenMetrics text of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("encoding into a String");
+        out
+    }
+}
+
+#[derive(Debug)]
+struct SnapshotCollector {
+    published: Arc<Published>,
+    flags: Arc<Flags>,
+}
+
+type Labels = Vec<(String, String)>;
+
+/// Collects the series of one gauge family before it is encoded.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    series: Vec<(Labels, f64)>,
+}
+
+impl Family {
+    fn new(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            help,
+            series: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, labels: Labels, value: Option<f64>) {
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            self.series.push((labels, v));
+        }
+    }
+
+    fn encode(&self, encoder: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        if self.series.is_empty() {
+            return Ok(());
+        }
+        let mut family = encoder.encode_descriptor(self.name, self.help, None, MetricType::Gauge)?;
+        for (labels, value) in &self.series {
+            ConstGauge::new(*value).encode(family.encode_family(labels)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn slo_labels(r: &SloResult) -> Labels {
+    let mut map: BTreeMap<String, String> = r.labels.clone();
+    map.insert(label::SLO.into(), r.slo.clone());
+    map.entry(label::SERVICE.into())
+        .or_insert_with(|| r.service.clone().unwrap_or_default());
+    map.into_iter().collect()
+}
+
+fn with(labels: &Labels, name: &str, value: impl Into<String>) -> Labels {
+    let mut l = labels.clone();
+    l.push((name.to_string(), value.into()));
+    l
+}
+
+fn bool_value(b: bool) -> Option<f64> {
+    Some(if b { 1.0 } else { 0.0 })
+}
+
+fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
+    let mut objective = Family::new(metric::SLO_OBJECTIVE, "The SLO's objective, 0-1");
+    let mut sli = Family::new(metric::SLO_SLI, "SLI over the SLO window, from event counts");
+    let mut budget = Family::new(metric::SLO_BUDGET_REMAINING, "Share of the error budget left; negative when overspent");
+    let mut burn = Family::new(metric::SLO_BURN_RATE, "Error-budget burn rate over a window (1 spends the budget in exactly one SLO window)");
+    let mut events = Family::new(metric::SLO_EVENTS, "Events counted over a window");
+    let mut latency = Family::new(metric::SLO_LATENCY, "Latency quantile estimate over the SLO window");
+    let mut state = Family::new(metric::SLO_STATE, "1 for the SLO's current state, 0 for the others");
+    let mut ready = Family::new(metric::SLO_READY, "1 when the SLO is pass or warn");
+    let mut value = Family::new(metric::SLO_VALUE, "Measured value of a threshold probe");
+    for r in &snapshot.results {
+        let l = slo_labels(r);
+        objective.push(l.clone(), r.objective);
+        sli.push(l.clone(), r.sli);
+        budget.push(l.clone(), r.error_budget_remaining);
+        for (w, b) in &r.burn_rates {
+            burn.push(with(&l, label::WINDOW, w.to_string()), *b);
+        }
+        events.push(with(&l, label::WINDOW, r.window.to_string()), r.events);
+        for (w, e) in r.window_events.iter().filter(|(w, _)| *w != r.window) {
+            events.push(with(&l, label::WINDOW, w.to_string()), *e);
+        }
+        for (q, v) in r.latency_seconds.iter().flatten() {
+            latency.push(with(&l, label::QUANTILE, *q), *v);
+        }
+        for s in State::SLO_STATES {
+            state.push(with(&l, label::STATE, s.as_str()), bool_value(s == r.state));
+        }
+        ready.push(l.clone(), bool_value(r.ready));
+        value.push(l, r.value);
+    }
+    vec![objective, sli, budget, burn, events, latency, state, ready, value]
+}
+
+impl Collector for SnapshotCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snapshot = self.published.latest();
+        let mut families = snapshot.as_deref().map(slo_families).unwrap_or_default();
+        let mut service_ready = Family::new(metric::SERVICE_READY, "1 when every key SLO of the service is ready");
+        let mut ready = Family::new(metric::READY, "1 when every service is ready");
+        let mut up = Family::new(metric::PROMETHEUS_UP, "1 when the last evaluation reached Prometheus");
+        let mut took = Family::new(metric::EVALUATION_DURATION, "Duration of the last evaluation");
+        let mut last = Family::new(metric::LAST_EVALUATION, "Unix time of the last evaluation");
+        let mut reload = Family::new(metric::CONFIG_RELOAD_OK, "1 when the last config (re)load succeeded");
+        if let Some(s) = &snapshot {
+            for (service, ok) in &s.readiness.services {
+                service_ready.push(vec![(label::SERVICE.into(), service.clone())], bool_value(*ok));
+            }
+            up.push(Vec::new(), bool_value(s.prometheus_up));
+            took.push(Vec::new(), Some(s.duration.as_secs_f64()));
+            last.push(Vec::new(), Some(s.evaluated_at.timestamp_millis() as f64 / 1000.0));
+        }
+        // Before the first evaluation nothing is ready.
+        ready.push(Vec::new(), bool_value(snapshot.as_ref().is_some_and(|s| s.readiness.ready)));
+        reload.push(Vec::new(), bool_value(self.flags.config_reload_ok.load(Ordering::Relaxed)));
+        families.extend([service_ready, ready, up, took, last, reload]);
+        for f in &families {
+            f.encode(&mut encoder)?;
+        }
+        Ok(())
+    }
+}

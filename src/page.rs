@@ -1,0 +1,110 @@
+//! The human status page: services x SLOs, coloured by state, readable at a glance.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use crate::eval::{SloResult, State};
+use crate::report::{burn_1h, group_name, millis, p95, pct, plain};
+use crate::scheduler::Snapshot;
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn colour(state: State) -> &'static str {
+    match state {
+        State::Pass => "#1a7f37",
+        State::Warn => "#bf8700",
+        State::Fail => "#cf222e",
+        State::InsufficientData => "#6e7781",
+        State::Unknown => "#8250df",
+        State::Pending => "#0969da",
+    }
+}
+
+fn cell(r: &SloResult) -> String {
+    let main = if r.kind == "threshold" {
+        format!("value {}", plain(r.value))
+    } else {
+        format!("SLI {} / {}", pct(r.sli), pct(r.objective))
+    };
+    let mut details = Vec::new();
+    if r.kind != "threshold" {
+        details.push(format!("budget {}", pct(r.error_budget_remaining)));
+        details.push(format!("burn 1h {}", plain(burn_1h(r))));
+    }
+    if r.latency_seconds.is_some() {
+        details.push(format!("p95 {}", millis(p95(r))));
+    }
+    format!(
+        "<td class=\"cell\" style=\"border-left:6px solid {c}\" title=\"{reason}\" data-state=\"{state}\">\
+         <div class=\"state\" style=\"color:{c}\">{state}</div><div>{main}</div>\
+         <div class=\"small\">{details}</div><div class=\"small reason\">{reason}</div></td>",
+        c = colour(r.state),
+        state = r.state.as_str(),
+        main = esc(&main),
+        details = esc(&details.join(" · ")),
+        reason = esc(&r.reason),
+    )
+}
+
+/// The whole page.
+pub fn render(s: &Snapshot) -> String {
+    let slos: BTreeSet<&str> = s.results.iter().map(|r| r.slo.as_str()).collect();
+    let mut rows: BTreeMap<String, BTreeMap<&str, Vec<&SloResult>>> = BTreeMap::new();
+    for r in &s.results {
+        rows.entry(group_name(r))
+            .or_default()
+            .entry(r.slo.as_str())
+            .or_default()
+            .push(r);
+    }
+    let mut html = String::new();
+    let verdict = if s.readiness.ready { ("READY", "#1a7f37") } else { ("NOT READY", "#cf222e") };
+    let _ = write!(
+        html,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
+         <title>slogate: {v}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:24px;color:#1f2328}}\
+         table{{border-collapse:collapse}}td,th{{padding:8px 10px;border:1px solid #d0d7de;vertical-align:top}}\
+         th{{background:#f6f8fa;text-align:left}}.state{{font-weight:700;text-transform:uppercase}}\
+         .small{{font-size:12px;color:#57606a}}.reason{{max-width:260px}}.verdict{{font-size:28px;font-weight:800}}\
+         .pill{{display:inline-block;padding:2px 8px;border-radius:10px;color:#fff;margin-right:6px}}</style></head><body>\
+         <div class=\"verdict\" id=\"verdict\" style=\"color:{c}\">{v}</div>\
+         <p>Evaluated at {at} · Prometheus {up} · <a href=\"/api/v1/status\">JSON</a> · <a href=\"/metrics\">metrics</a></p><p>",
+        v = verdict.0,
+        c = verdict.1,
+        at = s.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        up = if s.prometheus_up { "reachable" } else { "<b style=\"color:#cf222e\">UNREACHABLE</b>" },
+    );
+    for (service, ok) in &s.readiness.services {
+        let name = if service.is_empty() { "(no service)" } else { service };
+        let _ = write!(
+            html,
+            "<span class=\"pill\" style=\"background:{}\">{} {}</span>",
+            if *ok { "#1a7f37" } else { "#cf222e" },
+            esc(name),
+            if *ok { "ready" } else { "not ready" }
+        );
+    }
+    html.push_str("</p><table id=\"slos\"><tr><th>service</th>");
+    for slo in &slos {
+        let _ = write!(html, "<th>{}</th>", esc(slo));
+    }
+    html.push_str("</tr>");
+    for (service, cells) in &rows {
+        let _ = write!(html, "<tr><th>{}</th>", esc(service));
+        for slo in &slos {
+            match cells.get(slo) {
+                Some(results) => results.iter().for_each(|r| html.push_str(&cell(r))),
+                None => html.push_str("<td></td>"),
+            }
+        }
+        html.push_str("</tr>");
+    }
+    html.push_str("</table></body></html>\n");
+    html
+}

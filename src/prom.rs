@@ -1,0 +1,30 @@
+//! The Prometheus HTTP API: envelope types, and the one HTTP client slogate uses.
+
+mod api;
+mod client;
+
+pub use api::{parse_response, QueryError, Sample};
+pub use client::{Client, ClientError, QueryMetrics};
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How to reach and authenticate to a Prometheus-compatible server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub url: String,
+    pub timeout: Duration,
+    pub bearer_token_file: Option<PathBuf>,
+    pub basic_auth: Option<BasicAuth>,
+    pub ca_file: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// HTTP basic auth; the password is read from a file, never from the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BasicAuth {
+    pub username: String,
+    pub password_file: PathBuf,
+}

@@ -1,0 +1,150 @@
+//! Typed parsing of the `/api/v1/query` envelope. Never panics on any body.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub use crate::slo::Sample;
+
+/// Why a query produced no usable result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error("Prometheus rejected the query ({kind}): {message}")]
+    Rejected { kind: String, message: String },
+    #[error("unexpected response (HTTP {status}): {detail}")]
+    Malformed { status: u16, detail: String },
+    #[error("unsupported result type {0:?} (want vector or scalar)")]
+    ResultType(String),
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct VectorItem {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    value: (f64, String),
+}
+
+fn parse_value(text: &str) -> Option<f64> {
+    // Rust parses "NaN", "+Inf" and "-Inf" itself (case-insensitively).
+    text.parse().ok()
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    if body.len() > 120 {
+        format!("{text}...")
+    } else {
+        text
+    }
+}
+
+/// Parses a query response body (with its HTTP status) into samples.
+pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryError> {
+    let malformed = |detail: String| QueryError::Malformed { status, detail };
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("{e}; body starts {:?}", snippet(body))))?;
+    if envelope.status != "success" {
+        return Err(QueryError::Rejected {
+            kind: envelope.error_type.unwrap_or_else(|| "unknown".into()),
+            message: envelope
+                .error
+                .unwrap_or_else(|| format!("status {:?}", envelope.status)),
+        });
+    }
+    let data = envelope
+        .data
+        .ok_or_else(|| malformed("success without data".into()))?;
+    match data.result_type.as_str() {
+        "vector" => {
+            let items: Vec<VectorItem> = serde_json::from_value(data.result)
+                .map_err(|e| malformed(format!("bad vector: {e}")))?;
+            items
+                .into_iter()
+                .map(|item| {
+                    let value = parse_value(&item.value.1)
+                        .ok_or_else(|| malformed(format!("bad sample value {:?}", item.value.1)))?;
+                    Ok(Sample {
+                        labels: item.metric,
+                        value,
+                    })
+                })
+                .collect()
+        }
+        "scalar" => {
+            let (_, text): (f64, String) = serde_json::from_value(data.result)
+                .map_err(|e| malformed(format!("bad scalar: {e}")))?;
+            let value =
+                parse_value(&text).ok_or_else(|| malformed(format!("bad scalar value {text:?}")))?;
+            Ok(vec![Sample {
+                labels: BTreeMap::new(),
+                value,
+            }])
+        }
+        other => Err(QueryError::ResultType(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vector_with_special_values_parses() {
+        let body = br#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"service":"a"},"value":[1700000000.5,"0.25"]},
+            {"metric":{"service":"b"},"value":[1700000000.5,"NaN"]},
+            {"metric":{},"value":[1700000000.5,"+Inf"]}]}}"#;
+        let samples = parse_response(200, body).unwrap();
+        assert_eq!(samples.len(), 3);
+        assert_eq!(samples[0].value, 0.25);
+        assert_eq!(samples[0].labels["service"], "a");
+        assert!(samples[1].value.is_nan());
+        assert_eq!(samples[2].value, f64::INFINITY);
+    }
+
+    #[test]
+    fn scalar_parses_to_one_unlabelled_sample() {
+        let body = br#"{"status":"success","data":{"resultType":"scalar","result":[1,"42"]}}"#;
+        assert_eq!(parse_response(200, body).unwrap()[0].value, 42.0);
+    }
+
+    #[test]
+    fn error_envelope_keeps_type_and_message() {
+        let body = br#"{"status":"error","errorType":"bad_data","error":"parse error at char 5"}"#;
+        assert_eq!(
+            parse_response(400, body).unwrap_err().to_string(),
+            "Prometheus rejected the query (bad_data): parse error at char 5"
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for body in [&b"<html>oops</html>"[..], b"", b"{}", b"\xff\xfe", b"{\"status\":\"success\"}"] {
+            assert!(parse_response(200, body).is_err(), "{body:?}");
+        }
+        let matrix = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        assert_eq!(
+            parse_response(200, matrix).unwrap_err(),
+            QueryError::ResultType("matrix".into())
+        );
+    }
+}

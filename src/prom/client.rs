@@ -1,0 +1,282 @@
+//! The one reqwest client: instant queries with a deadline, bounded retries with
+//! backoff on transport errors and 5xx, and self-monitoring counters.
+
+use std::time::{Duration, Instant};
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+
+use super::api::{parse_response, QueryError, Sample};
+use super::Settings;
+use crate::slo::conventions::{label, outcome};
+
+/// Attempts per query: one try and two retries.
+const ATTEMPTS: u32 = 3;
+/// First retry waits this long; each later one twice as long.
+const BACKOFF: Duration = Duration::from_millis(100);
+
+/// Why the client could not be built or a query failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot read {what} {path}: {source}")]
+    ReadFile {
+        what: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid {what}: {detail}")]
+    Invalid { what: String, detail: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot reach Prometheus at {url}: {detail}")]
+    Transport { url: String, detail: String },
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+impl ClientError {
+    /// True when the server could not be reached at all (as opposed to a query
+    /// it answered with an error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::Transport { .. })
+    }
+}
+
+/// Self-monitoring of queries: `slogate_queries_total{outcome}` and latency.
+#[derive(Debug, Clone)]
+pub struct QueryMetrics {
+    pub outcomes: Family<Vec<(String, String)>, Counter>,
+    pub duration: Histogram,
+}
+
+impl Default for QueryMetrics {
+    fn default() -> Self {
+        Self {
+            outcomes: Family::default(),
+            // 5 ms to about 20 s
+            duration: Histogram::new(exponential_buckets(0.005, 2.0, 13)),
+        }
+    }
+}
+
+impl QueryMetrics {
+    fn record(&self, ok: bool, took: Duration) {
+        let outcome = if ok { outcome::SUCCESS } else { outcome::ERROR };
+        self.outcomes
+            .get_or_create(&vec![(label::OUTCOME.to_string(), outcome.to_string())])
+            .inc();
+        self.duration.observe(took.as_secs_f64());
+    }
+}
+
+/// A Prometheus API client bound to one server.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    query_url: String,
+    base_url: String,
+    timeout: Duration,
+    metrics: QueryMetrics,
+}
+
+fn read_secret(what: &'static str, path: &std::path::Path) -> Result<String, ClientError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+        .map_err(|source| ClientError::ReadFile {
+            what,
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+fn header_value(what: &str, value: &str) -> Result<HeaderValue, ClientError> {
+    let mut v = HeaderValue::from_str(value).map_err(|e| ClientError::Invalid {
+        what: what.to_string(),
+        detail: e.to_string(),
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+fn default_headers(settings: &Settings) -> Result<HeaderMap, ClientError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &settings.headers {
+        let key = HeaderName::from_bytes(name.as_bytes()).map_err(|e| ClientError::Invalid {
+            what: format!("header name {name:?}"),
+            detail: e.to_string(),
+        })?;
+        headers.insert(key, header_value(&format!("header {name}"), value)?);
+    }
+    if let Some(path) = &settings.bearer_token_file {
+        let token = read_secret("bearer token file", path)?;
+        headers.insert(
+            AUTHORIZATION,
+            header_value("bearer token", &format!("Bearer {token}"))?,
+        );
+    }
+    if let Some(auth) = &settings.basic_auth {
+        let password = read_secret("basic auth password file", &auth.password_file)?;
+        let token = base64_encode(format!("{}:{password}", auth.username).as_bytes());
+        headers.insert(
+            AUTHORIZATION,
+            header_value("basic auth", &format!("Basic {token}"))?,
+        );
+    }
+    Ok(headers)
+}
+
+impl Client {
+    /// Builds a client; reads token, password and CA files now.
+    pub fn new(settings: &Settings, metrics: QueryMetrics) -> Result<Self, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .default_headers(default_headers(settings)?)
+            .user_agent(concat!("slogate/", env!("CARGO_PKG_VERSION")))
+            .tls_danger_accept_invalid_certs(settings.insecure_skip_verify);
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|source| ClientError::ReadFile {
+                what: "CA file",
+                path: path.display().to_string(),
+                source,
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ClientError::Invalid {
+                    what: format!("CA file {}", path.display()),
+                    detail: e.to_string(),
+                }
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Build(format!("{e:#}")))?;
+        let base_url = settings.url.trim_end_matches('/').to_string();
+        Ok(Self {
+            http,
+            query_url: format!("{base_url}/api/v1/query"),
+            base_url,
+            timeout: settings.timeout,
+            metrics,
+        })
+    }
+
+    /// The server's base URL, for messages.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Runs an instant query evaluated at `time` (Unix seconds), or now.
+    /// The whole call, retries included, ends within the configured timeout.
+    pub async fn query(&self, promql: &str, time: Option<f64>) -> Result<Vec<Sample>, ClientError> {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(self.timeout, self.query_with_retries(promql, time))
+            .await
+            .unwrap_or(Err(ClientError::Timeout(self.timeout)));
+        self.metrics.record(outcome.is_ok(), started.elapsed());
+        outcome
+    }
+
+    async fn query_with_retries(
+        &self,
+        promql: &str,
+        time: Option<f64>,
+    ) -> Result<Vec<Sample>, ClientError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.query_once(promql, time).await;
+            let retryable = match &result {
+                Err(ClientError::Transport { .. }) => true,
+                Err(ClientError::Query(QueryError::Malformed { status, .. })) => *status >= 500,
+                _ => false,
+            };
+            if !retryable || attempt >= ATTEMPTS {
+                return result;
+            }
+            tokio::time::sleep(BACKOFF * 2u32.pow(attempt - 1)).await;
+        }
+    }
+
+    async fn query_once(&self, promql: &str, time: Option<f64>) -> Result<Vec<Sample>, ClientError> {
+        let mut form = vec![("query", promql.to_string())];
+        if let Some(t) = time {
+            form.push(("time", format!("{t:.3}")));
+        }
+        let transport = |e: reqwest::Error| {
+            if e.is_timeout() {
+                ClientError::Timeout(self.timeout)
+            } else {
+                ClientError::Transport {
+                    url: self.base_url.clone(),
+                    detail: error_chain(&e),
+                }
+            }
+        };
+        let response = self
+            .http
+            .post(&self.query_url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport)?;
+        Ok(parse_response(status, &body)?)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Standard base64 with padding, for the basic-auth header.
+fn base64_encode(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("slogate:s3cret", "c2xvZ2F0ZTpzM2NyZXQ="),
+        ] {
+            assert_eq!(base64_encode(input.as_bytes()), want);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The HTTP surface: `fn router(state) -> Router`. Handlers only read state or
+//! forward a request to the app; they hold no business logic.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::export::{Exporter, CONTENT_TYPE};
+use crate::scheduler::Published;
+
+/// A reload request; the app answers with the outcome.
+pub type ReloadRequest = oneshot::Sender<Result<(), String>>;
+
+/// What the handlers read.
+#[derive(Clone)]
+pub struct AppState {
+    pub published: Arc<Published>,
+    pub exporter: Arc<Exporter>,
+    pub reload: mpsc::Sender<ReloadRequest>,
+}
+
+/// Every route slogate serves.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(status_page))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/status", get(status))
+        .route("/-/healthy", get(|| async { "OK\n" }))
+        .route("/-/ready", get(ready))
+        .route("/-/reload", post(reload))
+        .with_state(state)
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], s.exporter.encode()).into_response()
+}
+
+fn not_yet() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "slogate has not finished its first evaluation yet\n",
+    )
+        .into_response()
+}
+
+async fn status(State(s): State<AppState>) -> Response {
+    match s.published.latest() {
+        Some(snapshot) => Json(crate::report::status_json(&snapshot)).into_response(),
+        None => not_yet(),
+    }
+}
+
+async fn status_page(State(s): State<AppState>) -> Response {
+    match s.published.latest() {
+        Some(snapshot) => Html(crate::page::render(&snapshot)).into_response(),
+        None => not_yet(),
+    }
+}
+
+async fn ready(State(s): State<AppState>) -> Response {
+    match s.published.latest() {
+        Some(_) => "Ready\n".into_response(),
+        None => not_yet(),
+    }
+}
+
+async fn reload(State(s): State<AppState>) -> Response {
+    let (tx, rx) = oneshot::channel();
+    if s.reload.send(tx).await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
+    }
+    match rx.await {
+        Ok(Ok(())) => "Reloaded\n".into_response(),
+        Ok(Err(e)) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
+    }
+}

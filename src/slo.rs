@@ -1,0 +1,349 @@
+//! The vocabulary of slogate: an SLO, its objective, its indicator and its windows,
+//! the burn-rate table of the SRE workbook, and the one PromQL builder.
+
+pub mod conventions;
+mod duration;
+pub mod promql;
+
+use std::collections::BTreeMap;
+
+pub use duration::{DurationError, PromDuration};
+
+/// One series of an instant-query answer: its labels and value (NaN and infinities
+/// are passed through as Prometheus sent them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub labels: BTreeMap<String, String>,
+    pub value: f64,
+}
+
+/// Windows over which burn rates are reported, shortest first.
+pub const BURN_WINDOWS: [PromDuration; 7] = [
+    PromDuration::from_secs(5 * 60),
+    PromDuration::from_secs(30 * 60),
+    PromDuration::from_secs(3600),
+    PromDuration::from_secs(2 * 3600),
+    PromDuration::from_secs(6 * 3600),
+    PromDuration::from_secs(86400),
+    PromDuration::from_secs(3 * 86400),
+];
+
+/// The window the SRE workbook's burn factors are quoted for.
+const WORKBOOK_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
+
+/// How urgent a burn alert is; also the alert's `severity` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Page,
+    Ticket,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Ticket => "ticket",
+        }
+    }
+}
+
+/// One multi-window burn-rate condition: both windows burn faster than `factor`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BurnTier {
+    pub long: PromDuration,
+    pub short: PromDuration,
+    /// Share of the whole error budget that a burn at this factor spends in `long`.
+    pub budget_spent: f64,
+    pub severity: Severity,
+}
+
+/// The SRE workbook's table (chapter 5, "Multiwindow, multi-burn-rate alerts"):
+/// 2 % of a 30-day budget spent in 1h is a 14.4x burn, 5 % in 6h is 6x (both page);
+/// 10 % in 1d is 3x and 10 % in 3d is 1x (both ticket). The short window is 1/12 of
+/// the long one so the alert resets soon after the burn stops.
+pub const BURN_TIERS: [BurnTier; 4] = [
+    BurnTier {
+        long: PromDuration::from_secs(3600),
+        short: PromDuration::from_secs(5 * 60),
+        budget_spent: 0.02,
+        severity: Severity::Page,
+    },
+    BurnTier {
+        long: PromDuration::from_secs(6 * 3600),
+        short: PromDuration::from_secs(30 * 60),
+        budget_spent: 0.05,
+        severity: Severity::Page,
+    },
+    BurnTier {
+        long: PromDuration::from_secs(86400),
+        short: PromDuration::from_secs(2 * 3600),
+        budget_spent: 0.10,
+        severity: Severity::Ticket,
+    },
+    BurnTier {
+        long: PromDuration::from_secs(3 * 86400),
+        short: PromDuration::from_secs(6 * 3600),
+        budget_spent: 0.10,
+        severity: Severity::Ticket,
+    },
+];
+
+impl BurnTier {
+    /// The burn-rate factor for an SLO over `window`: 14.4 for 30d, 13.44 for 28d.
+    pub fn factor(&self, window: PromDuration) -> f64 {
+        self.budget_spent * window.as_secs_f64() / self.long.as_secs_f64()
+    }
+
+    /// The 30-day factor, as the workbook quotes it (14.4, 6, 3, 1).
+    pub fn workbook_factor(&self) -> f64 {
+        self.factor(WORKBOOK_WINDOW)
+    }
+}
+
+/// An objective as the user wrote it (`99.9`), and the exact ratio it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    percent_text: String,
+    ratio: f64,
+}
+
+impl Objective {
+    /// Parses a percentage written in decimal (`99.9`, `95`), keeping its text.
+    /// The ratio is parsed from the shifted decimal text, so `99.9` is exactly `0.999`.
+    pub fn from_percent_text(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        if int.is_empty()
+            || !int.bytes().all(|b| b.is_ascii_digit())
+            || !frac.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let int = int.trim_start_matches('0');
+        let padded = format!("{int:0>2}");
+        let (whole, hundredths) = padded.split_at(padded.len() - 2);
+        let ratio: f64 = format!("{}.{hundredths}{frac}", if whole.is_empty() { "0" } else { whole })
+            .parse()
+            .ok()?;
+        Some(Self {
+            percent_text: text.to_string(),
+            ratio,
+        })
+    }
+
+    /// The objective as a ratio, 0 to 1.
+    pub fn ratio(&self) -> f64 {
+        self.ratio
+    }
+
+    /// The percentage as written (`99.9`).
+    pub fn percent_text(&self) -> &str {
+        &self.percent_text
+    }
+
+    /// The error budget as a ratio: `1 - objective`.
+    pub fn budget(&self) -> f64 {
+        1.0 - self.ratio
+    }
+}
+
+/// A PromQL vector selector with a metric name, split so that suffixes and matchers
+/// can be added (`http_request_duration_seconds` -> `..._bucket{le="0.2"}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub text: String,
+    pub name: String,
+    /// Rendered label matchers without the metric name, e.g. `code=~"5.."`.
+    pub matchers: Vec<String>,
+}
+
+impl Selector {
+    /// The selector with `suffix` appended to the metric name and extra matchers.
+    pub fn render(&self, suffix: &str, extra: &[String]) -> String {
+        let all: Vec<&str> = self
+            .matchers
+            .iter()
+            .chain(extra)
+            .map(String::as_str)
+            .collect();
+        if all.is_empty() {
+            format!("{}{suffix}", self.name)
+        } else {
+            format!("{}{suffix}{{{}}}", self.name, all.join(", "))
+        }
+    }
+}
+
+/// A comparison of a threshold probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl CompareOp {
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "<" => Self::Lt,
+            "<=" => Self::Le,
+            ">" => Self::Gt,
+            ">=" => Self::Ge,
+            "==" => Self::Eq,
+            "!=" => Self::Ne,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+            Self::Eq => "==",
+            Self::Ne => "!=",
+        }
+    }
+
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Self::Lt => left < right,
+            Self::Le => left <= right,
+            Self::Gt => left > right,
+            Self::Ge => left >= right,
+            Self::Eq => left == right,
+            Self::Ne => left != right,
+        }
+    }
+
+    /// Of two measured values, the one further from passing against `limit`.
+    pub fn worse(self, a: f64, b: f64, limit: f64) -> f64 {
+        match self {
+            Self::Lt | Self::Le => a.max(b),
+            Self::Gt | Self::Ge => a.min(b),
+            Self::Eq | Self::Ne if self.holds(a, limit) => b,
+            Self::Eq | Self::Ne => a,
+        }
+    }
+}
+
+/// Where an SLO's good and bad events come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Indicator {
+    /// `errors` (or `good`) over `total` request counters.
+    Ratio {
+        numerator: RatioNumerator,
+        total: Selector,
+    },
+    /// Requests faster than `threshold`, read from a classic histogram.
+    Latency {
+        histogram: Selector,
+        threshold: PromDuration,
+    },
+    /// Share of scrapes where the target was up.
+    Uptime { selector: Selector },
+    /// Cache hits over hits plus misses.
+    Cache { hits: Selector, misses: Selector },
+    /// A checklist probe: `query op value` must hold; no budget.
+    Threshold {
+        query: String,
+        op: CompareOp,
+        value: f64,
+    },
+}
+
+/// The numerator of a ratio SLI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RatioNumerator {
+    Errors(Selector),
+    Good(Selector),
+}
+
+impl Indicator {
+    /// The kind's name as written in the config and reported in outputs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Ratio { .. } => "ratio",
+            Self::Latency { .. } => "latency",
+            Self::Uptime { .. } => "uptime",
+            Self::Cache { .. } => "cache",
+            Self::Threshold { .. } => "threshold",
+        }
+    }
+
+    /// True for checklist probes, which have no objective, budget or burn rate.
+    pub fn is_probe(&self) -> bool {
+        matches!(self, Self::Threshold { .. })
+    }
+}
+
+/// Per-tier alerting overrides (used by the rule generator).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertTier {
+    pub enabled: bool,
+    pub for_: Option<PromDuration>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Alerting settings of one SLO.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Alerting {
+    pub page: AlertTier,
+    pub ticket: AlertTier,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One validated service-level objective.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slo {
+    pub name: String,
+    /// `None` only for threshold probes.
+    pub objective: Option<Objective>,
+    pub window: PromDuration,
+    pub min_events: u64,
+    pub warn_budget_remaining: f64,
+    pub group_by: Vec<String>,
+    pub service: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub description: Option<String>,
+    pub runbook_url: Option<String>,
+    pub key: bool,
+    pub alerting: Alerting,
+    pub indicator: Indicator,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn objective_keeps_its_text_and_is_exact() {
+        let o = Objective::from_percent_text("99.9").unwrap();
+        assert_eq!(o.ratio(), 0.999);
+        assert_eq!(o.percent_text(), "99.9");
+        assert_eq!(Objective::from_percent_text("95").unwrap().ratio(), 0.95);
+        assert_eq!(Objective::from_percent_text("99.95").unwrap().ratio(), 0.9995);
+        assert_eq!(Objective::from_percent_text("5").unwrap().ratio(), 0.05);
+        assert_eq!(Objective::from_percent_text("0.5").unwrap().ratio(), 0.005);
+        assert_eq!(Objective::from_percent_text("99.999").unwrap().ratio(), 0.99999);
+        assert_eq!(Objective::from_percent_text("1e3"), None);
+    }
+
+    #[test]
+    fn burn_factors_match_the_workbook_for_30_and_28_days() {
+        let f30: Vec<f64> = BURN_TIERS.iter().map(BurnTier::workbook_factor).collect();
+        let expect30 = [14.4, 6.0, 3.0, 1.0];
+        for (got, want) in f30.iter().zip(expect30) {
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+        let d28 = PromDuration::from_secs(28 * 86400);
+        let f28: Vec<f64> = BURN_TIERS.iter().map(|t| t.factor(d28)).collect();
+        for (got, want) in f28.iter().zip([13.44, 5.6, 2.8, 0.9333333333333333]) {
+            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Every metric, label and query-part name slogate writes or reads, spelled once.
+
+/// Exported gauges and counters (SPEC "Exported metrics").
+pub mod metric {
+    pub const SLO_OBJECTIVE: &str = "slogate_slo_objective_ratio";
+    pub const SLO_SLI: &str = "slogate_slo_sli_ratio";
+    pub const SLO_BUDGET_REMAINING: &str = "slogate_slo_error_budget_remaining_ratio";
+    pub const SLO_BURN_RATE: &str = "slogate_slo_burn_rate";
+    pub const SLO_EVENTS: &str = "slogate_slo_events";
+    pub const SLO_LATENCY: &str = "slogate_slo_latency_seconds";
+    pub const SLO_STATE: &str = "slogate_slo_state";
+    pub const SLO_READY: &str = "slogate_slo_ready";
+    pub const SLO_VALUE: &str = "slogate_slo_value";
+    pub const SERVICE_READY: &str = "slogate_service_ready";
+    pub const READY: &str = "slogate_ready";
+    pub const LAUNCH_CHECKPOINT_STATE: &str = "slogate_launch_checkpoint_state";
+    pub const LAUNCH_SCORE: &str = "slogate_launch_score_ratio";
+    pub const PROMETHEUS_UP: &str = "slogate_prometheus_up";
+    /// Registered without `_total`: the client library appends it to counters.
+    pub const QUERIES: &str = "slogate_queries";
+    pub const QUERY_DURATION: &str = "slogate_query_duration_seconds";
+    pub const EVALUATION_DURATION: &str = "slogate_evaluation_duration_seconds";
+    pub const LAST_EVALUATION: &str = "slogate_last_evaluation_timestamp_seconds";
+    pub const CONFIG_RELOAD_OK: &str = "slogate_config_last_reload_successful";
+    /// Registered without `_info`: the client library appends it to info metrics.
+    pub const BUILD: &str = "slogate_build";
+}
+
+/// Label names on exported series.
+pub mod label {
+    pub const SLO: &str = "slo";
+    pub const SERVICE: &str = "service";
+    pub const WINDOW: &str = "window";
+    pub const QUANTILE: &str = "quantile";
+    pub const STATE: &str = "state";
+    pub const CHECKPOINT: &str = "checkpoint";
+    pub const OUTCOME: &str = "outcome";
+    pub const VERSION: &str = "version";
+    pub const REVISION: &str = "revision";
+    /// Tags each half of a combined query (`bad`, `good`, `total`); never exported.
+    pub const QUERY_PART: &str = "slogate_part";
+    /// Tags each quantile of a combined latency query; never exported.
+    pub const QUERY_QUANTILE: &str = "slogate_quantile";
+    /// Labels slogate owns: a `group_by` or static label may not reuse them.
+    pub const RESERVED: [&str; 6] = [SLO, WINDOW, QUANTILE, STATE, QUERY_PART, QUERY_QUANTILE];
+}
+
+/// Values of `slogate_queries_total{outcome}`.
+pub mod outcome {
+    pub const SUCCESS: &str = "success";
+    pub const ERROR: &str = "error";
+}
