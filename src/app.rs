@@ -99,6 +99,7 @@ fn reload(
 pub async fn serve(args: ServeArgs) -> Result<()> {
     init_tls();
     let addr = crate::cli::listen_address(&args.listen_address).map_err(UsageError)?;
+    let fixed_at = args.at.as_deref().map(parse_at).transpose()?;
     let config = load(&args.config)?;
     let metrics = QueryMetrics::default();
     let (engines, engine_rx) = watch::channel(Arc::new(engine(&config, &metrics)?));
@@ -115,13 +116,19 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let evaluating = tokio::spawn(scheduler::run(engine_rx, published.clone(), stopped(stop_rx.clone())));
+    let evaluating = tokio::spawn(scheduler::run(
+        engine_rx,
+        fixed_at,
+        published.clone(),
+        stopped(stop_rx.clone()),
+    ));
     let reloading = {
         let config_args = args.config.clone();
         let flags = flags.clone();
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+            let mut hup =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
             loop {
                 let reply = tokio::select! {
                     _ = stop.wait_for(|s| *s) => return,
@@ -160,8 +167,15 @@ pub fn parse_at(text: &str) -> Result<DateTime<Utc>, UsageError> {
     text.parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
-        .and_then(|s| Utc.timestamp_millis_opt((s * 1000.0).round() as i64).single())
-        .ok_or_else(|| UsageError(format!("--at {text:?} is neither RFC 3339 (2026-11-22T10:00:00Z) nor Unix seconds")))
+        .and_then(|s| {
+            Utc.timestamp_millis_opt((s * 1000.0).round() as i64)
+                .single()
+        })
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--at {text:?} is neither RFC 3339 (2026-11-22T10:00:00Z) nor Unix seconds"
+            ))
+        })
 }
 
 /// `slogate check`: returns the exit code.
@@ -184,7 +198,11 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         &KnownGroups::new(),
     )
     .await;
-    tracing::debug!(queries = snapshot.queries_sent, took_ms = snapshot.duration.as_millis() as u64, "Evaluated");
+    tracing::debug!(
+        queries = snapshot.queries_sent,
+        took_ms = snapshot.duration.as_millis() as u64,
+        "Evaluated"
+    );
     let text = match args.output {
         Output::Table => crate::report::table(&snapshot),
         Output::Json => format!("{:#}\n", crate::report::status_json(&snapshot)),
@@ -210,13 +228,19 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
         let selectors = match &slo.indicator {
             Indicator::Ratio { numerator, total } => {
                 let num = match numerator {
-                    crate::slo::RatioNumerator::Errors(s) => ("ratio.errors", s.render("", &[]), true),
+                    crate::slo::RatioNumerator::Errors(s) => {
+                        ("ratio.errors", s.render("", &[]), true)
+                    }
                     crate::slo::RatioNumerator::Good(s) => ("ratio.good", s.render("", &[]), false),
                 };
                 vec![num, ("ratio.total", total.render("", &[]), false)]
             }
-            Indicator::Latency { histogram, .. } => vec![("latency.histogram", histogram.render("_count", &[]), false)],
-            Indicator::Uptime { selector } => vec![("uptime.selector", selector.text.clone(), false)],
+            Indicator::Latency { histogram, .. } => {
+                vec![("latency.histogram", histogram.render("_count", &[]), false)]
+            }
+            Indicator::Uptime { selector } => {
+                vec![("uptime.selector", selector.text.clone(), false)]
+            }
             Indicator::Cache { hits, misses } => vec![
                 ("cache.hits", hits.render("", &[]), false),
                 ("cache.misses", misses.render("", &[]), true),
@@ -232,14 +256,21 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
                 Ok(s) if s.is_empty() && may_be_empty => found
                     .warnings
                     .push(problem(format!("{selector:?} matches no series right now"))),
-                Ok(s) if s.is_empty() => found
-                    .errors
-                    .push(problem(format!("{selector:?} matches no series on {}", client.base_url()))),
+                Ok(s) if s.is_empty() => found.errors.push(problem(format!(
+                    "{selector:?} matches no series on {}",
+                    client.base_url()
+                ))),
                 Ok(_) => {}
-                Err(e) => found.errors.push(problem(format!("cannot check {selector:?}: {e}"))),
+                Err(e) => found
+                    .errors
+                    .push(problem(format!("cannot check {selector:?}: {e}"))),
             }
         }
-        if let Indicator::Latency { histogram, threshold } = &slo.indicator {
+        if let Indicator::Latency {
+            histogram,
+            threshold,
+        } = &slo.indicator
+        {
             let q = format!("count by (le) ({})", histogram.render("_bucket", &[]));
             if let Ok(samples) = client.query(&q, None).await {
                 let bounds: Vec<f64> = samples
@@ -277,7 +308,11 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
     };
     let problems = config::check_url_flag(&url);
     if !problems.is_empty() {
-        return Err(ConfigError { source_name: "--prometheus.url".into(), problems }.into());
+        return Err(ConfigError {
+            source_name: "--prometheus.url".into(),
+            problems,
+        }
+        .into());
     }
     config.prometheus.url = url;
     let client = Client::new(&config.prometheus, QueryMetrics::default())
@@ -287,10 +322,18 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
         println!("{source}: {}: warning: {}", w.path, w.message);
     }
     if found.errors.is_empty() {
-        println!("{source}: OK ({} SLOs) against {}", config.slos.len(), client.base_url());
+        println!(
+            "{source}: OK ({} SLOs) against {}",
+            config.slos.len(),
+            client.base_url()
+        );
         Ok(0)
     } else {
-        Err(ConfigError { source_name: source, problems: found.errors }.into())
+        Err(ConfigError {
+            source_name: source,
+            problems: found.errors,
+        }
+        .into())
     }
 }
 

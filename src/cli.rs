@@ -12,7 +12,12 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Log level: error, warn, info, debug or trace.
-    #[arg(long = "log.level", env = "SLOGATE_LOG_LEVEL", default_value = "info", global = true)]
+    #[arg(
+        long = "log.level",
+        env = "SLOGATE_LOG_LEVEL",
+        default_value = "info",
+        global = true
+    )]
     pub log_level: String,
     /// Log format.
     #[arg(long = "log.format", env = "SLOGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Logfmt, global = true)]
@@ -40,7 +45,11 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// The SLO config file (apiVersion: slogate/v1).
-    #[arg(long = "config.file", env = "SLOGATE_CONFIG_FILE", default_value = "slogate.yaml")]
+    #[arg(
+        long = "config.file",
+        env = "SLOGATE_CONFIG_FILE",
+        default_value = "slogate.yaml"
+    )]
     pub config_file: PathBuf,
     /// Prometheus base URL; overrides prometheus.url of the config.
     #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
@@ -52,8 +61,16 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub config: ConfigArgs,
     /// Address to listen on for HTTP (":10510" means every interface).
-    #[arg(long = "web.listen-address", env = "SLOGATE_WEB_LISTEN_ADDRESS", default_value = ":10510")]
+    #[arg(
+        long = "web.listen-address",
+        env = "SLOGATE_WEB_LISTEN_ADDRESS",
+        default_value = ":10510"
+    )]
     pub listen_address: String,
+    /// Replay: evaluate as of this fixed instant (RFC 3339 or Unix seconds) on every
+    /// interval instead of now; for backtests, demos and tests.
+    #[arg(long)]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,7 +94,11 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// The SLO config file (apiVersion: slogate/v1).
-    #[arg(long = "config.file", env = "SLOGATE_CONFIG_FILE", default_value = "slogate.yaml")]
+    #[arg(
+        long = "config.file",
+        env = "SLOGATE_CONFIG_FILE",
+        default_value = "slogate.yaml"
+    )]
     pub config_file: PathBuf,
     /// Also check against this server that every selector matches series.
     #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
@@ -104,6 +125,7 @@ pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
     } else {
         text.to_string()
     };
-    full.parse()
-        .map_err(|_| format!("--web.listen-address {text:?} is not host:port (e.g. 127.0.0.1:10510 or :10510)"))
+    full.parse().map_err(|_| {
+        format!("--web.listen-address {text:?} is not host:port (e.g. 127.0.0.1:10510 or :10510)")
+    })
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::slo::conventions::label;
 use crate::slo::promql::{Part, QueryKind, QUANTILES};
-use crate::slo::{Indicator, PromDuration, Sample, Slo, BURN_TIERS, BURN_WINDOWS, Severity};
+use crate::slo::{Indicator, PromDuration, Sample, Severity, Slo, BURN_TIERS, BURN_WINDOWS};
 
 /// Budget arithmetic is exact to about 1e-15; a budget within this of zero is
 /// "exactly at the objective", which meets it.
@@ -111,7 +111,17 @@ impl Counts {
                 let bad = match (self.bad, self.good) {
                     (Some(b), _) => b,
                     (None, Some(g)) => total - g,
-                    (None, None) if matches!(indicator, Indicator::Ratio { numerator: crate::slo::RatioNumerator::Errors(_), .. }) => 0.0,
+                    (None, None)
+                        if matches!(
+                            indicator,
+                            Indicator::Ratio {
+                                numerator: crate::slo::RatioNumerator::Errors(_),
+                                ..
+                            }
+                        ) =>
+                    {
+                        0.0
+                    }
                     (None, None) => total,
                 };
                 (bad, total)
@@ -172,7 +182,10 @@ pub fn short_number(v: f64) -> String {
     if v.abs() >= 1000.0 || v == v.trunc() {
         format!("{v:.0}")
     } else {
-        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{v:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
@@ -213,7 +226,11 @@ impl Slo {
     }
 
     fn group_labels(&self, key: &GroupKey) -> BTreeMap<String, String> {
-        self.group_by.iter().cloned().zip(key.iter().cloned()).collect()
+        self.group_by
+            .iter()
+            .cloned()
+            .zip(key.iter().cloned())
+            .collect()
     }
 
     /// Judges this SLO from its query answers: one result per group.
@@ -259,7 +276,9 @@ impl Slo {
         let mut worst: BTreeMap<GroupKey, f64> = BTreeMap::new();
         for s in samples {
             let key = group_key(self, &s.labels);
-            let v = worst.get(&key).map_or(s.value, |w| op.worse(*w, s.value, limit));
+            let v = worst
+                .get(&key)
+                .map_or(s.value, |w| op.worse(*w, s.value, limit));
             worst.insert(key, v);
         }
         if worst.is_empty() {
@@ -316,7 +335,9 @@ impl Slo {
                 r.burn_rates = BURN_WINDOWS
                     .iter()
                     .map(|w| {
-                        let burn = at(*w).filter(|(_, t)| *t > 0.0).map(|(b, t)| b / t / budget);
+                        let burn = at(*w)
+                            .filter(|(_, t)| *t > 0.0)
+                            .map(|(b, t)| b / t / budget);
                         (*w, burn)
                     })
                     .collect();
@@ -333,7 +354,10 @@ impl Slo {
             .collect()
     }
 
-    fn quantiles_by_group(&self, input: &Input<'_>) -> BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> {
+    fn quantiles_by_group(
+        &self,
+        input: &Input<'_>,
+    ) -> BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> {
         let mut out: BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> = BTreeMap::new();
         let Some(Ok(samples)) = input.answers.get(&QueryKind::Quantiles(input.window)) else {
             return out;
@@ -377,7 +401,10 @@ impl Slo {
         let remaining = 1.0 - (bad / total) / budget;
         r.sli = Some(sli);
         r.error_budget_remaining = Some(remaining);
-        let objective = self.objective.as_ref().map_or(String::new(), |o| format!("{}%", o.percent_text()));
+        let objective = self
+            .objective
+            .as_ref()
+            .map_or(String::new(), |o| format!("{}%", o.percent_text()));
         if remaining < -AT_OBJECTIVE {
             r.state = State::Fail;
             r.reason = format!(
@@ -411,10 +438,16 @@ impl Slo {
 
     /// A page-level burn under way (both windows of a page tier over its factor).
     fn page_burn(&self, r: &SloResult) -> Option<String> {
-        let burn = |w: PromDuration| r.burn_rates.iter().find(|(x, _)| *x == w).and_then(|(_, b)| *b);
+        let burn = |w: PromDuration| {
+            r.burn_rates
+                .iter()
+                .find(|(x, _)| *x == w)
+                .and_then(|(_, b)| *b)
+        };
         BURN_TIERS
             .iter()
-            .filter(|t| t.severity == Severity::Page)
+            // A tier whose long window exceeds the SLO window measures outside it.
+            .filter(|t| t.severity == Severity::Page && t.long < self.window)
             .find_map(|t| {
                 let factor = t.factor(self.window);
                 let (long, short) = (burn(t.long)?, burn(t.short)?);

@@ -58,7 +58,10 @@ impl Exporter {
             "slogate build information",
             Info::new(vec![
                 (label::VERSION, env!("CARGO_PKG_VERSION")),
-                (label::REVISION, option_env!("SLOGATE_REVISION").unwrap_or("unknown")),
+                (
+                    label::REVISION,
+                    option_env!("SLOGATE_REVISION").unwrap_or("unknown"),
+                ),
             ]),
         );
         registry.register_collector(Box::new(SnapshotCollector { published, flags }));
@@ -109,7 +112,14 @@ impl Family {
         if self.series.is_empty() {
             return Ok(());
         }
-        let mut family = encoder.encode_descriptor(self.name, self.help, None, MetricType::Gauge)?;
+        let mut family =
+            encoder.encode_descriptor(self.name, self.help, None, MetricType::Gauge)?;
+        if let [(labels, value)] = self.series.as_slice() {
+            if labels.is_empty() {
+                // An empty label set would be written as `name{}`.
+                return ConstGauge::new(*value).encode(family);
+            }
+        }
         for (labels, value) in &self.series {
             ConstGauge::new(*value).encode(family.encode_family(labels)?)?;
         }
@@ -137,12 +147,27 @@ fn bool_value(b: bool) -> Option<f64> {
 
 fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
     let mut objective = Family::new(metric::SLO_OBJECTIVE, "The SLO's objective, 0-1");
-    let mut sli = Family::new(metric::SLO_SLI, "SLI over the SLO window, from event counts");
-    let mut budget = Family::new(metric::SLO_BUDGET_REMAINING, "Share of the error budget left; negative when overspent");
-    let mut burn = Family::new(metric::SLO_BURN_RATE, "Error-budget burn rate over a window (1 spends the budget in exactly one SLO window)");
+    let mut sli = Family::new(
+        metric::SLO_SLI,
+        "SLI over the SLO window, from event counts",
+    );
+    let mut budget = Family::new(
+        metric::SLO_BUDGET_REMAINING,
+        "Share of the error budget left; negative when overspent",
+    );
+    let mut burn = Family::new(
+        metric::SLO_BURN_RATE,
+        "Error-budget burn rate over a window (1 spends the budget in exactly one SLO window)",
+    );
     let mut events = Family::new(metric::SLO_EVENTS, "Events counted over a window");
-    let mut latency = Family::new(metric::SLO_LATENCY, "Latency quantile estimate over the SLO window");
-    let mut state = Family::new(metric::SLO_STATE, "1 for the SLO's current state, 0 for the others");
+    let mut latency = Family::new(
+        metric::SLO_LATENCY,
+        "Latency quantile estimate over the SLO window",
+    );
+    let mut state = Family::new(
+        metric::SLO_STATE,
+        "1 for the SLO's current state, 0 for the others",
+    );
     let mut ready = Family::new(metric::SLO_READY, "1 when the SLO is pass or warn");
     let mut value = Family::new(metric::SLO_VALUE, "Measured value of a threshold probe");
     for r in &snapshot.results {
@@ -166,30 +191,56 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         ready.push(l.clone(), bool_value(r.ready));
         value.push(l, r.value);
     }
-    vec![objective, sli, budget, burn, events, latency, state, ready, value]
+    vec![
+        objective, sli, budget, burn, events, latency, state, ready, value,
+    ]
 }
 
 impl Collector for SnapshotCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let snapshot = self.published.latest();
         let mut families = snapshot.as_deref().map(slo_families).unwrap_or_default();
-        let mut service_ready = Family::new(metric::SERVICE_READY, "1 when every key SLO of the service is ready");
+        let mut service_ready = Family::new(
+            metric::SERVICE_READY,
+            "1 when every key SLO of the service is ready",
+        );
         let mut ready = Family::new(metric::READY, "1 when every service is ready");
-        let mut up = Family::new(metric::PROMETHEUS_UP, "1 when the last evaluation reached Prometheus");
-        let mut took = Family::new(metric::EVALUATION_DURATION, "Duration of the last evaluation");
+        let mut up = Family::new(
+            metric::PROMETHEUS_UP,
+            "1 when the last evaluation reached Prometheus",
+        );
+        let mut took = Family::new(
+            metric::EVALUATION_DURATION,
+            "Duration of the last evaluation",
+        );
         let mut last = Family::new(metric::LAST_EVALUATION, "Unix time of the last evaluation");
-        let mut reload = Family::new(metric::CONFIG_RELOAD_OK, "1 when the last config (re)load succeeded");
+        let mut reload = Family::new(
+            metric::CONFIG_RELOAD_OK,
+            "1 when the last config (re)load succeeded",
+        );
         if let Some(s) = &snapshot {
             for (service, ok) in &s.readiness.services {
-                service_ready.push(vec![(label::SERVICE.into(), service.clone())], bool_value(*ok));
+                service_ready.push(
+                    vec![(label::SERVICE.into(), service.clone())],
+                    bool_value(*ok),
+                );
             }
             up.push(Vec::new(), bool_value(s.prometheus_up));
             took.push(Vec::new(), Some(s.duration.as_secs_f64()));
-            last.push(Vec::new(), Some(s.evaluated_at.timestamp_millis() as f64 / 1000.0));
+            last.push(
+                Vec::new(),
+                Some(s.evaluated_at.timestamp_millis() as f64 / 1000.0),
+            );
         }
         // Before the first evaluation nothing is ready.
-        ready.push(Vec::new(), bool_value(snapshot.as_ref().is_some_and(|s| s.readiness.ready)));
-        reload.push(Vec::new(), bool_value(self.flags.config_reload_ok.load(Ordering::Relaxed)));
+        ready.push(
+            Vec::new(),
+            bool_value(snapshot.as_ref().is_some_and(|s| s.readiness.ready)),
+        );
+        reload.push(
+            Vec::new(),
+            bool_value(self.flags.config_reload_ok.load(Ordering::Relaxed)),
+        );
         families.extend([service_ready, ready, up, took, last, reload]);
         for f in &families {
             f.encode(&mut encoder)?;

@@ -63,7 +63,11 @@ pub fn render(s: &Snapshot) -> String {
             .push(r);
     }
     let mut html = String::new();
-    let verdict = if s.readiness.ready { ("READY", "#1a7f37") } else { ("NOT READY", "#cf222e") };
+    let verdict = if s.readiness.ready {
+        ("READY", "#1a7f37")
+    } else {
+        ("NOT READY", "#cf222e")
+    };
     let _ = write!(
         html,
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
@@ -81,7 +85,11 @@ pub fn render(s: &Snapshot) -> String {
         up = if s.prometheus_up { "reachable" } else { "<b style=\"color:#cf222e\">UNREACHABLE</b>" },
     );
     for (service, ok) in &s.readiness.services {
-        let name = if service.is_empty() { "(no service)" } else { service };
+        let name = if service.is_empty() {
+            "(no service)"
+        } else {
+            service
+        };
         let _ = write!(
             html,
             "<span class=\"pill\" style=\"background:{}\">{} {}</span>",

@@ -112,8 +112,17 @@ pub fn group_name(r: &SloResult) -> String {
 /// The aligned terminal table of `check`.
 pub fn table(s: &Snapshot) -> String {
     let header = [
-        "SERVICE", "SLO", "KIND", "OBJECTIVE", "SLI/VALUE", "BUDGET", "BURN 1h", "P95", "EVENTS",
-        "STATE", "REASON",
+        "SERVICE",
+        "SLO",
+        "KIND",
+        "OBJECTIVE",
+        "SLI/VALUE",
+        "BUDGET",
+        "BURN 1h",
+        "P95",
+        "EVENTS",
+        "STATE",
+        "REASON",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(ToString::to_string).collect()];
     let mut results: Vec<&SloResult> = s.results.iter().collect();
@@ -124,7 +133,11 @@ pub fn table(s: &Snapshot) -> String {
             r.slo.clone(),
             r.kind.to_string(),
             pct(r.objective),
-            if r.kind == "threshold" { plain(r.value) } else { pct(r.sli) },
+            if r.kind == "threshold" {
+                plain(r.value)
+            } else {
+                pct(r.sli)
+            },
             pct(r.error_budget_remaining),
             plain(burn_1h(r)),
             millis(p95(r)),
@@ -157,14 +170,25 @@ pub fn table(s: &Snapshot) -> String {
         .readiness
         .services
         .iter()
-        .map(|(name, ok)| format!("{}={}", if name.is_empty() { "-" } else { name }, if *ok { "ready" } else { "NOT ready" }))
+        .map(|(name, ok)| {
+            format!(
+                "{}={}",
+                if name.is_empty() { "-" } else { name },
+                if *ok { "ready" } else { "NOT ready" }
+            )
+        })
         .collect();
     out.push_str(&format!(
         "\nevaluated at {}; prometheus {}; services: {}\n{}\n",
-        s.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        s.evaluated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         if s.prometheus_up { "up" } else { "UNREACHABLE" },
         services.join(" "),
-        if s.readiness.ready { "READY" } else { "NOT READY" }
+        if s.readiness.ready {
+            "READY"
+        } else {
+            "NOT READY"
+        }
     ));
     out
 }

@@ -131,7 +131,10 @@ impl Published {
     }
 
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
-        self.latest.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.latest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -144,10 +147,11 @@ pub struct Engine {
     pub concurrency: usize,
 }
 
-/// Evaluates every `interval`, and at once whenever the engine is replaced,
-/// until `shutdown` resolves.
+/// Evaluates every `interval` (as of now, or of `fixed_at` when replaying), and at
+/// once whenever the engine is replaced, until `shutdown` resolves.
 pub async fn run(
     mut engine: watch::Receiver<Arc<Engine>>,
+    fixed_at: Option<DateTime<Utc>>,
     published: Arc<Published>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
@@ -161,7 +165,7 @@ pub async fn run(
             &current.client,
             &Request {
                 slos: &current.slos,
-                at: Utc::now(),
+                at: fixed_at.unwrap_or_else(Utc::now),
                 window: None,
                 concurrency: current.concurrency,
             },

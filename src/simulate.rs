@@ -65,10 +65,13 @@ impl FromStr for Scenario {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|x| x.as_str()).collect();
-            format!("unknown scenario {s:?}; choose one of {}", names.join(", "))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|x| x.as_str()).collect();
+                format!("unknown scenario {s:?}; choose one of {}", names.join(", "))
+            })
     }
 }
 
@@ -140,19 +143,27 @@ fn new_histogram() -> Histogram {
 }
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 impl Workload {
     fn new(scenario: Scenario, target: String) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<Labels, Counter>::default();
-        let durations = Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(new_histogram);
+        let durations =
+            Family::<Labels, Histogram, fn() -> Histogram>::new_with_constructor(new_histogram);
         let hits = Family::<Labels, Counter>::default();
         let misses = Family::<Labels, Counter>::default();
         let backup = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
         registry.register("http_requests", "HTTP requests served", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency", durations.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            durations.clone(),
+        );
         registry.register("cache_hits", "Cache lookups that hit", hits.clone());
         registry.register("cache_misses", "Cache lookups that missed", misses.clone());
         registry.register(
@@ -166,7 +177,11 @@ impl Workload {
             let _ = hits.get_or_create(&labels(&[("service", service)]));
             let _ = misses.get_or_create(&labels(&[("service", service)]));
             for route in ROUTES {
-                let _ = requests.get_or_create(&labels(&[("service", service), ("route", route), ("code", "200")]));
+                let _ = requests.get_or_create(&labels(&[
+                    ("service", service),
+                    ("route", route),
+                    ("code", "200"),
+                ]));
                 let _ = durations.get_or_create(&labels(&[("service", service), ("route", route)]));
             }
         }
@@ -207,12 +222,20 @@ impl Workload {
                         "200"
                     };
                     self.requests
-                        .get_or_create(&labels(&[("service", service), ("route", route), ("code", code)]))
+                        .get_or_create(&labels(&[
+                            ("service", service),
+                            ("route", route),
+                            ("code", code),
+                        ]))
                         .inc();
                     self.durations
                         .get_or_create(&labels(&[("service", service), ("route", route)]))
                         .observe(latency(k, b.slow_percent));
-                    let cache = if (*seq * 53) % 100 < b.hit_percent { &self.hits } else { &self.misses };
+                    let cache = if (*seq * 53) % 100 < b.hit_percent {
+                        &self.hits
+                    } else {
+                        &self.misses
+                    };
                     cache.get_or_create(&labels(&[("service", service)])).inc();
                 }
             }
@@ -221,7 +244,8 @@ impl Workload {
 
     fn encode(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("encoding into a String");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("encoding into a String");
         out
     }
 }
@@ -232,7 +256,11 @@ struct ScenarioQuery {
 }
 
 async fn metrics(State(w): State<Arc<Workload>>) -> Response {
-    ([(header::CONTENT_TYPE, crate::export::CONTENT_TYPE)], w.encode()).into_response()
+    (
+        [(header::CONTENT_TYPE, crate::export::CONTENT_TYPE)],
+        w.encode(),
+    )
+        .into_response()
 }
 
 async fn get_scenario(State(w): State<Arc<Workload>>) -> String {
@@ -241,7 +269,11 @@ async fn get_scenario(State(w): State<Arc<Workload>>) -> String {
 
 async fn set_scenario(State(w): State<Arc<Workload>>, Query(q): Query<ScenarioQuery>) -> Response {
     let Some(name) = q.name else {
-        return (StatusCode::BAD_REQUEST, "want ?name=healthy|error-burst|latency-regression|cache-cold\n").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "want ?name=healthy|error-burst|latency-regression|cache-cold\n",
+        )
+            .into_response();
     };
     match name.parse::<Scenario>() {
         Ok(s) => {
@@ -273,7 +305,9 @@ pub async fn run(
         .route("/metrics", get(metrics))
         .route("/scenario", get(get_scenario).post(set_scenario))
         .with_state(workload);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     ticking.abort();
     served
 }

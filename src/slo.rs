@@ -122,9 +122,12 @@ impl Objective {
         let int = int.trim_start_matches('0');
         let padded = format!("{int:0>2}");
         let (whole, hundredths) = padded.split_at(padded.len() - 2);
-        let ratio: f64 = format!("{}.{hundredths}{frac}", if whole.is_empty() { "0" } else { whole })
-            .parse()
-            .ok()?;
+        let ratio: f64 = format!(
+            "{}.{hundredths}{frac}",
+            if whole.is_empty() { "0" } else { whole }
+        )
+        .parse()
+        .ok()?;
         Some(Self {
             percent_text: text.to_string(),
             ratio,
@@ -326,10 +329,16 @@ mod tests {
         assert_eq!(o.ratio(), 0.999);
         assert_eq!(o.percent_text(), "99.9");
         assert_eq!(Objective::from_percent_text("95").unwrap().ratio(), 0.95);
-        assert_eq!(Objective::from_percent_text("99.95").unwrap().ratio(), 0.9995);
+        assert_eq!(
+            Objective::from_percent_text("99.95").unwrap().ratio(),
+            0.9995
+        );
         assert_eq!(Objective::from_percent_text("5").unwrap().ratio(), 0.05);
         assert_eq!(Objective::from_percent_text("0.5").unwrap().ratio(), 0.005);
-        assert_eq!(Objective::from_percent_text("99.999").unwrap().ratio(), 0.99999);
+        assert_eq!(
+            Objective::from_percent_text("99.999").unwrap().ratio(),
+            0.99999
+        );
         assert_eq!(Objective::from_percent_text("1e3"), None);
     }
 

@@ -7,8 +7,9 @@ use crate::cli::LogFormat;
 
 /// Starts logging at `level` in `format`.
 pub fn init(level: &str, format: LogFormat) -> Result<(), String> {
-    let filter = EnvFilter::try_new(level)
-        .map_err(|e| format!("--log.level {level:?} is not a level (error, warn, info, debug, trace): {e}"))?;
+    let filter = EnvFilter::try_new(level).map_err(|e| {
+        format!("--log.level {level:?} is not a level (error, warn, info, debug, trace): {e}")
+    })?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -12,8 +12,8 @@ use super::{Config, EvaluationSettings, Launch, Problem};
 use crate::prom;
 use crate::slo::conventions::label;
 use crate::slo::{
-    AlertTier, Alerting, CompareOp, Indicator, Objective, PromDuration, RatioNumerator,
-    Selector, Slo,
+    AlertTier, Alerting, CompareOp, Indicator, Objective, PromDuration, RatioNumerator, Selector,
+    Slo,
 };
 
 const API_VERSION: &str = "slogate/v1";
@@ -38,9 +38,9 @@ fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
                 format!("{p}.{key}")
             }
         }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
-            ignored_path(parent)
-        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => ignored_path(parent),
     }
 }
 
@@ -155,7 +155,10 @@ impl Checker {
         match humantime::parse_duration(text) {
             Ok(d) if !d.is_zero() => d,
             _ => {
-                self.problem(path, format!("{text:?} is not a positive duration (e.g. 30s, 1m)"));
+                self.problem(
+                    path,
+                    format!("{text:?} is not a positive duration (e.g. 30s, 1m)"),
+                );
                 default
             }
         }
@@ -176,9 +179,15 @@ impl Checker {
 
     fn label_name(&mut self, path: &str, name: &str) {
         if !is_label_name(name) {
-            self.problem(path, format!("{name:?} is not a valid Prometheus label name"));
+            self.problem(
+                path,
+                format!("{name:?} is not a valid Prometheus label name"),
+            );
         } else if name.starts_with("__") || label::RESERVED.contains(&name) {
-            self.problem(path, format!("{name:?} is reserved by slogate or Prometheus"));
+            self.problem(
+                path,
+                format!("{name:?} is reserved by slogate or Prometheus"),
+            );
         }
     }
 
@@ -228,7 +237,10 @@ impl Checker {
     pub fn config(&mut self, source: &str, w: wire::Config) -> Option<Config> {
         match w.api_version.as_deref() {
             Some(API_VERSION) => {}
-            Some(other) => self.problem("apiVersion", format!("{other:?} is not supported; use {API_VERSION:?}")),
+            Some(other) => self.problem(
+                "apiVersion",
+                format!("{other:?} is not supported; use {API_VERSION:?}"),
+            ),
             None => self.problem("apiVersion", format!("is required; use {API_VERSION:?}")),
         }
         let prometheus = self.prometheus(w.prometheus);
@@ -244,7 +256,10 @@ impl Checker {
             let path = format!("slos[{i}]");
             if let Some(name) = &s.name {
                 if !names.insert(name.clone()) {
-                    self.problem(&format!("{path}.name"), format!("{name:?} is defined twice"));
+                    self.problem(
+                        &format!("{path}.name"),
+                        format!("{name:?} is defined twice"),
+                    );
                 }
             }
             if let Some(slo) = self.slo(&path, s, &defaults) {
@@ -304,18 +319,27 @@ impl Checker {
     pub fn url(&mut self, path: &str, url: &str) {
         match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            _ => self.problem(path, format!("{url:?} is not an http(s) URL (e.g. http://127.0.0.1:9090)")),
+            _ => self.problem(
+                path,
+                format!("{url:?} is not an http(s) URL (e.g. http://127.0.0.1:9090)"),
+            ),
         }
     }
 
     fn evaluation(&mut self, w: &wire::Evaluation) -> EvaluationSettings {
-        let interval =
-            self.std_duration("evaluation.interval", w.interval.as_deref(), DEFAULT_INTERVAL);
+        let interval = self.std_duration(
+            "evaluation.interval",
+            w.interval.as_deref(),
+            DEFAULT_INTERVAL,
+        );
         let concurrency = match w.concurrency {
             None => DEFAULT_CONCURRENCY,
             Some(n @ 1..=256) => n as usize,
             Some(n) => {
-                self.problem("evaluation.concurrency", format!("{n} is not between 1 and 256"));
+                self.problem(
+                    "evaluation.concurrency",
+                    format!("{n} is not between 1 and 256"),
+                );
                 DEFAULT_CONCURRENCY
             }
         };
@@ -381,7 +405,10 @@ impl Checker {
         let at = match chrono::DateTime::parse_from_rfc3339(at_text) {
             Ok(t) => t.with_timezone(&chrono::Utc),
             Err(e) => {
-                self.problem("launch.at", format!("{at_text:?} is not an RFC 3339 time ({e})"));
+                self.problem(
+                    "launch.at",
+                    format!("{at_text:?} is not an RFC 3339 time ({e})"),
+                );
                 return None;
             }
         };
@@ -467,7 +494,9 @@ impl Checker {
             if w.labels.contains_key(g) {
                 self.problem(
                     &format!("{path}.labels.{g}"),
-                    format!("{g:?} is also in group_by; a static label would hide the group's value"),
+                    format!(
+                        "{g:?} is also in group_by; a static label would hide the group's value"
+                    ),
                 );
             }
         }
@@ -524,10 +553,16 @@ impl Checker {
         .filter_map(|(k, on)| on.then_some(k))
         .collect();
         if set.len() != 1 {
-            let found = if set.is_empty() { "none".to_string() } else { set.join(", ") };
+            let found = if set.is_empty() {
+                "none".to_string()
+            } else {
+                set.join(", ")
+            };
             self.problem(
                 path,
-                format!("set exactly one of ratio, latency, uptime, cache, threshold (found {found})"),
+                format!(
+                    "set exactly one of ratio, latency, uptime, cache, threshold (found {found})"
+                ),
             );
             return None;
         }
@@ -558,7 +593,10 @@ impl Checker {
                 if h.name.ends_with("_bucket") || h.name.ends_with("_count") {
                     self.problem(
                         &format!("{p}.histogram"),
-                        format!("{:?}: name the histogram's base name, without _bucket or _count", h.text),
+                        format!(
+                            "{:?}: name the histogram's base name, without _bucket or _count",
+                            h.text
+                        ),
                     );
                 }
             }
@@ -584,19 +622,22 @@ impl Checker {
         }
         let t = w.threshold.as_ref()?;
         let p = format!("{path}.threshold");
-        let query = self.required(&format!("{p}.query"), &t.query).and_then(|q| {
-            match parse_promql(q) {
-                Ok(_) => Some(q.trim().to_string()),
-                Err(e) => {
-                    self.problem(&format!("{p}.query"), e);
-                    None
-                }
-            }
-        });
+        let query =
+            self.required(&format!("{p}.query"), &t.query)
+                .and_then(|q| match parse_promql(q) {
+                    Ok(_) => Some(q.trim().to_string()),
+                    Err(e) => {
+                        self.problem(&format!("{p}.query"), e);
+                        None
+                    }
+                });
         let op = self.required(&format!("{p}.op"), &t.op).and_then(|op| {
             let parsed = CompareOp::parse(op);
             if parsed.is_none() {
-                self.problem(&format!("{p}.op"), format!("{op:?} is not one of <, <=, >, >=, ==, !="));
+                self.problem(
+                    &format!("{p}.op"),
+                    format!("{op:?} is not one of <, <=, >, >=, ==, !="),
+                );
             }
             parsed
         });

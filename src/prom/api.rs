@@ -92,8 +92,8 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryErro
         "scalar" => {
             let (_, text): (f64, String) = serde_json::from_value(data.result)
                 .map_err(|e| malformed(format!("bad scalar: {e}")))?;
-            let value =
-                parse_value(&text).ok_or_else(|| malformed(format!("bad scalar value {text:?}")))?;
+            let value = parse_value(&text)
+                .ok_or_else(|| malformed(format!("bad scalar value {text:?}")))?;
             Ok(vec![Sample {
                 labels: BTreeMap::new(),
                 value,
@@ -138,7 +138,13 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for body in [&b"<html>oops</html>"[..], b"", b"{}", b"\xff\xfe", b"{\"status\":\"success\"}"] {
+        for body in [
+            &b"<html>oops</html>"[..],
+            b"",
+            b"{}",
+            b"\xff\xfe",
+            b"{\"status\":\"success\"}",
+        ] {
             assert!(parse_response(200, body).is_err(), "{body:?}");
         }
         let matrix = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;

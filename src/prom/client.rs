@@ -144,12 +144,11 @@ impl Client {
                 path: path.display().to_string(),
                 source,
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ClientError::Invalid {
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientError::Invalid {
                     what: format!("CA file {}", path.display()),
                     detail: e.to_string(),
-                }
-            })?;
+                })?;
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder
@@ -202,7 +201,11 @@ impl Client {
         }
     }
 
-    async fn query_once(&self, promql: &str, time: Option<f64>) -> Result<Vec<Sample>, ClientError> {
+    async fn query_once(
+        &self,
+        promql: &str,
+        time: Option<f64>,
+    ) -> Result<Vec<Sample>, ClientError> {
         let mut form = vec![("query", promql.to_string())];
         if let Some(t) = time {
             form.push(("time", format!("{t:.3}")));
@@ -249,7 +252,11 @@ fn base64_encode(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

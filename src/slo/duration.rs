@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn rejects_what_prometheus_rejects() {
-        for bad in ["", "5", "m", "5x", "1.5h", "-5m", "5m1h", "5m5m", "30 d", "30days"] {
+        for bad in [
+            "", "5", "m", "5x", "1.5h", "-5m", "5m1h", "5m5m", "30 d", "30days",
+        ] {
             assert_eq!(bad.parse::<PromDuration>(), Err(DurationError), "{bad:?}");
         }
     }

@@ -1,0 +1,338 @@
+//! Real processes for integration tests: Prometheus from Debian's package and the
+//! slogate binary, each on a free loopback port, killed when dropped.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const INSTALL: &str = "apt-get update && apt-get install -y --no-install-recommends prometheus";
+
+/// A binary the tests need, or a panic naming the install command.
+pub fn tool(name: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{name} is not installed; install it with: {INSTALL}");
+}
+
+pub fn slogate_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_slogate")
+}
+
+/// A free port on 127.0.0.1 (bound, then released for the child to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// A child process killed (and reaped) on drop.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, cmd: &mut Command, log: PathBuf) -> Self {
+        let file = std::fs::File::create(&log).expect("create log file");
+        let child = cmd
+            .stdout(Stdio::from(file.try_clone().expect("dup log")))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self {
+            child,
+            name: name.to_string(),
+            log,
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends a signal by name (e.g. "HUP") with kill(1).
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{sig} failed");
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn http() -> reqwest::blocking::Client {
+    // reqwest is built without a default crypto provider; a second install is a no-op error.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client")
+}
+
+pub fn get(url: &str) -> (u16, String) {
+    match http().get(url).send() {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.text().unwrap_or_default())
+        }
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+pub fn post(url: &str) -> (u16, String) {
+    match http().post(url).send() {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            (status, r.text().unwrap_or_default())
+        }
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or panics after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A running Prometheus on 127.0.0.1.
+pub struct Prometheus {
+    pub proc: Proc,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Prometheus {
+    /// Starts Prometheus with `scrape_config` (YAML) over `data` (a TSDB directory
+    /// to copy in, or none).
+    pub fn start(scrape_config: &str, data: Option<&Path>) -> Self {
+        let bin = tool("prometheus");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tsdb = dir.path().join("data");
+        std::fs::create_dir_all(&tsdb).expect("mkdir data");
+        if let Some(src) = data {
+            copy_dir(src, &tsdb);
+        }
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(&config, scrape_config).expect("write prometheus.yml");
+        let mut last_log = String::new();
+        // Another process may grab the port between probe and bind: retry.
+        for _ in 0..3 {
+            let port = free_port();
+            let mut proc = Proc::spawn(
+                "prometheus",
+                Command::new(&bin)
+                    .arg(format!("--config.file={}", config.display()))
+                    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                    .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+                    .arg("--storage.tsdb.retention.time=3650d")
+                    .arg("--web.enable-lifecycle")
+                    .arg("--log.level=warn"),
+                dir.path().join(format!("prometheus-{port}.log")),
+            );
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(60) {
+                if get(&format!("http://127.0.0.1:{port}/-/ready")).0 == 200 {
+                    return Self { proc, port, dir };
+                }
+                if let Ok(Some(_)) = proc.child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            last_log = proc.log_text();
+            proc.kill();
+        }
+        panic!("Prometheus did not become ready:\n{last_log}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs an instant query, returning the raw JSON.
+    pub fn query(&self, promql: &str, time: Option<i64>) -> serde_json::Value {
+        let mut form = vec![("query", promql.to_string())];
+        if let Some(t) = time {
+            form.push(("time", t.to_string()));
+        }
+        let body = http()
+            .post(format!("{}/api/v1/query", self.url()))
+            .form(&form)
+            .send()
+            .and_then(|r| r.text())
+            .expect("query Prometheus");
+        serde_json::from_str(&body).expect("Prometheus JSON")
+    }
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).expect("mkdir");
+    for entry in std::fs::read_dir(src).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = dst.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
+/// Runs slogate to completion with a deadline.
+pub fn run_slogate(args: &[&str]) -> Output {
+    let mut child = Command::new(slogate_bin())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start slogate");
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("slogate {args:?} did not finish within 120s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = child.wait().expect("wait");
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    child.stdout.take().map(|mut s| s.read_to_end(&mut stdout));
+    child.stderr.take().map(|mut s| s.read_to_end(&mut stderr));
+    Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// A running `slogate serve` on 127.0.0.1.
+pub struct Slogate {
+    pub proc: Proc,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Slogate {
+    /// Starts `serve` with `config` written to `config_path` and waits for `/-/ready`.
+    pub fn serve(config_path: &Path, extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut cmd = Command::new(slogate_bin());
+        cmd.arg("serve")
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(extra);
+        let proc = Proc::spawn("slogate", &mut cmd, dir.path().join("slogate.log"));
+        let s = Self {
+            proc,
+            port,
+            _dir: dir,
+        };
+        wait_for("slogate /-/ready", Duration::from_secs(60), || {
+            (get(&s.url("/-/ready")).0 == 200).then_some(())
+        });
+        s
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn status(&self) -> serde_json::Value {
+        let (code, body) = get(&self.url("/api/v1/status"));
+        assert_eq!(code, 200, "{body}");
+        serde_json::from_str(&body).expect("status JSON")
+    }
+
+    pub fn metrics(&self) -> String {
+        let (code, body) = get(&self.url("/metrics"));
+        assert_eq!(code, 200, "{body}");
+        body
+    }
+}
+
+/// A running `slogate simulate` on 127.0.0.1.
+pub struct Simulator {
+    pub proc: Proc,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Simulator {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let proc = Proc::spawn(
+            "simulate",
+            Command::new(slogate_bin())
+                .arg("simulate")
+                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+            dir.path().join("simulate.log"),
+        );
+        let s = Self {
+            proc,
+            port,
+            _dir: dir,
+        };
+        wait_for("simulate /metrics", Duration::from_secs(30), || {
+            (get(&format!("http://127.0.0.1:{port}/metrics")).0 == 200).then_some(())
+        });
+        s
+    }
+
+    pub fn set_scenario(&self, name: &str) {
+        let (code, body) = post(&format!(
+            "http://127.0.0.1:{}/scenario?name={name}",
+            self.port
+        ));
+        assert_eq!((code, body.trim()), (200, name));
+    }
+}
+
+/// Value of the series of `name` whose label set contains every `labels` pair.
+pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .find(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}

@@ -1,0 +1,371 @@
+//! Known answers: `check --at END` and `serve --at END` against a real Prometheus
+//! holding designed history must report the designed SLIs, budgets, burn rates and
+//! states to 1e-9.
+
+use serde_json::Value;
+
+use crate::harness::{metric_value, run_slogate, Prometheus, Slogate};
+use crate::history::{self, up_samples, window_sum, DAY, END, END_RFC3339};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
+const WINDOW: i64 = 30 * DAY;
+const BURN_WINDOWS: [(&str, i64); 7] = [
+    ("5m", 300),
+    ("30m", 1800),
+    ("1h", 3600),
+    ("2h", 7200),
+    ("6h", 21600),
+    ("1d", DAY),
+    ("3d", 3 * DAY),
+];
+
+fn close(got: &Value, want: f64, what: &str) {
+    let got = got
+        .as_f64()
+        .unwrap_or_else(|| panic!("{what}: {got} is not a number"));
+    assert!(
+        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+        "{what}: got {got}, want {want}"
+    );
+}
+
+fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
+    doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["slo"] == slo && r["service"] == service)
+        .unwrap_or_else(|| panic!("no result for {slo}/{service} in {doc:#}"))
+}
+
+/// The expected (bad, total) of an SLO for a service over a window.
+fn bad_total(slo: &str, service: &str, window: i64) -> (f64, f64) {
+    let m = window_sum(service, window);
+    match slo {
+        "availability" => (m.errors as f64, m.requests as f64),
+        "latency" => ((m.latency[2] + m.latency[3]) as f64, m.requests as f64),
+        "cache-hit" => (m.misses as f64, (m.hits + m.misses) as f64),
+        "uptime" => {
+            let (sum, count) = up_samples(service, window);
+            ((count - sum) as f64, count as f64)
+        }
+        other => panic!("no design for {other}"),
+    }
+}
+
+fn objective(slo: &str) -> f64 {
+    match slo {
+        "availability" | "uptime" => 0.999,
+        "latency" => 0.95,
+        "cache-hit" => 0.90,
+        other => panic!("no objective for {other}"),
+    }
+}
+
+/// histogram_quantile's linear interpolation over the designed buckets.
+fn quantile(q: f64, service: &str) -> f64 {
+    let m = window_sum(service, WINDOW);
+    let total = m.requests as f64;
+    let rank = q * total;
+    let mut lower = 0.0;
+    let mut below = 0.0;
+    for (i, upper) in history::BUCKETS.iter().enumerate() {
+        let count = below + m.latency[i] as f64;
+        if rank <= count {
+            return lower + (upper - lower) * (rank - below) / (count - below);
+        }
+        lower = *upper;
+        below = count;
+    }
+    lower
+}
+
+/// The designed verdicts.
+const STATES: [(&str, &str, &str); 15] = [
+    ("availability", "checkout", "warn"),
+    ("availability", "search", "fail"),
+    ("availability", "catalog", "pass"),
+    ("availability", "inventory", "insufficient_data"),
+    ("latency", "checkout", "pass"),
+    ("latency", "search", "pass"),
+    ("latency", "catalog", "fail"),
+    ("uptime", "checkout", "pass"),
+    ("uptime", "search", "fail"),
+    ("uptime", "catalog", "pass"),
+    ("uptime", "inventory", "pass"),
+    ("cache-hit", "checkout", "pass"),
+    ("cache-hit", "search", "fail"),
+    ("cache-hit", "catalog", "warn"),
+    ("cache-hit", "inventory", "insufficient_data"),
+];
+
+fn assert_designed(doc: &Value) {
+    assert_eq!(doc["evaluated_at"], END_RFC3339);
+    assert_eq!(doc["ready"], false);
+    for (slo, service, state) in STATES {
+        let r = result(doc, slo, service);
+        let what = format!("{slo}/{service}");
+        assert_eq!(r["state"], state, "{what}: {}", r["reason"]);
+        assert_eq!(r["window"], "30d", "{what}");
+        close(
+            &r["objective"],
+            objective(slo),
+            &format!("{what} objective"),
+        );
+        let (bad, total) = bad_total(slo, service, WINDOW);
+        close(&r["events"], total, &format!("{what} events"));
+        if state == "insufficient_data" {
+            assert_eq!(r["sli"], Value::Null, "{what}");
+            assert_eq!(r["error_budget_remaining"], Value::Null, "{what}");
+            assert_eq!(r["reason"], "0 events in 30d, fewer than min_events 100");
+            continue;
+        }
+        close(&r["sli"], (total - bad) / total, &format!("{what} sli"));
+        let budget = 1.0 - objective(slo);
+        close(
+            &r["error_budget_remaining"],
+            1.0 - (bad / total) / budget,
+            &format!("{what} budget"),
+        );
+        for (name, w) in BURN_WINDOWS {
+            let (b, t) = bad_total(slo, service, w);
+            close(
+                &r["burn_rates"][name],
+                b / t / budget,
+                &format!("{what} burn {name}"),
+            );
+        }
+    }
+    // The reason names the burn SPEC's example names.
+    assert_eq!(
+        result(doc, "availability", "checkout")["reason"],
+        "page-level burn: 1h 20.0 and 5m 20.0 over 14.4"
+    );
+    assert_eq!(
+        result(doc, "cache-hit", "catalog")["reason"],
+        "error budget 20% remaining, under 25%"
+    );
+    for service in ["checkout", "search", "catalog"] {
+        let r = result(doc, "latency", service);
+        close(
+            &r["latency_seconds"]["0.95"],
+            quantile(0.95, service),
+            &format!("p95 {service}"),
+        );
+        close(
+            &r["latency_seconds"]["0.99"],
+            quantile(0.99, service),
+            &format!("p99 {service}"),
+        );
+    }
+    let backups = result(doc, "backups-fresh", "platform");
+    close(
+        &backups["value"],
+        (END - history::last_backup(END)) as f64,
+        "backup age",
+    );
+    assert_eq!(backups["state"], "pass");
+    assert_eq!(backups["error_budget_remaining"], Value::Null);
+    assert_eq!(doc["services"]["checkout"], true, "warn is ready");
+    assert_eq!(doc["services"]["search"], false);
+    assert_eq!(
+        doc["services"]["inventory"], false,
+        "insufficient data is never ready"
+    );
+    assert_eq!(doc["services"]["platform"], true);
+}
+
+fn history_prometheus() -> Prometheus {
+    Prometheus::start(
+        "global: {scrape_interval: 1m}\nscrape_configs: []\n",
+        Some(&history::tsdb()),
+    )
+}
+
+#[test]
+fn check_json_matches_the_designed_history() {
+    let prom = history_prometheus();
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={EXAMPLE}"),
+        &format!("--prometheus.url={}", prom.url()),
+        &format!("--at={END_RFC3339}"),
+        "--output=json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "any fail exits 1; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("NaN"), "NaN in output: {stdout}");
+    let doc: Value = serde_json::from_str(&stdout).expect("check JSON");
+    assert_designed(&doc);
+}
+
+#[test]
+fn unix_seconds_at_gives_the_same_table() {
+    let prom = history_prometheus();
+    let run = |at: String| {
+        let out = run_slogate(&[
+            "check",
+            &format!("--config.file={EXAMPLE}"),
+            &format!("--prometheus.url={}", prom.url()),
+            &format!("--at={at}"),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let table = run(END.to_string());
+    assert_eq!(table, run(END_RFC3339.to_string()));
+    let header: Vec<&str> = table
+        .lines()
+        .next()
+        .expect("header")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "SERVICE",
+            "SLO",
+            "KIND",
+            "OBJECTIVE",
+            "SLI/VALUE",
+            "BUDGET",
+            "BURN",
+            "1h",
+            "P95",
+            "EVENTS",
+            "STATE",
+            "REASON"
+        ]
+    );
+    let (bad, total) = bad_total("availability", "search", WINDOW);
+    let row: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("search ") && l.contains("availability"))
+        .expect("search availability row")
+        .split_whitespace()
+        .take(7)
+        .collect();
+    let sli = format!("{:.3}", (total - bad) / total * 100.0);
+    let sli = format!("{}%", sli.trim_end_matches('0').trim_end_matches('.'));
+    assert_eq!(
+        row,
+        [
+            "search",
+            "availability",
+            "ratio",
+            "99.9%",
+            sli.as_str(),
+            row[5],
+            row[6]
+        ]
+    );
+    assert!(
+        row[5].starts_with('-'),
+        "overspent budget is negative: {row:?}"
+    );
+    // Columns line up: every row's SLO column starts where the header's does.
+    let slo_col = table.find("SLO").expect("SLO column");
+    assert!(table
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .all(|l| l.len() > slo_col && l.as_bytes()[slo_col - 1] == b' '));
+    assert!(table.ends_with("NOT READY\n"), "{table}");
+    assert!(!table.contains("NaN"), "{table}");
+}
+
+#[test]
+fn serve_reports_the_same_through_api_and_metrics() {
+    let prom = history_prometheus();
+    let slogate = Slogate::serve(
+        std::path::Path::new(EXAMPLE),
+        &[
+            &format!("--prometheus.url={}", prom.url()),
+            &format!("--at={END_RFC3339}"),
+        ],
+    );
+    assert_designed(&slogate.status());
+    let metrics = slogate.metrics();
+    assert!(!metrics.contains("NaN"), "{metrics}");
+    let (bad, total) = bad_total("availability", "search", WINDOW);
+    let got = metric_value(
+        &metrics,
+        "slogate_slo_sli_ratio",
+        &[("slo", "availability"), ("service", "search")],
+    )
+    .expect("sli series");
+    assert!((got - (total - bad) / total).abs() < 1e-9, "{got}");
+    let burn = metric_value(
+        &metrics,
+        "slogate_slo_burn_rate",
+        &[
+            ("slo", "availability"),
+            ("service", "checkout"),
+            ("window", "1h"),
+        ],
+    );
+    assert!((burn.expect("burn series") - 20.0).abs() < 1e-9);
+    for (slo, service, state) in STATES {
+        let labels = [("slo", slo), ("service", service), ("state", state)];
+        assert_eq!(
+            metric_value(&metrics, "slogate_slo_state", &labels),
+            Some(1.0),
+            "{slo}/{service}"
+        );
+    }
+    // 0/0 exports no SLI at all rather than NaN, and is not ready.
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "slogate_slo_sli_ratio",
+            &[("slo", "availability"), ("service", "inventory")]
+        ),
+        None
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "slogate_slo_events",
+            &[
+                ("slo", "availability"),
+                ("service", "inventory"),
+                ("window", "30d")
+            ]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "slogate_service_ready",
+            &[("service", "inventory")]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(metric_value(&metrics, "slogate_ready", &[]), Some(0.0));
+    assert_eq!(
+        metric_value(&metrics, "slogate_prometheus_up", &[]),
+        Some(1.0)
+    );
+    let p95 = metric_value(
+        &metrics,
+        "slogate_slo_latency_seconds",
+        &[
+            ("slo", "latency"),
+            ("service", "catalog"),
+            ("quantile", "0.95"),
+        ],
+    )
+    .expect("p95 series");
+    assert!((p95 - quantile(0.95, "catalog")).abs() < 1e-9, "{p95}");
+    let (code, page) = crate::harness::get(&slogate.url("/"));
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("NOT READY") && page.contains("data-state=\"fail\""),
+        "{page}"
+    );
+}
