@@ -252,12 +252,21 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
                 path: format!("{path}.{field}"),
                 message,
             };
-            match client.query(&format!("count({selector})"), None).await {
-                Ok(s) if s.is_empty() && may_be_empty => found
-                    .warnings
-                    .push(problem(format!("{selector:?} matches no series right now"))),
+            // Series seen anywhere in the SLO's window count: a quiet error counter
+            // or a service restarted an hour ago still matches.
+            let probe = if field == "threshold.query" {
+                format!("count({selector})")
+            } else {
+                format!("count(last_over_time({selector}[{}]))", slo.window)
+            };
+            match client.query(&probe, None).await {
+                Ok(s) if s.is_empty() && may_be_empty => found.warnings.push(problem(format!(
+                    "{selector:?} matches no series in the last {}",
+                    slo.window
+                ))),
                 Ok(s) if s.is_empty() => found.errors.push(problem(format!(
-                    "{selector:?} matches no series on {}",
+                    "{selector:?} matches no series in the last {} on {}",
+                    slo.window,
                     client.base_url()
                 ))),
                 Ok(_) => {}
@@ -271,7 +280,11 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
             threshold,
         } = &slo.indicator
         {
-            let q = format!("count by (le) ({})", histogram.render("_bucket", &[]));
+            let q = format!(
+                "count by (le) (last_over_time({}[{}]))",
+                histogram.render("_bucket", &[]),
+                slo.window
+            );
             if let Ok(samples) = client.query(&q, None).await {
                 let bounds: Vec<f64> = samples
                     .iter()

@@ -107,3 +107,75 @@ pub fn check_url_flag(url: &str) -> Vec<Problem> {
     checker.url("--prometheus.url", url);
     checker.into_problems()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/config");
+
+    /// Every `X.bad.yaml` fails with exactly the text of `X.bad.txt`; every
+    /// `X.good.yaml` (and the shipped examples) loads.
+    #[test]
+    fn fixtures_give_their_expected_errors() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(FIXTURES).expect("fixtures dir") {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_string();
+            let text = std::fs::read_to_string(&path).expect("read fixture");
+            if let Some(stem) = name.strip_suffix(".bad.yaml") {
+                let want = std::fs::read_to_string(path.with_file_name(format!("{stem}.bad.txt")))
+                    .expect("a .bad.txt beside each .bad.yaml");
+                let got = parse(&name, &text).expect_err(&name).to_string();
+                assert_eq!(got.trim_end(), want.trim_end(), "{name}");
+                seen += 1;
+            } else if name.ends_with(".good.yaml") {
+                parse(&name, &text).unwrap_or_else(|e| panic!("{e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "only {seen} fixtures found");
+        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slogate.yaml"))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn objective_keeps_the_written_text() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/slogate.yaml"
+        ))
+        .expect("example");
+        let config = parse("slogate.yaml", &text).expect("example parses");
+        let o = config.slos[0].objective.as_ref().expect("objective");
+        assert_eq!((o.percent_text(), o.ratio()), ("99.9", 0.999));
+    }
+
+    #[test]
+    fn empty_file_says_where_to_start() {
+        assert_eq!(
+            parse("x.yaml", "  \n").unwrap_err().to_string(),
+            "x.yaml: 1 problem\n  x.yaml: the file is empty; start from examples/slogate.yaml"
+        );
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let err = parse(
+            "x.yaml",
+            "apiVersion: slogate/v1\nevaluation: {concurrency: many}\nslos: []\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.problems[0].path, "evaluation.concurrency");
+        assert!(
+            err.problems[0]
+                .message
+                .starts_with("invalid type: string \"many\", expected i64"),
+            "{err}"
+        );
+    }
+}

@@ -38,6 +38,7 @@ impl Default for Flags {
 #[derive(Debug)]
 pub struct Exporter {
     registry: Registry,
+    published: Arc<Published>,
 }
 
 impl Exporter {
@@ -64,16 +65,26 @@ impl Exporter {
                 ),
             ]),
         );
-        registry.register_collector(Box::new(SnapshotCollector { published, flags }));
-        Self { registry }
+        registry.register_collector(Box::new(SnapshotCollector {
+            published: published.clone(),
+            flags,
+        }));
+        Self {
+            registry,
+            published,
+        }
     }
 
     /// The OpenMetrics text of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         // Writing to a String cannot fail.
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+        prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)
             .expect("encoding into a String");
+        if let Some(s) = self.published.latest() {
+            latency_summary(&mut out, &s);
+        }
+        prometheus_client::encoding::text::encode_eof(&mut out).expect("encoding into a String");
         out
     }
 }
@@ -135,6 +146,44 @@ fn slo_labels(r: &SloResult) -> Labels {
     map.into_iter().collect()
 }
 
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Latency quantiles as an OpenMetrics summary (quantiles only): a `quantile` label
+/// belongs on a summary, and the client library does not encode summaries.
+fn latency_summary(out: &mut String, snapshot: &Snapshot) {
+    use std::fmt::Write;
+    let mut lines = String::new();
+    for r in &snapshot.results {
+        let labels = slo_labels(r);
+        for (q, v) in r.latency_seconds.iter().flatten() {
+            let Some(v) = v.filter(|v| v.is_finite()) else {
+                continue;
+            };
+            let mut text: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            text.push(format!("{}=\"{q}\"", label::QUANTILE));
+            let _ = writeln!(lines, "{}{{{}}} {v}", metric::SLO_LATENCY, text.join(","));
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "# HELP {} Latency quantile estimates over the SLO window.",
+            metric::SLO_LATENCY
+        );
+        let _ = writeln!(out, "# TYPE {} summary", metric::SLO_LATENCY);
+        let _ = writeln!(out, "# UNIT {} seconds", metric::SLO_LATENCY);
+        out.push_str(&lines);
+    }
+}
+
 fn with(labels: &Labels, name: &str, value: impl Into<String>) -> Labels {
     let mut l = labels.clone();
     l.push((name.to_string(), value.into()));
@@ -160,10 +209,6 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         "Error-budget burn rate over a window (1 spends the budget in exactly one SLO window)",
     );
     let mut events = Family::new(metric::SLO_EVENTS, "Events counted over a window");
-    let mut latency = Family::new(
-        metric::SLO_LATENCY,
-        "Latency quantile estimate over the SLO window",
-    );
     let mut state = Family::new(
         metric::SLO_STATE,
         "1 for the SLO's current state, 0 for the others",
@@ -182,18 +227,13 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         for (w, e) in r.window_events.iter().filter(|(w, _)| *w != r.window) {
             events.push(with(&l, label::WINDOW, w.to_string()), *e);
         }
-        for (q, v) in r.latency_seconds.iter().flatten() {
-            latency.push(with(&l, label::QUANTILE, *q), *v);
-        }
         for s in State::SLO_STATES {
             state.push(with(&l, label::STATE, s.as_str()), bool_value(s == r.state));
         }
         ready.push(l.clone(), bool_value(r.ready));
         value.push(l, r.value);
     }
-    vec![
-        objective, sli, budget, burn, events, latency, state, ready, value,
-    ]
+    vec![objective, sli, budget, burn, events, state, ready, value]
 }
 
 impl Collector for SnapshotCollector {

@@ -88,12 +88,17 @@ pub fn deserialize(text: &str) -> Result<(wire::Config, Vec<Problem>), Problem> 
         unknown.push(unknown_field(ignored_path(&path)));
     };
     let ignoring = serde_ignored::Deserializer::new(de, &mut on_unknown);
-    let wire: wire::Config = serde_path_to_error::deserialize(ignoring).map_err(|e| Problem {
-        path: match e.path().to_string().as_str() {
+    let wire: wire::Config = serde_path_to_error::deserialize(ignoring).map_err(|e| {
+        let path = match e.path().to_string().as_str() {
             "." => String::new(),
             p => p.to_string(),
-        },
-        message: e.inner().to_string(),
+        };
+        // The YAML error may already start with the path: say it once.
+        let message = e.inner().to_string();
+        let message = message
+            .strip_prefix(&format!("{path}: "))
+            .map_or(message.clone(), str::to_string);
+        Problem { path, message }
     })?;
     Ok((wire, unknown))
 }
@@ -401,24 +406,26 @@ impl Checker {
     }
 
     fn launch(&mut self, w: &wire::Launch) -> Option<Launch> {
-        let at_text = self.required("launch.at", &w.at)?;
-        let at = match chrono::DateTime::parse_from_rfc3339(at_text) {
-            Ok(t) => t.with_timezone(&chrono::Utc),
-            Err(e) => {
-                self.problem(
-                    "launch.at",
-                    format!("{at_text:?} is not an RFC 3339 time ({e})"),
-                );
-                return None;
-            }
-        };
         let checkpoints = w
             .checkpoints
             .iter()
             .enumerate()
             .filter_map(|(i, c)| self.prom_duration(&format!("launch.checkpoints[{i}]"), c))
             .collect();
-        Some(Launch { at, checkpoints })
+        let at_text = self.required("launch.at", &w.at)?;
+        match chrono::DateTime::parse_from_rfc3339(at_text) {
+            Ok(t) => Some(Launch {
+                at: t.with_timezone(&chrono::Utc),
+                checkpoints,
+            }),
+            Err(e) => {
+                self.problem(
+                    "launch.at",
+                    format!("{at_text:?} is not an RFC 3339 time ({e})"),
+                );
+                None
+            }
+        }
     }
 
     fn objective(&mut self, path: &str, w: &Option<wire::Decimal>) -> Option<Objective> {

@@ -95,8 +95,9 @@ impl fmt::Display for PromDuration {
         }
         let mut rest = self.0;
         for (unit, factor) in UNITS {
-            // Prometheus prints 30d, not 4w2d: weeks and years only when exact.
-            if (unit == "w" || unit == "y") && rest % factor != 0 {
+            // Days are the largest unit written out: SLO windows read as 28d and
+            // 30d, never 4w or 4w2d (Prometheus parses both).
+            if unit == "w" || unit == "y" {
                 continue;
             }
             if rest >= factor {
@@ -121,28 +122,29 @@ mod tests {
 
     #[test]
     fn parses_and_formats_the_usual_windows() {
-        for (text, ms) in [
-            ("5m", 300_000),
-            ("30m", 1_800_000),
-            ("1h", 3_600_000),
-            ("1h30m", 5_400_000),
-            ("30d", 2_592_000_000),
-            ("28d", 2_419_200_000),
-            ("1w", 604_800_000),
-            ("250ms", 250),
-            ("200ms", 200),
-            ("1s500ms", 1500),
+        for (text, ms, formatted) in [
+            ("5m", 300_000, "5m"),
+            ("30m", 1_800_000, "30m"),
+            ("1h", 3_600_000, "1h"),
+            ("1h30m", 5_400_000, "1h30m"),
+            ("90m", 5_400_000, "1h30m"),
+            ("30d", 2_592_000_000, "30d"),
+            ("28d", 2_419_200_000, "28d"),
+            ("1w", 604_800_000, "7d"),
+            ("1y", 31_536_000_000, "365d"),
+            ("250ms", 250, "250ms"),
+            ("1s500ms", 1500, "1s500ms"),
         ] {
             let d: PromDuration = text.parse().expect(text);
             assert_eq!(d.as_millis(), ms, "{text}");
-            assert_eq!(d.to_string(), text);
+            assert_eq!(d.to_string(), formatted);
         }
     }
 
     #[test]
-    fn thirty_days_is_not_formatted_as_weeks() {
+    fn windows_are_written_in_days_not_weeks() {
         assert_eq!(PromDuration::from_secs(30 * 86400).to_string(), "30d");
-        assert_eq!(PromDuration::from_secs(14 * 86400).to_string(), "2w");
+        assert_eq!(PromDuration::from_secs(14 * 86400).to_string(), "14d");
     }
 
     #[test]

@@ -209,3 +209,102 @@ mod tests {
         assert_eq!(le_matcher(PromDuration::from_millis(2500)), "le=\"2.5\"");
     }
 }
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+    use crate::slo::{Alerting, CompareOp, Objective, Slo};
+
+    fn sel(text: &str, name: &str, matchers: &[&str]) -> Selector {
+        Selector {
+            text: text.into(),
+            name: name.into(),
+            matchers: matchers.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn every_generated_query_parses() {
+        let kinds = [
+            Indicator::Ratio {
+                numerator: RatioNumerator::Errors(sel("a{code=~\"5..\"}", "a", &["code=~\"5..\""])),
+                total: sel("a", "a", &[]),
+            },
+            Indicator::Ratio {
+                numerator: RatioNumerator::Good(sel("a", "a", &[])),
+                total: sel("a", "a", &[]),
+            },
+            Indicator::Latency {
+                histogram: sel("h{route=\"/x\"}", "h", &["route=\"/x\""]),
+                threshold: PromDuration::from_secs(1),
+            },
+            Indicator::Uptime {
+                selector: sel("up", "up", &[]),
+            },
+            Indicator::Cache {
+                hits: sel("hits", "hits", &[]),
+                misses: sel("misses", "misses", &[]),
+            },
+            Indicator::Threshold {
+                query: "time() - max(b)".into(),
+                op: CompareOp::Lt,
+                value: 1.0,
+            },
+        ];
+        for (i, indicator) in kinds.into_iter().enumerate() {
+            for group_by in [vec![], vec!["service".to_string(), "route".to_string()]] {
+                let slo = Slo {
+                    name: format!("s{i}"),
+                    objective: Some(Objective::from_percent_text("99").unwrap()),
+                    window: PromDuration::from_secs(28 * 86400),
+                    min_events: 1,
+                    warn_budget_remaining: 0.1,
+                    group_by,
+                    service: None,
+                    labels: Default::default(),
+                    description: None,
+                    runbook_url: None,
+                    key: true,
+                    alerting: Alerting::default(),
+                    indicator: indicator.clone(),
+                };
+                for q in slo.plan(slo.window) {
+                    promql_parser::parser::parse(&q.promql)
+                        .unwrap_or_else(|e| panic!("{}: {e}", q.promql));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_query_per_window_returns_every_group() {
+        let slo_plan = |group_by: Vec<String>| {
+            Slo {
+                name: "a".into(),
+                objective: Some(Objective::from_percent_text("99.9").unwrap()),
+                window: PromDuration::from_secs(30 * 86400),
+                min_events: 1,
+                warn_budget_remaining: 0.1,
+                group_by,
+                service: None,
+                labels: Default::default(),
+                description: None,
+                runbook_url: None,
+                key: true,
+                alerting: Alerting::default(),
+                indicator: Indicator::Ratio {
+                    numerator: RatioNumerator::Errors(sel("e", "e", &[])),
+                    total: sel("t", "t", &[]),
+                },
+            }
+            .plan(PromDuration::from_secs(30 * 86400))
+        };
+        let plan = slo_plan(vec!["service".into()]);
+        assert_eq!(plan.len(), 8, "the window and 7 burn windows");
+        assert_eq!(
+            plan[0].promql,
+            "label_replace(sum by (service) (increase(e[30d])), \"slogate_part\", \"bad\", \"\", \"\") or \
+             label_replace(sum by (service) (increase(t[30d])), \"slogate_part\", \"total\", \"\", \"\")"
+        );
+    }
+}

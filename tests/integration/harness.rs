@@ -35,7 +35,6 @@ pub fn free_port() -> u16 {
 /// A child process killed (and reaped) on drop.
 pub struct Proc {
     pub child: Child,
-    pub name: String,
     pub log: PathBuf,
 }
 
@@ -47,11 +46,7 @@ impl Proc {
             .stderr(Stdio::from(file))
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-        Self {
-            child,
-            name: name.to_string(),
-            log,
-        }
+        Self { child, log }
     }
 
     pub fn log_text(&self) -> String {
@@ -131,43 +126,58 @@ pub struct Prometheus {
     pub dir: tempfile::TempDir,
 }
 
+fn spawn_prometheus(dir: &Path, port: u16) -> Proc {
+    Proc::spawn(
+        "prometheus",
+        Command::new(tool("prometheus"))
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg("--storage.tsdb.retention.time=3650d")
+            .arg("--log.level=warn"),
+        dir.join(format!("prometheus-{port}.log")),
+    )
+}
+
+fn wait_ready(proc: &mut Proc, port: u16) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if get(&format!("http://127.0.0.1:{port}/-/ready")).0 == 200 {
+            return true;
+        }
+        if let Ok(Some(_)) = proc.child.try_wait() {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 impl Prometheus {
     /// Starts Prometheus with `scrape_config` (YAML) over `data` (a TSDB directory
     /// to copy in, or none).
     pub fn start(scrape_config: &str, data: Option<&Path>) -> Self {
-        let bin = tool("prometheus");
         let dir = tempfile::tempdir().expect("tempdir");
         let tsdb = dir.path().join("data");
         std::fs::create_dir_all(&tsdb).expect("mkdir data");
         if let Some(src) = data {
             copy_dir(src, &tsdb);
         }
-        let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, scrape_config).expect("write prometheus.yml");
+        std::fs::write(dir.path().join("prometheus.yml"), scrape_config)
+            .expect("write prometheus.yml");
         let mut last_log = String::new();
         // Another process may grab the port between probe and bind: retry.
         for _ in 0..3 {
             let port = free_port();
-            let mut proc = Proc::spawn(
-                "prometheus",
-                Command::new(&bin)
-                    .arg(format!("--config.file={}", config.display()))
-                    .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                    .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-                    .arg("--storage.tsdb.retention.time=3650d")
-                    .arg("--web.enable-lifecycle")
-                    .arg("--log.level=warn"),
-                dir.path().join(format!("prometheus-{port}.log")),
-            );
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(60) {
-                if get(&format!("http://127.0.0.1:{port}/-/ready")).0 == 200 {
-                    return Self { proc, port, dir };
-                }
-                if let Ok(Some(_)) = proc.child.try_wait() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
+            let mut proc = spawn_prometheus(dir.path(), port);
+            if wait_ready(&mut proc, port) {
+                return Self { proc, port, dir };
             }
             last_log = proc.log_text();
             proc.kill();
@@ -175,23 +185,24 @@ impl Prometheus {
         panic!("Prometheus did not become ready:\n{last_log}");
     }
 
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+    /// Stops the server (its data stays).
+    pub fn stop(&mut self) {
+        self.proc.kill();
     }
 
-    /// Runs an instant query, returning the raw JSON.
-    pub fn query(&self, promql: &str, time: Option<i64>) -> serde_json::Value {
-        let mut form = vec![("query", promql.to_string())];
-        if let Some(t) = time {
-            form.push(("time", t.to_string()));
-        }
-        let body = http()
-            .post(format!("{}/api/v1/query", self.url()))
-            .form(&form)
-            .send()
-            .and_then(|r| r.text())
-            .expect("query Prometheus");
-        serde_json::from_str(&body).expect("Prometheus JSON")
+    /// Starts it again on the same port over the same data.
+    pub fn restart(&mut self) {
+        self.proc.kill();
+        self.proc = spawn_prometheus(self.dir.path(), self.port);
+        assert!(
+            wait_ready(&mut self.proc, self.port),
+            "Prometheus did not restart:\n{}",
+            self.proc.log_text()
+        );
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 }
 
@@ -287,7 +298,7 @@ impl Slogate {
 
 /// A running `slogate simulate` on 127.0.0.1.
 pub struct Simulator {
-    pub proc: Proc,
+    _proc: Proc,
     pub port: u16,
     _dir: tempfile::TempDir,
 }
@@ -304,7 +315,7 @@ impl Simulator {
             dir.path().join("simulate.log"),
         );
         let s = Self {
-            proc,
+            _proc: proc,
             port,
             _dir: dir,
         };

@@ -9,13 +9,33 @@ use std::sync::OnceLock;
 
 use crate::harness::tool;
 
-/// The end of history: 2026-11-22T10:00:00Z.
-pub const END: i64 = 1_795_341_600;
-pub const END_RFC3339: &str = "2026-11-22T10:00:00Z";
 pub const MINUTE: i64 = 60;
 pub const DAY: i64 = 86_400;
-/// History covers the 30-day window exactly: first sample at END - 30d.
-pub const START: i64 = END - 30 * DAY;
+
+/// The end of history: the top of the hour before the test run started, so that
+/// "now" stays within every SLO window (for `validate` against live data).
+pub fn end() -> i64 {
+    static END: OnceLock<i64> = OnceLock::new();
+    *END.get_or_init(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_secs() as i64;
+        now - now % 3600 - 3600
+    })
+}
+
+/// `end()` in RFC 3339, as slogate prints it.
+pub fn end_rfc3339() -> String {
+    chrono::DateTime::from_timestamp(end(), 0)
+        .expect("valid time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// History covers the 30-day window exactly: first sample at end - 30d.
+pub fn start() -> i64 {
+    end() - 30 * DAY
+}
 pub const SERVICES: [&str; 4] = ["catalog", "checkout", "inventory", "search"];
 /// Requests per minute of an active service.
 const RPM: u64 = 100;
@@ -49,20 +69,20 @@ pub fn minute(service: &str, t: i64) -> Minute {
             ..Minute::default()
         };
     }
-    let index = (t - START) / MINUTE;
+    let index = (t - start()) / MINUTE;
     let mut errors = u64::from(index % 100 == 0);
     let mut latency = [90, 8, 2, 0];
     let (mut hits, mut misses) = (95, 5);
     let mut up = 1;
     match service {
-        "checkout" if t > END - 2 * 3600 => errors = 2,
+        "checkout" if t > end() - 2 * 3600 => errors = 2,
         "search" => {
-            let incident = END - 20 * DAY;
+            let incident = end() - 20 * DAY;
             if t > incident && t <= incident + 10 * 3600 {
                 errors = 80;
             }
             (hits, misses) = (80, 20);
-            let outage = END - 10 * DAY;
+            let outage = end() - 10 * DAY;
             if t > outage && t <= outage + 3600 {
                 up = 0;
             }
@@ -86,8 +106,8 @@ pub fn minute(service: &str, t: i64) -> Minute {
 /// Sums of a service's minutes in the window `(end - window, end]`.
 pub fn window_sum(service: &str, window: i64) -> Minute {
     let mut sum = Minute::default();
-    let mut t = END - window + MINUTE;
-    while t <= END {
+    let mut t = end() - window + MINUTE;
+    while t <= end() {
         let m = minute(service, t);
         sum.requests += m.requests;
         sum.errors += m.errors;
@@ -104,9 +124,9 @@ pub fn window_sum(service: &str, window: i64) -> Minute {
 /// Samples of `up` in the closed window `[end - window, end]` (Prometheus 2.x
 /// range selectors include both ends): (sum, count).
 pub fn up_samples(service: &str, window: i64) -> (u64, u64) {
-    let mut t = END - window;
+    let mut t = end() - window;
     let (mut sum, mut count) = (0, 0);
-    while t <= END {
+    while t <= end() {
         sum += minute(service, t).up;
         count += 1;
         t += MINUTE;
@@ -126,7 +146,7 @@ pub fn last_backup(t: i64) -> i64 {
 
 fn openmetrics() -> String {
     let times: Vec<i64> = (0..=(30 * DAY / MINUTE))
-        .map(|i| START + i * MINUTE)
+        .map(|i| start() + i * MINUTE)
         .collect();
     let mut out = String::with_capacity(160 << 20);
     // Cumulative counters per service, advanced minute by minute.

@@ -1,11 +1,11 @@
-//! Known answers: `check --at END` and `serve --at END` against a real Prometheus
+//! Known answers: `check --at end()` and `serve --at end()` against a real Prometheus
 //! holding designed history must report the designed SLIs, budgets, burn rates and
 //! states to 1e-9.
 
 use serde_json::Value;
 
 use crate::harness::{metric_value, run_slogate, Prometheus, Slogate};
-use crate::history::{self, up_samples, window_sum, DAY, END, END_RFC3339};
+use crate::history::{self, end, end_rfc3339, up_samples, window_sum, DAY};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
 const WINDOW: i64 = 30 * DAY;
@@ -100,7 +100,7 @@ const STATES: [(&str, &str, &str); 15] = [
 ];
 
 fn assert_designed(doc: &Value) {
-    assert_eq!(doc["evaluated_at"], END_RFC3339);
+    assert_eq!(doc["evaluated_at"], end_rfc3339());
     assert_eq!(doc["ready"], false);
     for (slo, service, state) in STATES {
         let r = result(doc, slo, service);
@@ -161,7 +161,7 @@ fn assert_designed(doc: &Value) {
     let backups = result(doc, "backups-fresh", "platform");
     close(
         &backups["value"],
-        (END - history::last_backup(END)) as f64,
+        (end() - history::last_backup(end())) as f64,
         "backup age",
     );
     assert_eq!(backups["state"], "pass");
@@ -189,7 +189,7 @@ fn check_json_matches_the_designed_history() {
         "check",
         &format!("--config.file={EXAMPLE}"),
         &format!("--prometheus.url={}", prom.url()),
-        &format!("--at={END_RFC3339}"),
+        &format!("--at={}", end_rfc3339()),
         "--output=json",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -217,8 +217,8 @@ fn unix_seconds_at_gives_the_same_table() {
         assert_eq!(out.status.code(), Some(1));
         String::from_utf8(out.stdout).expect("utf-8")
     };
-    let table = run(END.to_string());
-    assert_eq!(table, run(END_RFC3339.to_string()));
+    let table = run(end().to_string());
+    assert_eq!(table, run(end_rfc3339().to_string()));
     let header: Vec<&str> = table
         .lines()
         .next()
@@ -285,7 +285,7 @@ fn serve_reports_the_same_through_api_and_metrics() {
         std::path::Path::new(EXAMPLE),
         &[
             &format!("--prometheus.url={}", prom.url()),
-            &format!("--at={END_RFC3339}"),
+            &format!("--at={}", end_rfc3339()),
         ],
     );
     assert_designed(&slogate.status());

@@ -1,5 +1,8 @@
 //! Integration tests: the real slogate binary against a real Prometheus.
 
+mod cli;
+mod faults;
 mod harness;
 mod history;
 mod known_answer;
+mod live;

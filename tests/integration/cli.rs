@@ -1,0 +1,203 @@
+//! The CLI contract: exit codes, `validate` reporting every problem at once, and
+//! `/metrics` passing `promtool check metrics`.
+
+use std::process::Command;
+
+use crate::harness::{run_slogate, tool, Prometheus, Slogate};
+use crate::history;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/config");
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
+
+#[test]
+fn validate_prints_all_five_mistakes_and_exits_64() {
+    let file = format!("{FIXTURES}/five-mistakes.bad.yaml");
+    let out = run_slogate(&["validate", &format!("--config.file={file}")]);
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = std::fs::read_to_string(format!("{FIXTURES}/five-mistakes.bad.txt"))
+        .expect("expected text")
+        .replace("five-mistakes.bad.yaml", &file);
+    assert_eq!(stderr.trim_end(), format!("slogate: {}", want.trim_end()));
+    for path in [
+        "slos[1].descripton",
+        "defaults.window",
+        "slos[0].sli.ratio.errors",
+        "slos[0].objective",
+        "slos[2].sli",
+    ] {
+        assert!(
+            stderr.contains(&format!("{file}: {path}: ")),
+            "{path} missing in {stderr}"
+        );
+    }
+}
+
+#[test]
+fn bad_usage_exits_64_before_doing_anything() {
+    for args in [
+        vec!["check", "--no-such-flag"],
+        vec![
+            "check",
+            &format!("--config.file={EXAMPLE}"),
+            "--at=yesterday",
+        ],
+        vec![
+            "check",
+            &format!("--config.file={EXAMPLE}"),
+            "--prometheus.url=ftp://x",
+        ],
+        vec!["serve", "--config.file=/nonexistent/slogate.yaml"],
+        vec![
+            "serve",
+            &format!("--config.file={EXAMPLE}"),
+            "--web.listen-address=nowhere",
+        ],
+        vec!["simulate", "--scenario=meltdown"],
+    ] {
+        let out = run_slogate(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(64),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run_slogate(&["check", "--config.file=/nonexistent/slogate.yaml"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "slogate: /nonexistent/slogate.yaml: 1 problem\n  /nonexistent/slogate.yaml: cannot read the file: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
+    let prom = Prometheus::start("scrape_configs: []\n", Some(&history::tsdb()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("live.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: slogate/v1\nslos:\n\
+         - name: latency\n  objective: 95\n  group_by: [service]\n\
+         \x20 sli: {latency: {histogram: http_request_duration_seconds, threshold: 250ms}}\n\
+         - name: typo\n  objective: 99\n\
+         \x20 sli: {ratio: {errors: 'http_requests_total{code=\"500\"}', total: http_request_total}}\n",
+    )
+    .expect("write");
+    let out = run_slogate(&[
+        "validate",
+        &format!("--config.file={}", config.display()),
+        &format!("--prometheus.url={}", prom.url()),
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(64), "{stdout}{stderr}");
+    let file = config.display();
+    assert!(
+        stdout.contains(&format!(
+            "{file}: slos[0].sli.latency.threshold: warning: 250ms (0.25s) is not a bucket boundary of \
+             http_request_duration_seconds; buckets: 0.1, 0.2, 0.5, inf"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{file}: slos[1].sli.ratio.total: \"http_request_total\" matches no series in the last 30d on {}",
+            prom.url()
+        )),
+        "{stderr}"
+    );
+    // The example config matches the backfilled history: exit 0.
+    let out = run_slogate(&[
+        "validate",
+        &format!("--config.file={EXAMPLE}"),
+        &format!("--prometheus.url={}", prom.url()),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// OpenMetrics to the classic text format `promtool check metrics` reads
+/// (TOOLING.md): no `# EOF` or `# UNIT`, `_info` gauges, `_total` counter names.
+fn to_classic_text(openmetrics: &str) -> String {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for line in openmetrics.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("TYPE line");
+            match kind {
+                "info" => renamed.push((name.to_string(), format!("{name}_info"))),
+                "counter" => renamed.push((name.to_string(), format!("{name}_total"))),
+                _ => {}
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let mut line = line.to_string();
+        for (from, to) in &renamed {
+            for prefix in ["# TYPE ", "# HELP "] {
+                if let Some(rest) = line.strip_prefix(&format!("{prefix}{from} ")) {
+                    let rest = if prefix == "# TYPE " && rest == "info" {
+                        "gauge"
+                    } else {
+                        rest
+                    };
+                    line = format!("{prefix}{to} {rest}");
+                }
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn metrics_pass_promtool_check_metrics() {
+    let prom = Prometheus::start("scrape_configs: []\n", Some(&history::tsdb()));
+    let slogate = Slogate::serve(
+        std::path::Path::new(EXAMPLE),
+        &[
+            &format!("--prometheus.url={}", prom.url()),
+            &format!("--at={}", history::end_rfc3339()),
+        ],
+    );
+    let (code, _) = crate::harness::get(&slogate.url("/metrics"));
+    assert_eq!(code, 200);
+    let response = crate::harness::http()
+        .get(slogate.url("/metrics"))
+        .send()
+        .expect("scrape");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let body = response.text().expect("body");
+    assert!(body.ends_with("# EOF\n"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("metrics.txt");
+    std::fs::write(&file, to_classic_text(&body)).expect("write");
+    let out = Command::new(tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&file).expect("open"))
+        .output()
+        .expect("run promtool");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && report.trim().is_empty(),
+        "promtool check metrics:\n{report}"
+    );
+}
