@@ -141,7 +141,9 @@ pub fn table(s: &Snapshot) -> String {
             pct(r.error_budget_remaining),
             plain(burn_1h(r)),
             millis(p95(r)),
-            plain(r.events),
+            r.events
+                .filter(|e| e.is_finite())
+                .map_or("-".into(), |e| format!("{e:.0}")),
             r.state.as_str().to_string(),
             r.reason.clone(),
         ]);

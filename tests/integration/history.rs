@@ -255,7 +255,12 @@ pub fn tsdb() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let promtool = tool("promtool");
-        let root = std::env::temp_dir().join(format!("slogate-history-{}", std::process::id()));
+        // scripts/bench-check.sh keeps the blocks in a directory of its choosing.
+        let root = std::env::var_os("SLOGATE_HISTORY_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("slogate-history-{}", std::process::id()))
+            });
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).expect("mkdir history");
         let input = root.join("history.om");
