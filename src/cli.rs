@@ -38,8 +38,38 @@ pub enum Command {
     Check(CheckArgs),
     /// Check the config and every query it implies; with a URL, also that selectors match series.
     Validate(ValidateArgs),
+    /// Write Prometheus rules (and dashboards) generated from the config.
+    Generate(GenerateArgs),
     /// Serve realistic application metrics for demos, tests and game days.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The SLO config file (apiVersion: slogate/v1).
+    #[arg(
+        long = "config.file",
+        env = "SLOGATE_CONFIG_FILE",
+        default_value = "slogate.yaml"
+    )]
+    pub config_file: std::path::PathBuf,
+    /// Directory to write rules/ (and dashboards/) into.
+    #[arg(long = "output.dir", default_value = ".")]
+    pub output_dir: std::path::PathBuf,
+    /// Grafana's base URL, for the dashboard_url annotation of alerts.
+    #[arg(
+        long = "grafana.url",
+        env = "SLOGATE_GRAFANA_URL",
+        default_value = "http://localhost:3000"
+    )]
+    pub grafana_url: String,
+    /// Runbook page for SLOs without runbook_url; `#<alertname>` is appended.
+    #[arg(
+        long = "runbook.url",
+        env = "SLOGATE_RUNBOOK_URL",
+        default_value = "https://github.com/slogate/slogate/blob/main/docs/alerts.md"
+    )]
+    pub runbook_url: String,
 }
 
 #[derive(Debug, Clone, Args)]

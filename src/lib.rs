@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod eval;
 pub mod export;
+pub mod generate;
 pub mod page;
 pub mod prom;
 pub mod report;

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => app::serve(args).await.map(|()| 0),
             Command::Check(args) => app::check(args).await,
             Command::Validate(args) => app::validate(args).await,
+            Command::Generate(args) => app::generate(args).map(|()| 0),
             Command::Simulate(args) => app::simulate(args).await.map(|()| 0),
         }
     });

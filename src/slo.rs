@@ -148,6 +148,27 @@ impl Objective {
     pub fn budget(&self) -> f64 {
         1.0 - self.ratio
     }
+
+    /// The error budget as exact decimal text (`99.9` -> `0.001`), for PromQL.
+    pub fn budget_text(&self) -> String {
+        let (int, frac) = self
+            .percent_text
+            .split_once('.')
+            .unwrap_or((&self.percent_text, ""));
+        // percent = digits / 10^frac.len(); budget ratio = (100 * 10^n - digits) / 10^(n + 2)
+        let digits: u128 = format!("{int}{frac}").parse().unwrap_or(0);
+        let scale = 10u128.pow(frac.len() as u32);
+        let budget = (100 * scale).saturating_sub(digits);
+        let places = frac.len() + 2;
+        let text = format!("{budget:0>width$}", width = places + 1);
+        let (whole, decimals) = text.split_at(text.len() - places);
+        let decimals = decimals.trim_end_matches('0');
+        if decimals.is_empty() {
+            whole.to_string()
+        } else {
+            format!("{whole}.{decimals}")
+        }
+    }
 }
 
 /// A PromQL vector selector with a metric name, split so that suffixes and matchers
@@ -340,6 +361,12 @@ mod tests {
             0.99999
         );
         assert_eq!(Objective::from_percent_text("1e3"), None);
+        let budget = |t: &str| Objective::from_percent_text(t).unwrap().budget_text();
+        assert_eq!(budget("99.9"), "0.001");
+        assert_eq!(budget("95"), "0.05");
+        assert_eq!(budget("99.95"), "0.0005");
+        assert_eq!(budget("90"), "0.1");
+        assert_eq!(budget("50.5"), "0.495");
     }
 
     #[test]

@@ -50,3 +50,37 @@ pub mod outcome {
     pub const SUCCESS: &str = "success";
     pub const ERROR: &str = "error";
 }
+
+/// Generated recording rules (`level:metric:operations`).
+pub mod record {
+    /// Bad events over the last 5 minutes, per group: the base of long windows.
+    pub const BAD_5M: &str = "slo:sli_bad:increase5m";
+    /// All events over the last 5 minutes, per group.
+    pub const TOTAL_5M: &str = "slo:sli_total:increase5m";
+    /// Error ratio over a window: the window (`5m`, `30d`) is appended.
+    pub const ERROR_RATIO_PREFIX: &str = "slo:sli_error:ratio_rate";
+}
+
+/// Generated alert names (part of the contract, SPEC "Generated alerts").
+pub mod alert {
+    pub const FAST_BURN: &str = "SLOFastBurn";
+    pub const SLOW_BURN: &str = "SLOSlowBurn";
+    pub const NOT_READY: &str = "SLONotReady";
+    pub const MISSING_DATA: &str = "SLOMissingData";
+    /// A checklist probe has been false for a while (not in SPEC's first table).
+    pub const PROBE_FAILING: &str = "SLOProbeFailing";
+    pub const SLOGATE_DOWN: &str = "SlogateDown";
+    pub const PROMETHEUS_UNREACHABLE: &str = "SlogatePrometheusUnreachable";
+    pub const EVALUATION_STALE: &str = "SlogateEvaluationStale";
+    /// Label Alertmanager routes and inhibits on.
+    pub const SEVERITY: &str = "severity";
+}
+
+/// Grafana dashboards (uids are stable: links in alerts point at them).
+pub mod dashboard {
+    pub const OVERVIEW_UID: &str = "slogate-overview";
+    pub const DETAIL_UID: &str = "slogate-slo-detail";
+}
+
+/// The job name slogate is scraped under (self-health alerts select on it).
+pub const SLOGATE_JOB: &str = "slogate";

@@ -308,3 +308,106 @@ mod parse_tests {
         );
     }
 }
+
+/// Expressions for generated recording rules: robust to missing series (a missing
+/// error counter is 0 errors) and never dividing by zero (no traffic: no sample).
+impl Slo {
+    fn agg(&self, inner: &str) -> String {
+        sum_by(&self.group_by, &[], inner)
+    }
+
+    /// `a`, or 0 for every group of `b` where `a` has no series.
+    fn or_zero(a: &str, b: &str) -> String {
+        format!("({a} or 0 * {b})")
+    }
+
+    /// Bad and total events over `window`, aggregated by group. `None` for probes.
+    pub fn rule_events(&self, window: PromDuration) -> Option<(String, String)> {
+        let inc = |s: &Selector, suffix: &str, extra: &[String]| {
+            self.agg(&format!("increase({}[{window}])", s.render(suffix, extra)))
+        };
+        Some(match &self.indicator {
+            Indicator::Ratio { numerator, total } => {
+                let total = inc(total, "", &[]);
+                let bad = match numerator {
+                    RatioNumerator::Errors(e) => Self::or_zero(&inc(e, "", &[]), &total),
+                    RatioNumerator::Good(g) => {
+                        format!("({total} - {})", Self::or_zero(&inc(g, "", &[]), &total))
+                    }
+                };
+                (bad, total)
+            }
+            Indicator::Latency {
+                histogram,
+                threshold,
+            } => {
+                let total = inc(histogram, "_count", &[]);
+                let good = inc(histogram, "_bucket", &[le_matcher(*threshold)]);
+                (
+                    format!("({total} - {})", Self::or_zero(&good, &total)),
+                    total,
+                )
+            }
+            Indicator::Uptime { selector } => {
+                let count = self.agg(&format!("count_over_time({}[{window}])", selector.text));
+                let up = self.agg(&format!("sum_over_time({}[{window}])", selector.text));
+                (format!("({count} - {up})"), count)
+            }
+            Indicator::Cache { hits, misses } => {
+                let (h, m) = (inc(hits, "", &[]), inc(misses, "", &[]));
+                let misses = Self::or_zero(&m, &h);
+                (
+                    misses.clone(),
+                    format!("({} + {misses})", Self::or_zero(&h, &m)),
+                )
+            }
+            Indicator::Threshold { .. } => return None,
+        })
+    }
+
+    /// Copies the first `group_by` label into `service` when it has another name,
+    /// so every generated series carries `service`.
+    pub fn with_service_label(&self, expr: String) -> String {
+        match self.group_by.first() {
+            Some(first)
+                if first != super::conventions::label::SERVICE && self.service.is_none() =>
+            {
+                format!("label_replace({expr}, \"service\", \"$1\", \"{first}\", \"(.*)\")")
+            }
+            _ => expr,
+        }
+    }
+
+    /// The series whose disappearance means the SLI has no data.
+    pub fn source_selector(&self) -> Option<String> {
+        Some(match &self.indicator {
+            Indicator::Ratio { total, .. } => total.render("", &[]),
+            Indicator::Latency { histogram, .. } => histogram.render("_count", &[]),
+            Indicator::Uptime { selector } => selector.text.clone(),
+            Indicator::Cache { hits, .. } => hits.render("", &[]),
+            Indicator::Threshold { .. } => return None,
+        })
+    }
+
+    /// Groups that had source series in the last hour but have none now, or no
+    /// source series at all.
+    pub fn missing_data_expr(&self) -> Option<String> {
+        let sel = self.source_selector()?;
+        let group = |inner: &str| {
+            if self.group_by.is_empty() {
+                format!("group({inner})")
+            } else {
+                format!("group by ({}) ({inner})", self.group_by.join(", "))
+            }
+        };
+        let vanished = format!(
+            "{} unless {}",
+            group(&format!("last_over_time({sel}[1h])")),
+            group(&sel)
+        );
+        Some(format!(
+            "({}) or on () absent({sel})",
+            self.with_service_label(vanished)
+        ))
+    }
+}

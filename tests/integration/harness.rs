@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const INSTALL: &str = "apt-get update && apt-get install -y --no-install-recommends prometheus";
+pub const INSTALL: &str =
+    "apt-get update && apt-get install -y --no-install-recommends prometheus prometheus-alertmanager (or: bash scripts/install-deps.sh)";
 
 /// A binary the tests need, or a panic naming the install command.
 pub fn tool(name: &str) -> PathBuf {
@@ -258,10 +259,14 @@ pub struct Slogate {
 }
 
 impl Slogate {
-    /// Starts `serve` with `config` written to `config_path` and waits for `/-/ready`.
+    /// Starts `serve` with the config at `config_path` and waits for `/-/ready`.
     pub fn serve(config_path: &Path, extra: &[&str]) -> Self {
+        Self::serve_on(free_port(), config_path, extra)
+    }
+
+    /// Like `serve`, on a port chosen beforehand (so Prometheus can scrape it).
+    pub fn serve_on(port: u16, config_path: &Path, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
         let mut cmd = Command::new(slogate_bin());
         cmd.arg("serve")
             .arg(format!("--config.file={}", config_path.display()))

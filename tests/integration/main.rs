@@ -6,3 +6,4 @@ mod harness;
 mod history;
 mod known_answer;
 mod live;
+mod rules;

@@ -1,0 +1,570 @@
+//! Prometheus rule files: per SLO, recording rules for the error ratio over every
+//! burn window and the SLO window, and multi-window multi-burn-rate alerts; one more
+//! file for slogate's own health.
+//!
+//! Cost: windows up to 6h are read from the raw counters (exact, and what slogate's
+//! gauges compute); 1d, 3d and the SLO window sum the recorded 5-minute event counts
+//! (`slo:sli_bad:increase5m`, `slo:sli_total:increase5m`), so a 30-day ratio reads one
+//! series per group instead of every raw series. Both sums count each event once per
+//! rule evaluation inside its 5-minute window, so their ratio is the event-weighted
+//! error ratio; only the first and last 5 minutes of the window are weighted less.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{header, File, Links};
+use crate::slo::conventions::{alert, dashboard, label, metric, record, SLOGATE_JOB};
+use crate::slo::{AlertTier, BurnTier, Indicator, PromDuration, Severity, Slo, BURN_TIERS};
+
+/// Windows read from raw counters; longer ones are summed from recorded 5m counts.
+const RAW_WINDOWS: [u64; 5] = [300, 1800, 3600, 7200, 21600];
+/// Waits before a burn alert fires: long enough to skip a scrape blip.
+const PAGE_FOR: PromDuration = PromDuration::from_secs(120);
+const TICKET_FOR: PromDuration = PromDuration::from_secs(15 * 60);
+/// SLONotReady and SLOMissingData wait this long: readiness flaps at deploys.
+const NOT_READY_FOR: PromDuration = PromDuration::from_secs(10 * 60);
+const SELF_FOR: PromDuration = PromDuration::from_secs(5 * 60);
+/// Evaluations missed before the last one counts as stale.
+const STALE_EVALUATIONS: u32 = 5;
+
+/// A rule file as Prometheus reads it.
+#[derive(Debug, Serialize)]
+pub struct RuleFile {
+    pub groups: Vec<Group>,
+}
+
+/// A rule group.
+#[derive(Debug, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub rules: Vec<Rule>,
+}
+
+/// A recording or alerting rule (only the fields Prometheus 2.42 knows).
+#[derive(Debug, Serialize)]
+pub struct Rule {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    pub expr: String,
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Rule {
+    fn record(name: String, expr: String, labels: BTreeMap<String, String>) -> Self {
+        Self {
+            record: Some(name),
+            alert: None,
+            expr,
+            for_: None,
+            labels,
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+/// The recording rule name of the error ratio over `window`.
+pub fn ratio_name(window: PromDuration) -> String {
+    format!("{}{window}", record::ERROR_RATIO_PREFIX)
+}
+
+fn slo_selector(name: &str, slo: &Slo) -> String {
+    format!("{name}{{{}=\"{}\"}}", label::SLO, slo.name)
+}
+
+/// Static labels of every series an SLO's rules record.
+fn record_labels(slo: &Slo) -> BTreeMap<String, String> {
+    let mut labels = slo.labels.clone();
+    labels.insert(label::SLO.into(), slo.name.clone());
+    if let Some(service) = &slo.service {
+        labels.insert(label::SERVICE.into(), service.clone());
+    }
+    labels
+}
+
+/// Every window an SLO's alerts and dashboards read a ratio for, shortest first.
+pub fn ratio_windows(slo: &Slo) -> Vec<PromDuration> {
+    let mut windows: Vec<PromDuration> = crate::slo::BURN_WINDOWS.to_vec();
+    if !windows.contains(&slo.window) {
+        windows.push(slo.window);
+    }
+    windows.sort();
+    windows
+}
+
+fn recording_rules(slo: &Slo) -> Vec<Rule> {
+    let labels = record_labels(slo);
+    let Some((bad5, total5)) = slo.rule_events(PromDuration::from_secs(300)) else {
+        return Vec::new();
+    };
+    let mut rules = vec![
+        Rule::record(
+            record::BAD_5M.into(),
+            slo.with_service_label(bad5),
+            labels.clone(),
+        ),
+        Rule::record(
+            record::TOTAL_5M.into(),
+            slo.with_service_label(total5),
+            labels.clone(),
+        ),
+    ];
+    for window in ratio_windows(slo) {
+        let expr = if RAW_WINDOWS.contains(&(window.as_millis() / 1000)) {
+            let (bad, total) = slo.rule_events(window).expect("not a probe");
+            slo.with_service_label(format!("{bad} / ({total} > 0)"))
+        } else {
+            let sum = |name: &str| format!("sum_over_time({}[{window}])", slo_selector(name, slo));
+            format!("{} / ({} > 0)", sum(record::BAD_5M), sum(record::TOTAL_5M))
+        };
+        rules.push(Rule::record(ratio_name(window), expr, labels.clone()));
+    }
+    rules
+}
+
+fn number(v: f64) -> String {
+    let text = format!("{v:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn humanize(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 86400 && secs % 3600 == 0 {
+        format!(
+            "{}d{}",
+            secs / 86400,
+            if secs % 86400 == 0 {
+                String::new()
+            } else {
+                format!("{}h", (secs % 86400) / 3600)
+            }
+        )
+    } else if secs >= 3600 {
+        format!(
+            "{}h{}",
+            secs / 3600,
+            if secs % 3600 == 0 {
+                String::new()
+            } else {
+                format!("{}m", (secs % 3600) / 60)
+            }
+        )
+    } else {
+        format!("{}m", secs.max(60) / 60)
+    }
+}
+
+struct AlertContext<'a> {
+    slo: &'a Slo,
+    links: &'a Links,
+}
+
+impl AlertContext<'_> {
+    fn runbook(&self, alert_name: &str) -> String {
+        self.slo
+            .runbook_url
+            .clone()
+            .unwrap_or_else(|| format!("{}#{}", self.links.runbook_url, alert_name.to_lowercase()))
+    }
+
+    fn dashboard(&self) -> String {
+        format!(
+            "{}/d/{uid}/{uid}?var-slo={}&var-service={{{{ $labels.service }}}}",
+            self.links.grafana_url.trim_end_matches('/'),
+            self.slo.name,
+            uid = dashboard::DETAIL_UID
+        )
+    }
+
+    fn tier(&self, severity: Severity) -> &AlertTier {
+        match severity {
+            Severity::Page => &self.slo.alerting.page,
+            Severity::Ticket => &self.slo.alerting.ticket,
+        }
+    }
+
+    /// An alert of `severity`, taking that tier's `for`, labels; `text` is
+    /// (summary, description).
+    fn alert(
+        &self,
+        name: &str,
+        expr: String,
+        severity: Severity,
+        default_for: PromDuration,
+        (summary, description): (String, String),
+    ) -> Rule {
+        let tier = self.tier(severity);
+        let mut labels = self.slo.alerting.labels.clone();
+        labels.extend(tier.labels.clone());
+        labels.insert(alert::SEVERITY.into(), severity.as_str().into());
+        labels.insert(label::SLO.into(), self.slo.name.clone());
+        if let Some(service) = &self.slo.service {
+            labels.insert(label::SERVICE.into(), service.clone());
+        }
+        let annotations = BTreeMap::from([
+            ("summary".to_string(), summary),
+            ("description".to_string(), description),
+            ("runbook_url".to_string(), self.runbook(name)),
+            ("dashboard_url".to_string(), self.dashboard()),
+        ]);
+        Rule {
+            record: None,
+            alert: Some(name.into()),
+            expr,
+            for_: Some(tier.for_.unwrap_or(default_for).to_string()),
+            labels,
+            annotations,
+        }
+    }
+
+    fn burn_expr(&self, severity: Severity) -> Option<(String, Vec<&'static BurnTier>)> {
+        let objective = self.slo.objective.as_ref()?;
+        let budget = objective.budget_text();
+        let tiers: Vec<&BurnTier> = BURN_TIERS
+            .iter()
+            .filter(|t| t.severity == severity && t.long < self.slo.window)
+            .collect();
+        if tiers.is_empty() {
+            return None;
+        }
+        let clauses: Vec<String> = tiers
+            .iter()
+            .map(|t| {
+                let factor = number(t.factor(self.slo.window));
+                let side = |w: PromDuration| {
+                    format!(
+                        "{} > ({factor} * {budget})",
+                        slo_selector(&ratio_name(w), self.slo)
+                    )
+                };
+                format!("({} and {})", side(t.long), side(t.short))
+            })
+            .collect();
+        Some((clauses.join(" or "), tiers))
+    }
+
+    fn burn_alert(&self, severity: Severity) -> Option<Rule> {
+        let (name, default_for) = match severity {
+            Severity::Page => (alert::FAST_BURN, PAGE_FOR),
+            Severity::Ticket => (alert::SLOW_BURN, TICKET_FOR),
+        };
+        if !self.tier(severity).enabled {
+            return None;
+        }
+        let (expr, tiers) = self.burn_expr(severity)?;
+        let objective = self.slo.objective.as_ref()?;
+        let windows: Vec<String> = tiers
+            .iter()
+            .map(|t| {
+                let factor = t.factor(self.slo.window);
+                let exhausts = Duration::from_secs_f64(self.slo.window.as_secs_f64() / factor);
+                format!(
+                    "{}/{} over {}x (budget gone in {})",
+                    t.long,
+                    t.short,
+                    number(factor),
+                    humanize(exhausts)
+                )
+            })
+            .collect();
+        let speed = if severity == Severity::Page {
+            "fast"
+        } else {
+            "steadily"
+        };
+        let summary = format!(
+            "{{{{ $labels.service }}}}: SLO {} is burning its error budget {speed}",
+            self.slo.name
+        );
+        let description = format!(
+            "The error ratio of {{{{ $labels.service }}}} is {{{{ $value | humanizePercentage }}}} \
+             against a budget of {} ({}% over {}). Burn windows: {}.",
+            objective.budget_text(),
+            objective.percent_text(),
+            self.slo.window,
+            windows.join("; ")
+        );
+        Some(self.alert(name, expr, severity, default_for, (summary, description)))
+    }
+
+    fn missing_data_alert(&self) -> Option<Rule> {
+        let expr = self.slo.missing_data_expr()?;
+        let source = self.slo.source_selector()?;
+        let summary = format!(
+            "{{{{ $labels.service }}}}: SLO {} has no data",
+            self.slo.name
+        );
+        let description = format!(
+            "The SLI's source series {source} vanished (or never existed): slogate reports \
+             insufficient_data and burn alerts cannot fire."
+        );
+        Some(self.alert(
+            alert::MISSING_DATA,
+            expr,
+            Severity::Ticket,
+            NOT_READY_FOR,
+            (summary, description),
+        ))
+    }
+
+    fn not_ready_alert(&self) -> Rule {
+        let summary = format!(
+            "{{{{ $labels.service }}}}: SLO {} is not ready",
+            self.slo.name
+        );
+        let description = format!(
+            "slogate judges SLO {} of {{{{ $labels.service }}}} not ready (fail, unknown or \
+             insufficient data): see the status page or slogate_slo_state for the reason.",
+            self.slo.name
+        );
+        self.alert(
+            alert::NOT_READY,
+            format!("{} == 0", slo_selector(metric::SLO_READY, self.slo)),
+            Severity::Ticket,
+            NOT_READY_FOR,
+            (summary, description),
+        )
+    }
+
+    fn probe_alert(&self) -> Option<Rule> {
+        let Indicator::Threshold { query, op, value } = &self.slo.indicator else {
+            return None;
+        };
+        if !self.slo.alerting.ticket.enabled {
+            return None;
+        }
+        let negated = match op.as_str() {
+            "<" => ">=",
+            "<=" => ">",
+            ">" => "<=",
+            ">=" => "<",
+            "==" => "!=",
+            _ => "==",
+        };
+        let summary = format!("Checklist probe {} is failing", self.slo.name);
+        let description = format!(
+            "{query} is {{{{ $value | humanize }}}}, which is not {} {}.",
+            op.as_str(),
+            number(*value)
+        );
+        Some(self.alert(
+            alert::PROBE_FAILING,
+            format!("({query}) {negated} {}", number(*value)),
+            Severity::Ticket,
+            NOT_READY_FOR,
+            (summary, description),
+        ))
+    }
+}
+
+fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
+    let ctx = AlertContext { slo, links };
+    let mut groups = Vec::new();
+    let records = recording_rules(slo);
+    if !records.is_empty() {
+        groups.push(Group {
+            name: format!("slogate-{}-recording", slo.name),
+            rules: records,
+        });
+    }
+    let alerts: Vec<Rule> = [
+        ctx.burn_alert(Severity::Page),
+        ctx.burn_alert(Severity::Ticket),
+        ctx.missing_data_alert(),
+        ctx.probe_alert(),
+        Some(ctx.not_ready_alert()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    groups.push(Group {
+        name: format!("slogate-{}-alerts", slo.name),
+        rules: alerts,
+    });
+    File {
+        path: format!("rules/{}.yaml", slo.name),
+        text: render(&RuleFile { groups }, source),
+    }
+}
+
+fn self_file(interval: Duration, links: &Links, source: &str) -> File {
+    let alert =
+        |name: &str, expr: String, severity: Severity, summary: &str, description: &str| Rule {
+            record: None,
+            alert: Some(name.into()),
+            expr,
+            for_: Some(SELF_FOR.to_string()),
+            labels: BTreeMap::from([(alert::SEVERITY.to_string(), severity.as_str().to_string())]),
+            annotations: BTreeMap::from([
+                ("summary".to_string(), summary.to_string()),
+                ("description".to_string(), description.to_string()),
+                (
+                    "runbook_url".to_string(),
+                    format!("{}#{}", links.runbook_url, name.to_lowercase()),
+                ),
+                (
+                    "dashboard_url".to_string(),
+                    format!(
+                        "{}/d/{uid}/{uid}",
+                        links.grafana_url.trim_end_matches('/'),
+                        uid = dashboard::OVERVIEW_UID
+                    ),
+                ),
+            ]),
+        };
+    let stale = interval.as_secs().max(1) * u64::from(STALE_EVALUATIONS);
+    let rules = vec![
+        alert(
+            alert::SLOGATE_DOWN,
+            format!("up{{job=\"{SLOGATE_JOB}\"}} == 0 or absent(up{{job=\"{SLOGATE_JOB}\"}})"),
+            Severity::Page,
+            "slogate is down",
+            "Prometheus cannot scrape slogate (job=\"slogate\"): SLO gauges and readiness are stale.",
+        ),
+        alert(
+            alert::PROMETHEUS_UNREACHABLE,
+            format!("{} == 0", metric::PROMETHEUS_UP),
+            Severity::Ticket,
+            "slogate cannot reach Prometheus",
+            "slogate's last evaluation could not reach its Prometheus: every SLO is unknown. Check prometheus.url, credentials and network.",
+        ),
+        alert(
+            alert::EVALUATION_STALE,
+            format!("time() - {} > {stale}", metric::LAST_EVALUATION),
+            Severity::Ticket,
+            "slogate's verdicts are stale",
+            "slogate has not finished an evaluation for {{ $value | humanizeDuration }}: evaluations hang or the process is stuck.",
+        ),
+    ];
+    File {
+        path: "rules/slogate-self.yaml".into(),
+        text: render(
+            &RuleFile {
+                groups: vec![Group {
+                    name: "slogate-self".into(),
+                    rules,
+                }],
+            },
+            source,
+        ),
+    }
+}
+
+fn render(file: &RuleFile, source: &str) -> String {
+    // Serializing plain structs of strings and maps cannot fail.
+    let yaml = serde_norway::to_string(file).expect("rule file serializes");
+    format!("{}{yaml}", header(source))
+}
+
+/// Every rule file for `slos`: one per SLO (so each can be loaded, reviewed and
+/// owned on its own, and a PrometheusRule per SLO stays small), plus self-health.
+pub fn generate(
+    slos: &[std::sync::Arc<Slo>],
+    interval: Duration,
+    links: &Links,
+    source: &str,
+) -> Vec<File> {
+    let mut files: Vec<File> = slos.iter().map(|s| slo_file(s, links, source)).collect();
+    files.push(self_file(interval, links, source));
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(path: &str) -> crate::config::Config {
+        let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .expect("read config");
+        crate::config::parse(path, &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn links() -> Links {
+        Links {
+            grafana_url: "http://grafana".into(),
+            runbook_url: "http://runbooks/alerts.md".into(),
+        }
+    }
+
+    fn all_rules(path: &str) -> Vec<Rule> {
+        let c = config(path);
+        let mut rules = Vec::new();
+        for slo in &c.slos {
+            let ctx = AlertContext {
+                slo,
+                links: &links(),
+            };
+            rules.extend(recording_rules(slo));
+            rules.extend(
+                [
+                    ctx.burn_alert(Severity::Page),
+                    ctx.burn_alert(Severity::Ticket),
+                    ctx.missing_data_alert(),
+                    ctx.probe_alert(),
+                    Some(ctx.not_ready_alert()),
+                ]
+                .into_iter()
+                .flatten(),
+            );
+        }
+        rules
+    }
+
+    #[test]
+    fn every_generated_expression_parses() {
+        for path in [
+            "examples/slogate.yaml",
+            "tests/fixtures/config/everything.good.yaml",
+        ] {
+            let rules = all_rules(path);
+            assert!(rules.len() > 20, "{path}: {} rules", rules.len());
+            for r in rules {
+                promql_parser::parser::parse(&r.expr)
+                    .unwrap_or_else(|e| panic!("{path}: {}: {e}", r.expr));
+            }
+        }
+        for file in generate(&[], Duration::from_secs(60), &links(), "x.yaml") {
+            assert!(file
+                .text
+                .starts_with("# Generated by slogate from x.yaml; do not edit.\n"));
+        }
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let c = config("examples/slogate.yaml");
+        let a = generate(&c.slos, c.evaluation.interval, &links(), "e.yaml");
+        let b = generate(&c.slos, c.evaluation.interval, &links(), "e.yaml");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn fast_burn_factors_follow_the_window() {
+        let c = config("tests/fixtures/config/everything.good.yaml");
+        let slo = c.slos.iter().find(|s| s.name == "latency-1s").expect("slo");
+        let ctx = AlertContext {
+            slo,
+            links: &links(),
+        };
+        // 28d window (the defaults of that file): 13.44 and 5.6.
+        let (expr, _) = ctx.burn_expr(Severity::Page).expect("page tier");
+        assert_eq!(
+            expr,
+            "(slo:sli_error:ratio_rate1h{slo=\"latency-1s\"} > (13.44 * 0.01) and slo:sli_error:ratio_rate5m{slo=\"latency-1s\"} > (13.44 * 0.01)) or \
+             (slo:sli_error:ratio_rate6h{slo=\"latency-1s\"} > (5.6 * 0.01) and slo:sli_error:ratio_rate30m{slo=\"latency-1s\"} > (5.6 * 0.01))"
+        );
+        let (expr, _) = ctx.burn_expr(Severity::Ticket).expect("ticket tier");
+        assert!(
+            expr.contains("> (2.8 * 0.01)") && expr.contains("> (0.933333 * 0.01)"),
+            "{expr}"
+        );
+    }
+}
