@@ -365,33 +365,34 @@ impl AlertContext<'_> {
     }
 }
 
+/// One group per SLO: recording rules first, then the alerts that read them, so
+/// the alerts see this evaluation's ratios (groups run concurrently; rules within a
+/// group run in order).
 fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
     let ctx = AlertContext { slo, links };
-    let mut groups = Vec::new();
-    let records = recording_rules(slo);
-    if !records.is_empty() {
-        groups.push(Group {
-            name: format!("slogate-{}-recording", slo.name),
-            rules: records,
-        });
-    }
-    let alerts: Vec<Rule> = [
-        ctx.burn_alert(Severity::Page),
-        ctx.burn_alert(Severity::Ticket),
-        ctx.missing_data_alert(),
-        ctx.probe_alert(),
-        Some(ctx.not_ready_alert()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    groups.push(Group {
-        name: format!("slogate-{}-alerts", slo.name),
-        rules: alerts,
-    });
+    let mut rules = recording_rules(slo);
+    rules.extend(
+        [
+            ctx.burn_alert(Severity::Page),
+            ctx.burn_alert(Severity::Ticket),
+            ctx.missing_data_alert(),
+            ctx.probe_alert(),
+            Some(ctx.not_ready_alert()),
+        ]
+        .into_iter()
+        .flatten(),
+    );
     File {
         path: format!("rules/{}.yaml", slo.name),
-        text: render(&RuleFile { groups }, source),
+        text: render(
+            &RuleFile {
+                groups: vec![Group {
+                    name: format!("slogate-{}", slo.name),
+                    rules,
+                }],
+            },
+            source,
+        ),
     }
 }
 
