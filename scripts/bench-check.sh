@@ -16,7 +16,8 @@ echo "== building the backfilled history (via the known-answer test)"
 SLOGATE_HISTORY_DIR="$work/history" cargo test --release --locked -q --test integration \
   known_answer::check_json_matches_the_designed_history >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf 'scrape_configs: []\n' >"$work/prometheus.yml"
+# The generated rules of the example config are loaded too, to measure their cost.
+printf 'global: {evaluation_interval: 5s}\nrule_files: ["%s/rules/*.yaml"]\nscrape_configs: []\n' "$PWD" >"$work/prometheus.yml"
 prometheus --config.file="$work/prometheus.yml" --web.listen-address="127.0.0.1:$port" \
   --storage.tsdb.path="$work/history/blocks" --storage.tsdb.retention.time=3650d --log.level=warn \
   >"$work/prometheus.log" 2>&1 &
@@ -40,4 +41,9 @@ spid=$!; pids+=($spid)
 sleep 5
 for _ in $(seq 1 20); do curl -fsS -o /dev/null "http://127.0.0.1:$sport/metrics"; done
 echo "serve: $(grep VmRSS /proc/$spid/status) after 20 scrapes"
-grep -m1 'Evaluated' "$work/serve.log" || true
+echo "rules loaded: $(curl -fsS "http://127.0.0.1:$port/api/v1/rules" | python3 -c 'import json,sys; print(sum(len(g["rules"]) for g in json.load(sys.stdin)["data"]["groups"]))')"
+# Prometheus does not scrape itself here: read prometheus_rule_group_last_duration_seconds'
+# source, the rules API's evaluationTime.
+curl -fsS "http://127.0.0.1:$port/api/v1/rules" | python3 -c 'import json,sys
+for g in json.load(sys.stdin)["data"]["groups"]:
+    print("rule group %-24s %2d rules, last evaluation %.4f s" % (g["name"], len(g["rules"]), g["evaluationTime"]))'
