@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what slogate's tests and demo run against: Prometheus, promtool and
-# Alertmanager from Debian's packages. Idempotent; needs root (or sudo) on a Debian-like system.
+# Installs what slogate's tests and demo run against from Debian's packages:
+# Prometheus, promtool, Alertmanager and (for the status page test) Chromium. Idempotent; needs root (or sudo) on a Debian-like system.
 set -euo pipefail
 
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# The status page is tested as a browser renders it.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -12,11 +12,13 @@ use crate::cli::{
     CheckArgs, ConfigArgs, GenerateArgs, Output, ServeArgs, SimulateArgs, ValidateArgs,
 };
 use crate::config::{self, Config, ConfigError, Problem};
+use crate::eval::State;
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
+use crate::report::Report;
 use crate::scheduler::{self, Engine, KnownGroups, Published, Request};
 use crate::server::{self, AppState, ReloadRequest};
-use crate::slo::Indicator;
+use crate::slo::{Indicator, PromDuration};
 
 /// Bad usage found before any work: exits 64.
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +49,7 @@ fn engine(config: &Config, metrics: &QueryMetrics) -> Result<Engine> {
         client,
         interval: config.evaluation.interval,
         concurrency: config.evaluation.concurrency,
+        launch: config.launch.clone(),
     })
 }
 
@@ -183,17 +186,65 @@ pub fn parse_at(text: &str) -> Result<DateTime<Utc>, UsageError> {
 /// `slogate check`: returns the exit code.
 pub async fn check(args: CheckArgs) -> Result<u8> {
     init_tls();
-    let at = match &args.at {
+    let now = match &args.at {
         Some(t) => parse_at(t)?,
         None => Utc::now(),
     };
+    let checkpoint = args
+        .launch_checkpoint
+        .as_deref()
+        .map(|c| {
+            c.parse::<PromDuration>()
+                .ok()
+                .filter(|d| d.as_millis() > 0)
+                .ok_or_else(|| {
+                    UsageError(format!(
+                        "--launch.checkpoint {c:?} is not a Prometheus duration (e.g. 1h, 24h)"
+                    ))
+                })
+        })
+        .transpose()?;
     let config = load(&args.config)?;
     let engine = engine(&config, &QueryMetrics::default())?;
+    if let Some(after) = checkpoint {
+        let Some(launch) = &config.launch else {
+            return Err(UsageError(format!(
+                "--launch.checkpoint needs a launch block (launch.at) in {}",
+                config.source
+            ))
+            .into());
+        };
+        let name = args.launch_checkpoint.as_deref().unwrap_or_default().trim();
+        let c = scheduler::evaluate_checkpoint(
+            &engine.client,
+            &engine.slos,
+            launch.at,
+            (name, after),
+            now,
+            engine.concurrency,
+        )
+        .await;
+        let report = Report::of_checkpoint(&c, launch.at);
+        let trends = if args.output == Output::Markdown && c.state != State::Pending {
+            scheduler::trends(
+                &engine.client,
+                &engine.slos,
+                Some(after),
+                c.due,
+                TREND_STEPS,
+            )
+            .await
+        } else {
+            Default::default()
+        };
+        print!("{}", render(args.output, &report, &trends));
+        return Ok(crate::report::exit_code(&c.results));
+    }
     let snapshot = scheduler::evaluate(
         &engine.client,
         &Request {
             slos: &engine.slos,
-            at,
+            at: now,
             window: None,
             concurrency: engine.concurrency,
         },
@@ -205,12 +256,28 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         took_ms = snapshot.duration.as_millis() as u64,
         "Evaluated"
     );
-    let text = match args.output {
-        Output::Table => crate::report::table(&snapshot),
-        Output::Json => format!("{:#}\n", crate::report::status_json(&snapshot)),
+    let trends = if args.output == Output::Markdown {
+        scheduler::trends(&engine.client, &engine.slos, None, now, TREND_STEPS).await
+    } else {
+        Default::default()
     };
-    print!("{text}");
-    Ok(crate::report::exit_code(&snapshot))
+    print!(
+        "{}",
+        render(args.output, &Report::of_snapshot(&snapshot), &trends)
+    );
+    Ok(crate::report::exit_code(&snapshot.results))
+}
+
+/// Points in a report's burn sparkline.
+const TREND_STEPS: u32 = 24;
+
+fn render(output: Output, report: &Report<'_>, trends: &crate::eval::Trends) -> String {
+    match output {
+        Output::Table => crate::report::table(report),
+        Output::Json => format!("{:#}\n", crate::report::status_json(report)),
+        Output::Markdown => crate::report::markdown(report, trends),
+        Output::Junit => crate::report::junit(report),
+    }
 }
 
 /// What `validate` found against a live server.

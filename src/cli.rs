@@ -107,6 +107,8 @@ pub struct ServeArgs {
 pub enum Output {
     Table,
     Json,
+    Markdown,
+    Junit,
 }
 
 #[derive(Debug, Args)]
@@ -116,9 +118,14 @@ pub struct CheckArgs {
     /// Evaluate as of this instant: RFC 3339 or Unix seconds (default: now).
     #[arg(long)]
     pub at: Option<String>,
-    /// Output format.
+    /// Output format: table (terminal), json (SPEC's document), markdown (launch
+    /// review report with burn sparklines), junit (one test case per SLO).
     #[arg(long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
+    /// Judge this launch checkpoint (e.g. 1h, 24h): every SLO over
+    /// [launch.at, launch.at + C] as of launch.at + C; pending (exit 2) before then.
+    #[arg(long = "launch.checkpoint")]
+    pub launch_checkpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -25,7 +25,8 @@ pub struct EvaluationSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Launch {
     pub at: DateTime<Utc>,
-    pub checkpoints: Vec<PromDuration>,
+    /// Each checkpoint as written (`24h`, the name outputs use) and its duration.
+    pub checkpoints: Vec<(String, PromDuration)>,
 }
 
 /// A validated configuration.
@@ -139,8 +140,12 @@ mod tests {
             }
         }
         assert!(seen >= 3, "only {seen} fixtures found");
-        load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slogate.yaml"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        for example in ["slogate.yaml", "demo.yaml", "launch-checklist.yaml"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("examples")
+                .join(example);
+            load(&path).unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Pure judgement: (SLO, query answers, window) -> one result per group, and the
 //! readiness roll-up. No clock, no network, no logging.
 
+pub mod launch;
+
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -29,6 +31,16 @@ pub enum State {
 impl State {
     /// The five states an SLO can be in (`slogate_slo_state{state}`).
     pub const SLO_STATES: [State; 5] = [
+        State::Pass,
+        State::Warn,
+        State::Fail,
+        State::InsufficientData,
+        State::Unknown,
+    ];
+
+    /// The six states of a launch checkpoint.
+    pub const CHECKPOINT_STATES: [State; 6] = [
+        State::Pending,
         State::Pass,
         State::Warn,
         State::Fail,
@@ -82,6 +94,8 @@ pub struct SloResult {
     pub state: State,
     pub ready: bool,
     pub key: bool,
+    /// The SLO's weight in the launch score.
+    pub weight: f64,
     pub reason: String,
     pub queries: Vec<String>,
 }
@@ -220,6 +234,7 @@ impl Slo {
             state: State::Unknown,
             ready: false,
             key: self.key,
+            weight: self.weight,
             reason: String::new(),
             queries: input.queries.clone(),
         }
@@ -463,6 +478,49 @@ impl Slo {
     }
 }
 
+/// Burn rate per step across a report window, per (SLO, group labels).
+pub type Trends = BTreeMap<(String, BTreeMap<String, String>), Vec<Option<f64>>>;
+
+impl Slo {
+    /// Burn rate per timestamp, per group, from a range answer of
+    /// [`Slo::events_query`] over one step: a step without traffic is `None`.
+    pub fn burn_trend(&self, series: &[crate::slo::Series], timestamps: &[f64]) -> Trends {
+        let budget = self.objective.as_ref().map_or(1.0, |o| o.budget());
+        let mut by_group: BTreeMap<GroupKey, BTreeMap<i64, Counts>> = BTreeMap::new();
+        for s in series {
+            let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
+                continue;
+            };
+            let steps = by_group.entry(group_key(self, &s.labels)).or_default();
+            for (t, v) in s.points.iter().filter(|(_, v)| v.is_finite()) {
+                let c = steps.entry((*t * 1000.0).round() as i64).or_default();
+                let slot = match part {
+                    Part::Good => &mut c.good,
+                    Part::Bad => &mut c.bad,
+                    Part::Total => &mut c.total,
+                };
+                *slot = Some(slot.unwrap_or(0.0) + v);
+            }
+        }
+        by_group
+            .into_iter()
+            .map(|(key, steps)| {
+                let burns = timestamps
+                    .iter()
+                    .map(|t| {
+                        steps
+                            .get(&((t * 1000.0).round() as i64))
+                            .and_then(|c| c.bad_total(&self.indicator))
+                            .filter(|(_, total)| *total > 0.0)
+                            .map(|(bad, total)| bad / total / budget)
+                    })
+                    .collect();
+                ((self.name.clone(), self.group_labels(&key)), burns)
+            })
+            .collect()
+    }
+}
+
 /// Readiness rolled up per service and overall.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Readiness {
@@ -515,6 +573,7 @@ mod tests {
             description: None,
             runbook_url: None,
             key: true,
+            weight: 1.0,
             alerting: Alerting::default(),
             indicator,
         }

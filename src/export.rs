@@ -20,6 +20,9 @@ use crate::slo::conventions::{label, metric};
 /// The content type of `/metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The `checkpoint` label value of the score of the current evaluation.
+const CURRENT: &str = "now";
+
 /// Flags the daemon sets outside evaluation.
 #[derive(Debug)]
 pub struct Flags {
@@ -258,6 +261,27 @@ impl Collector for SnapshotCollector {
             metric::CONFIG_RELOAD_OK,
             "1 when the last config (re)load succeeded",
         );
+        let mut checkpoint_state = Family::new(
+            metric::LAUNCH_CHECKPOINT_STATE,
+            "1 for the launch checkpoint's current state, 0 for the others",
+        );
+        let mut score = Family::new(
+            metric::LAUNCH_SCORE,
+            "Weighted launch score, 0-1: checkpoint=\"now\" for the current evaluation",
+        );
+        if let Some(s) = &snapshot {
+            score.push(vec![(label::CHECKPOINT.into(), CURRENT.into())], s.score);
+            for c in s.launch.iter().flat_map(|l| &l.checkpoints) {
+                let name = vec![(label::CHECKPOINT.to_string(), c.name.clone())];
+                for state in State::CHECKPOINT_STATES {
+                    checkpoint_state.push(
+                        with(&name, label::STATE, state.as_str()),
+                        bool_value(state == c.state),
+                    );
+                }
+                score.push(name, c.score);
+            }
+        }
         if let Some(s) = &snapshot {
             for (service, ok) in &s.readiness.services {
                 service_ready.push(
@@ -281,7 +305,16 @@ impl Collector for SnapshotCollector {
             Vec::new(),
             bool_value(self.flags.config_reload_ok.load(Ordering::Relaxed)),
         );
-        families.extend([service_ready, ready, up, took, last, reload]);
+        families.extend([
+            service_ready,
+            ready,
+            checkpoint_state,
+            score,
+            up,
+            took,
+            last,
+            reload,
+        ]);
         for f in &families {
             f.encode(&mut encoder)?;
         }

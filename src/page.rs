@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::eval::{SloResult, State};
-use crate::report::{burn_1h, group_name, millis, p95, pct, plain};
-use crate::scheduler::Snapshot;
+use crate::report::{burn_1h, group_name, millis, p95, pct, plain, score_text, time};
+use crate::scheduler::{LaunchStatus, Snapshot};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -51,6 +51,57 @@ fn cell(r: &SloResult) -> String {
     )
 }
 
+/// The launch timeline: launch time, then each checkpoint with its state, score
+/// and what fails, or when it is due.
+fn timeline(html: &mut String, l: &LaunchStatus) {
+    let _ = write!(
+        html,
+        "<h2>Launch</h2><ol id=\"launch\" class=\"timeline\"><li><b>launch</b> {}</li>",
+        time(l.at)
+    );
+    for c in &l.checkpoints {
+        let failing: Vec<String> = c
+            .results
+            .iter()
+            .filter(|r| !r.ready && r.state != State::Pending)
+            .map(|r| {
+                format!(
+                    "{} {} ({})",
+                    r.slo,
+                    r.service.as_deref().unwrap_or("-"),
+                    r.state.as_str()
+                )
+            })
+            .collect();
+        let detail = if c.state == State::Pending {
+            format!("pending: due {}", time(c.due))
+        } else if failing.is_empty() {
+            format!(
+                "score {}/100, judged as of {}",
+                score_text(c.score),
+                time(c.due)
+            )
+        } else {
+            format!(
+                "score {}/100; not ready: {}",
+                score_text(c.score),
+                failing.join(", ")
+            )
+        };
+        let _ = write!(
+            html,
+            "<li class=\"checkpoint\" data-checkpoint=\"{after}\" data-state=\"{state}\">\
+             <b>T+{after}</b> <span class=\"pill\" style=\"background:{c}\">{state}</span> \
+             <span class=\"small\">{detail}</span></li>",
+            after = c.name,
+            state = c.state.as_str(),
+            c = colour(c.state),
+            detail = esc(&detail),
+        );
+    }
+    html.push_str("</ol>");
+}
+
 /// The whole page.
 pub fn render(s: &Snapshot) -> String {
     let slos: BTreeSet<&str> = s.results.iter().map(|r| r.slo.as_str()).collect();
@@ -78,10 +129,11 @@ pub fn render(s: &Snapshot) -> String {
          .small{{font-size:12px;color:#57606a}}.reason{{max-width:260px}}.verdict{{font-size:28px;font-weight:800}}\
          .pill{{display:inline-block;padding:2px 8px;border-radius:10px;color:#fff;margin-right:6px}}</style></head><body>\
          <div class=\"verdict\" id=\"verdict\" style=\"color:{c}\">{v}</div>\
-         <p>Evaluated at {at} · Prometheus {up} · <a href=\"/api/v1/status\">JSON</a> · <a href=\"/metrics\">metrics</a></p><p>",
+         <p>Evaluated at {at} · Prometheus {up} · launch score {score}/100 · <a href=\"/api/v1/status\">JSON</a> · <a href=\"/metrics\">metrics</a></p><p>",
         v = verdict.0,
         c = verdict.1,
         at = s.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        score = score_text(s.score),
         up = if s.prometheus_up { "reachable" } else { "<b style=\"color:#cf222e\">UNREACHABLE</b>" },
     );
     for (service, ok) in &s.readiness.services {
@@ -98,7 +150,11 @@ pub fn render(s: &Snapshot) -> String {
             if *ok { "ready" } else { "not ready" }
         );
     }
-    html.push_str("</p><table id=\"slos\"><tr><th>service</th>");
+    html.push_str("</p>");
+    if let Some(l) = &s.launch {
+        timeline(&mut html, l);
+    }
+    html.push_str("<table id=\"slos\"><tr><th>service</th>");
     for slo in &slos {
         let _ = write!(html, "<th>{}</th>", esc(slo));
     }

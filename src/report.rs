@@ -1,10 +1,102 @@
-//! Renders a snapshot for people and programs: SPEC's JSON (shared by
-//! `check --output json` and `/api/v1/status`) and the terminal table.
+//! Renders an evaluation for people and programs: SPEC's JSON (shared by
+//! `check --output json` and `/api/v1/status`), the terminal table, the Markdown
+//! launch report and JUnit XML.
 
+mod junit;
+mod markdown;
+mod table;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::eval::{short_number, SloResult};
-use crate::scheduler::Snapshot;
+pub use junit::junit;
+pub use markdown::{markdown, Trends};
+pub use table::table;
+
+use crate::eval::{self, short_number, Readiness, SloResult, State};
+use crate::scheduler::{Checkpoint, LaunchStatus, Snapshot};
+
+/// The launch checkpoint a report is about.
+#[derive(Debug, Clone)]
+pub struct LaunchView {
+    pub at: DateTime<Utc>,
+    pub checkpoint: String,
+    pub state: State,
+    pub score: Option<f64>,
+}
+
+/// What every renderer reads: one evaluation (now, or of a launch checkpoint).
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    pub evaluated_at: DateTime<Utc>,
+    pub results: &'a [SloResult],
+    pub readiness: Readiness,
+    pub prometheus_up: bool,
+    pub score: Option<f64>,
+    pub launch: Option<LaunchView>,
+    /// Checkpoints of the launch, for the status API and page.
+    pub timeline: Option<&'a LaunchStatus>,
+}
+
+impl<'a> Report<'a> {
+    /// The report of a regular evaluation.
+    pub fn of_snapshot(s: &'a Snapshot) -> Self {
+        Self {
+            evaluated_at: s.evaluated_at,
+            results: &s.results,
+            readiness: s.readiness.clone(),
+            prometheus_up: s.prometheus_up,
+            score: s.score,
+            launch: None,
+            timeline: s.launch.as_ref(),
+        }
+    }
+
+    /// The report of one launch checkpoint.
+    pub fn of_checkpoint(c: &'a Checkpoint, launch_at: DateTime<Utc>) -> Self {
+        Self {
+            evaluated_at: c.due,
+            results: &c.results,
+            readiness: eval::roll_up(&c.results),
+            prometheus_up: c.prometheus_up,
+            score: c.score,
+            launch: Some(LaunchView {
+                at: launch_at,
+                checkpoint: c.name.clone(),
+                state: c.state,
+                score: c.score,
+            }),
+            timeline: None,
+        }
+    }
+
+    /// Results grouped by service name, in name order.
+    pub fn by_service(&self) -> BTreeMap<String, Vec<&'a SloResult>> {
+        let mut out: BTreeMap<String, Vec<&SloResult>> = BTreeMap::new();
+        for r in self.results {
+            out.entry(r.service.clone().unwrap_or_else(|| "-".into()))
+                .or_default()
+                .push(r);
+        }
+        out
+    }
+}
+
+/// RFC 3339 with seconds, as every output writes times.
+pub fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A 0-1 score as 0-100 with one decimal, or `-`.
+pub fn score_text(score: Option<f64>) -> String {
+    score.map_or("-".into(), |s| format!("{:.1}", s * 100.0))
+}
+
+fn score_json(score: Option<f64>) -> Value {
+    num(score.map(|s| (s * 1000.0).round() / 10.0))
+}
 
 /// A number for JSON: non-finite values and `None` become `null`, never NaN.
 fn num(v: Option<f64>) -> Value {
@@ -45,14 +137,36 @@ fn result_json(r: &SloResult) -> Value {
 }
 
 /// SPEC's `check --output json` document.
-pub fn status_json(s: &Snapshot) -> Value {
-    json!({
-        "evaluated_at": s.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "ready": s.readiness.ready,
-        "prometheus_up": s.prometheus_up,
-        "services": s.readiness.services,
-        "results": s.results.iter().map(result_json).collect::<Vec<_>>(),
-    })
+pub fn status_json(r: &Report<'_>) -> Value {
+    let mut doc = json!({
+        "evaluated_at": time(r.evaluated_at),
+        "ready": r.readiness.ready,
+        "prometheus_up": r.prometheus_up,
+        "score": score_json(r.score),
+        "services": r.readiness.services,
+        "results": r.results.iter().map(result_json).collect::<Vec<_>>(),
+    });
+    if let Some(l) = &r.launch {
+        doc["launch"] = json!({
+            "at": time(l.at),
+            "checkpoint": l.checkpoint,
+            "state": l.state.as_str(),
+            "score": score_json(l.score),
+        });
+    }
+    if let Some(t) = r.timeline {
+        doc["launch"] = json!({
+            "at": time(t.at),
+            "checkpoints": t.checkpoints.iter().map(|c| json!({
+                "checkpoint": c.name,
+                "due": time(c.due),
+                "state": c.state.as_str(),
+                "score": score_json(c.score),
+                "results": c.results.iter().map(result_json).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+    }
+    doc
 }
 
 /// A ratio as a percentage with up to 3 decimals, or `-`.
@@ -109,100 +223,26 @@ pub fn group_name(r: &SloResult) -> String {
     }
 }
 
-/// The aligned terminal table of `check`.
-pub fn table(s: &Snapshot) -> String {
-    let header = [
-        "SERVICE",
-        "SLO",
-        "KIND",
-        "OBJECTIVE",
-        "SLI/VALUE",
-        "BUDGET",
-        "BURN 1h",
-        "P95",
-        "EVENTS",
-        "STATE",
-        "REASON",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(ToString::to_string).collect()];
-    let mut results: Vec<&SloResult> = s.results.iter().collect();
-    results.sort_by_key(|r| (r.service.clone(), r.slo.clone(), group_name(r)));
-    for r in results {
-        rows.push(vec![
-            group_name(r),
-            r.slo.clone(),
-            r.kind.to_string(),
-            pct(r.objective),
-            if r.kind == "threshold" {
-                plain(r.value)
-            } else {
-                pct(r.sli)
-            },
-            pct(r.error_budget_remaining),
-            plain(burn_1h(r)),
-            millis(p95(r)),
-            r.events
-                .filter(|e| e.is_finite())
-                .map_or("-".into(), |e| format!("{e:.0}")),
-            r.state.as_str().to_string(),
-            r.reason.clone(),
-        ]);
-    }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(c, (cell, w))| {
-                if c + 1 == header.len() {
-                    cell.clone()
-                } else {
-                    format!("{cell:<w$}")
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    let services: Vec<String> = s
-        .readiness
-        .services
-        .iter()
-        .map(|(name, ok)| {
-            format!(
-                "{}={}",
-                if name.is_empty() { "-" } else { name },
-                if *ok { "ready" } else { "NOT ready" }
-            )
-        })
-        .collect();
-    out.push_str(&format!(
-        "\nevaluated at {}; prometheus {}; services: {}\n{}\n",
-        s.evaluated_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        if s.prometheus_up { "up" } else { "UNREACHABLE" },
-        services.join(" "),
-        if s.readiness.ready {
-            "READY"
-        } else {
-            "NOT READY"
-        }
-    ));
-    out
-}
-
-/// `check`'s exit code: 0 pass/warn, 1 any fail, 2 any unknown or insufficient data.
-pub fn exit_code(s: &Snapshot) -> u8 {
-    use crate::eval::State;
-    if s.results.iter().any(|r| r.state == State::Fail) {
+/// `check`'s exit code: 0 pass/warn, 1 any fail, 2 any unknown, insufficient data
+/// or pending (and no fail).
+pub fn exit_code(results: &[SloResult]) -> u8 {
+    if results.iter().any(|r| r.state == State::Fail) {
         1
-    } else if s.results.is_empty() || s.results.iter().any(|r| !r.state.is_ready()) {
+    } else if results.is_empty() || results.iter().any(|r| !r.state.is_ready()) {
         2
     } else {
         0
+    }
+}
+
+/// A state with a mark a person sees at once.
+pub fn mark(state: State) -> &'static str {
+    match state {
+        State::Pass => "✅",
+        State::Warn => "⚠️",
+        State::Fail => "❌",
+        State::InsufficientData => "❔",
+        State::Unknown => "❓",
+        State::Pending => "⏳",
     }
 }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 
-use crate::eval::{self, Answer, Readiness, SloResult};
+use crate::config::Launch;
+use crate::eval::{self, launch, Answer, Readiness, SloResult, State};
 use crate::prom::{Client, ClientError};
 use crate::slo::promql::QueryKind;
 use crate::slo::{PromDuration, Slo};
@@ -25,6 +26,79 @@ pub struct Snapshot {
     pub prometheus_up: bool,
     pub duration: Duration,
     pub queries_sent: usize,
+    /// The weighted launch score of these results, 0 to 1.
+    pub score: Option<f64>,
+    /// Launch checkpoints, when the config has a launch block (serve only).
+    pub launch: Option<LaunchStatus>,
+}
+
+/// One launch checkpoint: every SLO judged over `[at, at + after]` as of `at + after`.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The checkpoint as the user wrote it (`24h`).
+    pub name: String,
+    pub after: PromDuration,
+    pub due: DateTime<Utc>,
+    pub state: State,
+    pub score: Option<f64>,
+    pub results: Vec<SloResult>,
+    pub queries_sent: usize,
+    pub prometheus_up: bool,
+}
+
+/// The launch and its checkpoints.
+#[derive(Debug, Clone)]
+pub struct LaunchStatus {
+    pub at: DateTime<Utc>,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// Evaluates one checkpoint as of `now`: pending until due, then judged as of the
+/// due time, so running it days later gives the same answer.
+pub async fn evaluate_checkpoint(
+    client: &Client,
+    slos: &[Arc<Slo>],
+    launch_at: DateTime<Utc>,
+    (name, after): (&str, PromDuration),
+    now: DateTime<Utc>,
+    concurrency: usize,
+) -> Checkpoint {
+    let name = name.to_string();
+    let due = launch_at + chrono::Duration::milliseconds(after.as_millis() as i64);
+    if now < due {
+        let due_text = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        return Checkpoint {
+            name,
+            after,
+            due,
+            state: State::Pending,
+            score: None,
+            results: slos.iter().map(|s| s.pending(after, &due_text)).collect(),
+            queries_sent: 0,
+            prometheus_up: true,
+        };
+    }
+    let snapshot = evaluate(
+        client,
+        &Request {
+            slos,
+            at: due,
+            window: Some(after),
+            concurrency,
+        },
+        &KnownGroups::new(),
+    )
+    .await;
+    Checkpoint {
+        name,
+        after,
+        due,
+        state: launch::checkpoint_state(&snapshot.results),
+        score: snapshot.score,
+        results: snapshot.results,
+        queries_sent: snapshot.queries_sent,
+        prometheus_up: snapshot.prometheus_up,
+    }
 }
 
 /// What one evaluation covers.
@@ -97,11 +171,48 @@ pub async fn evaluate(client: &Client, req: &Request<'_>, known: &KnownGroups) -
     Snapshot {
         evaluated_at: req.at,
         readiness: eval::roll_up(&results),
+        score: launch::score(&results),
         results,
         prometheus_up,
         duration: started.elapsed(),
         queries_sent,
+        launch: None,
     }
+}
+
+/// Burn-rate trends for reports: per SLO, `steps` points across the window ending
+/// at `at` (the SLO's own window, or `window`), from one range query per SLO.
+/// SLOs whose query fails are left out: a trend is decoration, not a verdict.
+pub async fn trends(
+    client: &Client,
+    slos: &[Arc<Slo>],
+    window: Option<PromDuration>,
+    at: DateTime<Utc>,
+    steps: u32,
+) -> eval::Trends {
+    let mut out = eval::Trends::new();
+    let end = at.timestamp_millis() as f64 / 1000.0;
+    for slo in slos {
+        let window = window.unwrap_or(slo.window);
+        // Whole seconds, at least a minute: Prometheus' step and a PromQL range.
+        let step_secs = (window.as_millis() / 1000 / u64::from(steps.max(1))).max(60);
+        let step = PromDuration::from_secs(step_secs);
+        let Some(promql) = slo.events_query(step) else {
+            continue;
+        };
+        let start = end - (step_secs * (u64::from(steps) - 1)) as f64;
+        let timestamps: Vec<f64> = (0..steps)
+            .map(|i| start + f64::from(i) * step_secs as f64)
+            .collect();
+        match client
+            .query_range(&promql, start, end, step_secs as f64)
+            .await
+        {
+            Ok(series) => out.extend(slo.burn_trend(&series, &timestamps)),
+            Err(e) => tracing::warn!(slo = %slo.name, error = %e, "Trend query failed"),
+        }
+    }
+    out
 }
 
 /// Remembers the groups of every SLO that was judged from data.
@@ -145,6 +256,45 @@ pub struct Engine {
     pub client: Client,
     pub interval: Duration,
     pub concurrency: usize,
+    pub launch: Option<Launch>,
+}
+
+/// Checkpoints already judged for good (neither pending nor unknown), reused until
+/// the config changes: their answer no longer depends on the clock.
+type Settled = HashMap<PromDuration, Checkpoint>;
+
+async fn launch_status(
+    engine: &Engine,
+    now: DateTime<Utc>,
+    settled: &mut Settled,
+) -> Option<LaunchStatus> {
+    let launch = engine.launch.as_ref()?;
+    let mut checkpoints = Vec::new();
+    for (name, after) in &launch.checkpoints {
+        let checkpoint = match settled.get(after) {
+            Some(c) => c.clone(),
+            None => {
+                let c = evaluate_checkpoint(
+                    &engine.client,
+                    &engine.slos,
+                    launch.at,
+                    (name, *after),
+                    now,
+                    engine.concurrency,
+                )
+                .await;
+                if !matches!(c.state, State::Pending | State::Unknown) {
+                    settled.insert(*after, c.clone());
+                }
+                c
+            }
+        };
+        checkpoints.push(checkpoint);
+    }
+    Some(LaunchStatus {
+        at: launch.at,
+        checkpoints,
+    })
 }
 
 /// Evaluates every `interval` (as of now, or of `fixed_at` when replaying), and at
@@ -156,16 +306,21 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let mut known = KnownGroups::new();
+    let mut settled = Settled::new();
     tokio::pin!(shutdown);
     loop {
+        if engine.has_changed().unwrap_or(false) {
+            settled.clear();
+        }
         let current = engine.borrow_and_update().clone();
+        let now = fixed_at.unwrap_or_else(Utc::now);
         // SLOs removed by a reload must not come back as "unknown" placeholders.
         known.retain(|name, _| current.slos.iter().any(|s| &s.name == name));
-        let snapshot = evaluate(
+        let mut snapshot = evaluate(
             &current.client,
             &Request {
                 slos: &current.slos,
-                at: fixed_at.unwrap_or_else(Utc::now),
+                at: now,
                 window: None,
                 concurrency: current.concurrency,
             },
@@ -173,6 +328,7 @@ pub async fn run(
         )
         .await;
         remember_groups(&mut known, &snapshot);
+        snapshot.launch = launch_status(&current, now, &mut settled).await;
         tracing::info!(
             results = snapshot.results.len(),
             queries = snapshot.queries_sent,

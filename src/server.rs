@@ -50,7 +50,10 @@ fn not_yet() -> Response {
 
 async fn status(State(s): State<AppState>) -> Response {
     match s.published.latest() {
-        Some(snapshot) => Json(crate::report::status_json(&snapshot)).into_response(),
+        Some(snapshot) => Json(crate::report::status_json(
+            &crate::report::Report::of_snapshot(&snapshot),
+        ))
+        .into_response(),
         None => not_yet(),
     }
 }

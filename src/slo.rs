@@ -17,6 +17,13 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// One series of a range-query answer: its labels and `(unix seconds, value)` points.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    pub points: Vec<(f64, f64)>,
+}
+
 /// Windows over which burn rates are reported, shortest first.
 pub const BURN_WINDOWS: [PromDuration; 7] = [
     PromDuration::from_secs(5 * 60),
@@ -336,6 +343,8 @@ pub struct Slo {
     pub description: Option<String>,
     pub runbook_url: Option<String>,
     pub key: bool,
+    /// Weight in the launch score (default 1).
+    pub weight: f64,
     pub alerting: Alerting,
     pub indicator: Indicator,
 }

@@ -393,6 +393,17 @@ impl Checker {
         }
     }
 
+    fn weight(&mut self, path: &str, value: Option<f64>) -> f64 {
+        match value {
+            None => 1.0,
+            Some(v) if v.is_finite() && v >= 0.0 => v,
+            Some(v) => {
+                self.problem(path, format!("{v} is not a non-negative number"));
+                1.0
+            }
+        }
+    }
+
     fn defaults(&mut self, w: &wire::Defaults) -> Defaults {
         Defaults {
             window: self.window("defaults.window", w.window.as_deref(), DEFAULT_WINDOW),
@@ -410,7 +421,10 @@ impl Checker {
             .checkpoints
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| self.prom_duration(&format!("launch.checkpoints[{i}]"), c))
+            .filter_map(|(i, c)| {
+                self.prom_duration(&format!("launch.checkpoints[{i}]"), c)
+                    .map(|d| (c.trim().to_string(), d))
+            })
             .collect();
         let at_text = self.required("launch.at", &w.at)?;
         match chrono::DateTime::parse_from_rfc3339(at_text) {
@@ -535,6 +549,7 @@ impl Checker {
             description: w.description.clone(),
             runbook_url: w.runbook_url.clone(),
             key: w.key.unwrap_or(true),
+            weight: self.weight(&format!("{path}.weight"), w.weight),
             alerting,
             indicator,
         };

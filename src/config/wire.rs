@@ -99,6 +99,7 @@ pub struct Slo {
     pub description: Option<String>,
     pub runbook_url: Option<String>,
     pub key: Option<bool>,
+    pub weight: Option<f64>,
     #[serde(default)]
     pub alerting: Alerting,
     pub sli: Option<Sli>,
@@ -194,6 +195,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "description",
     "runbook_url",
     "key",
+    "weight",
     "alerting",
     "page",
     "ticket",

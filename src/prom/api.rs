@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-pub use crate::slo::Sample;
+pub use crate::slo::{Sample, Series};
 
 /// Why a query produced no usable result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,13 @@ struct Data {
 }
 
 #[derive(Deserialize)]
+struct MatrixItem {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    values: Vec<(f64, String)>,
+}
+
+#[derive(Deserialize)]
 struct VectorItem {
     #[serde(default)]
     metric: BTreeMap<String, String>,
@@ -57,8 +64,8 @@ fn snippet(body: &[u8]) -> String {
     }
 }
 
-/// Parses a query response body (with its HTTP status) into samples.
-pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryError> {
+/// The `data` of a successful envelope, or why there is none.
+fn data(status: u16, body: &[u8]) -> Result<Data, QueryError> {
     let malformed = |detail: String| QueryError::Malformed { status, detail };
     let envelope: Envelope = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("{e}; body starts {:?}", snippet(body))))?;
@@ -70,9 +77,44 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryErro
                 .unwrap_or_else(|| format!("status {:?}", envelope.status)),
         });
     }
-    let data = envelope
+    envelope
         .data
-        .ok_or_else(|| malformed("success without data".into()))?;
+        .ok_or_else(|| malformed("success without data".into()))
+}
+
+/// Parses a range-query response body into series.
+pub fn parse_range_response(status: u16, body: &[u8]) -> Result<Vec<Series>, QueryError> {
+    let malformed = |detail: String| QueryError::Malformed { status, detail };
+    let data = data(status, body)?;
+    if data.result_type != "matrix" {
+        return Err(QueryError::ResultType(data.result_type));
+    }
+    let items: Vec<MatrixItem> =
+        serde_json::from_value(data.result).map_err(|e| malformed(format!("bad matrix: {e}")))?;
+    items
+        .into_iter()
+        .map(|item| {
+            let points = item
+                .values
+                .iter()
+                .map(|(t, v)| {
+                    parse_value(v)
+                        .map(|v| (*t, v))
+                        .ok_or_else(|| malformed(format!("bad sample value {v:?}")))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Series {
+                labels: item.metric,
+                points,
+            })
+        })
+        .collect()
+}
+
+/// Parses a query response body (with its HTTP status) into samples.
+pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryError> {
+    let malformed = |detail: String| QueryError::Malformed { status, detail };
+    let data = data(status, body)?;
     match data.result_type.as_str() {
         "vector" => {
             let items: Vec<VectorItem> = serde_json::from_value(data.result)
@@ -133,6 +175,21 @@ mod tests {
         assert_eq!(
             parse_response(400, body).unwrap_err().to_string(),
             "Prometheus rejected the query (bad_data): parse error at char 5"
+        );
+    }
+
+    #[test]
+    fn matrix_parses_into_series() {
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"service":"a"},"values":[[60,"1"],[120,"NaN"]]}]}}"#;
+        let series = parse_range_response(200, body).unwrap();
+        assert_eq!(series[0].labels["service"], "a");
+        assert_eq!(series[0].points[0], (60.0, 1.0));
+        assert!(series[0].points[1].1.is_nan());
+        let vector = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        assert_eq!(
+            parse_range_response(200, vector).unwrap_err(),
+            QueryError::ResultType("vector".into())
         );
     }
 

@@ -8,7 +8,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
-use super::api::{parse_response, QueryError, Sample};
+use super::api::{parse_range_response, parse_response, QueryError, Sample, Series};
 use super::Settings;
 use crate::slo::conventions::{label, outcome};
 
@@ -169,6 +169,51 @@ impl Client {
         &self.base_url
     }
 
+    /// Runs a range query over `[start, end]` (Unix seconds) every `step` seconds.
+    pub async fn query_range(
+        &self,
+        promql: &str,
+        start: f64,
+        end: f64,
+        step: f64,
+    ) -> Result<Vec<Series>, ClientError> {
+        let started = Instant::now();
+        let form = [
+            ("query", promql.to_string()),
+            ("start", format!("{start:.3}")),
+            ("end", format!("{end:.3}")),
+            ("step", format!("{step:.3}")),
+        ];
+        let attempt = async {
+            let response = self
+                .http
+                .post(format!("{}/api/v1/query_range", self.base_url))
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| self.transport(e))?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await.map_err(|e| self.transport(e))?;
+            Ok(parse_range_response(status, &body)?)
+        };
+        let outcome = tokio::time::timeout(self.timeout, attempt)
+            .await
+            .unwrap_or(Err(ClientError::Timeout(self.timeout)));
+        self.metrics.record(outcome.is_ok(), started.elapsed());
+        outcome
+    }
+
+    fn transport(&self, e: reqwest::Error) -> ClientError {
+        if e.is_timeout() {
+            ClientError::Timeout(self.timeout)
+        } else {
+            ClientError::Transport {
+                url: self.base_url.clone(),
+                detail: error_chain(&e),
+            }
+        }
+    }
+
     /// Runs an instant query evaluated at `time` (Unix seconds), or now.
     /// The whole call, retries included, ends within the configured timeout.
     pub async fn query(&self, promql: &str, time: Option<f64>) -> Result<Vec<Sample>, ClientError> {
@@ -210,16 +255,7 @@ impl Client {
         if let Some(t) = time {
             form.push(("time", format!("{t:.3}")));
         }
-        let transport = |e: reqwest::Error| {
-            if e.is_timeout() {
-                ClientError::Timeout(self.timeout)
-            } else {
-                ClientError::Transport {
-                    url: self.base_url.clone(),
-                    detail: error_chain(&e),
-                }
-            }
-        };
+        let transport = |e| self.transport(e);
         let response = self
             .http
             .post(&self.query_url)

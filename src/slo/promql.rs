@@ -265,6 +265,7 @@ mod parse_tests {
                     description: None,
                     runbook_url: None,
                     key: true,
+                    weight: 1.0,
                     alerting: Alerting::default(),
                     indicator: indicator.clone(),
                 };
@@ -291,6 +292,7 @@ mod parse_tests {
                 description: None,
                 runbook_url: None,
                 key: true,
+                weight: 1.0,
                 alerting: Alerting::default(),
                 indicator: Indicator::Ratio {
                     numerator: RatioNumerator::Errors(sel("e", "e", &[])),

@@ -12,13 +12,18 @@ pub const INSTALL: &str =
 
 /// A binary the tests need, or a panic naming the install command.
 pub fn tool(name: &str) -> PathBuf {
+    let install = if name == "chromium" {
+        "apt-get install -y --no-install-recommends chromium (or: bash scripts/install-deps.sh)"
+    } else {
+        INSTALL
+    };
     for dir in ["/usr/bin", "/usr/local/bin", "/bin"] {
         let p = Path::new(dir).join(name);
         if p.exists() {
             return p;
         }
     }
-    panic!("{name} is not installed; install it with: {INSTALL}");
+    panic!("{name} is not installed; install it with: {install}");
 }
 
 pub fn slogate_bin() -> &'static str {

@@ -274,7 +274,15 @@ fn unix_seconds_at_gives_the_same_table() {
         .lines()
         .take_while(|l| !l.is_empty())
         .all(|l| l.len() > slo_col && l.as_bytes()[slo_col - 1] == b' '));
-    assert!(table.ends_with("NOT READY\n"), "{table}");
+    // A failing key SLO (search availability) vetoes the launch score.
+    assert!(table.ends_with("NOT READY (score 0.0/100)\n"), "{table}");
+    let age = end() - history::last_backup(end());
+    assert!(
+        table.contains(&format!(
+            "CHECKLIST\n  [x] ✅ backups-fresh  pass (value {age} is < 86400)\n"
+        )),
+        "{table}"
+    );
     assert!(!table.contains("NaN"), "{table}");
 }
 

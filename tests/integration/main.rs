@@ -5,5 +5,6 @@ mod faults;
 mod harness;
 mod history;
 mod known_answer;
+mod launch;
 mod live;
 mod rules;

@@ -1,0 +1,133 @@
+//! The Markdown readiness report of a launch review: a table per service, the reason
+//! of every non-pass, a burn-rate sparkline per SLO, and probes as a checklist.
+
+use super::{burn_1h, mark, pct, plain, score_text, time, Report};
+pub use crate::eval::Trends;
+use crate::eval::{SloResult, State};
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A text sparkline: the full bar is the highest burn, at least 1 (budget pace);
+/// a step without traffic is a blank.
+pub fn sparkline(values: &[Option<f64>]) -> String {
+    let top = values.iter().flatten().copied().fold(1.0_f64, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) if v.is_finite() => BARS[((v.max(0.0) / top) * 7.0).round() as usize],
+            _ => ' ',
+        })
+        .collect()
+}
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn row(r: &SloResult, trends: &Trends) -> String {
+    let trend = trends
+        .get(&(r.slo.clone(), r.group.clone()))
+        .map_or("-".to_string(), |v| format!("`{}`", sparkline(v)));
+    let measured = if r.kind == "latency" {
+        let p95 = r
+            .latency_seconds
+            .as_ref()
+            .and_then(|q| q.iter().find(|(q, _)| *q == "0.95"))
+            .and_then(|(_, v)| *v);
+        format!("{} (p95 {})", pct(r.sli), super::millis(p95))
+    } else {
+        pct(r.sli)
+    };
+    let reason = if r.state == State::Pass {
+        String::new()
+    } else {
+        cell(&r.reason)
+    };
+    format!(
+        "| {} | {} | {} | {} | {} | {} | {} {} | {} |\n",
+        cell(&r.slo),
+        pct(r.objective),
+        measured,
+        pct(r.error_budget_remaining),
+        plain(burn_1h(r)),
+        trend,
+        mark(r.state),
+        r.state.as_str(),
+        reason
+    )
+}
+
+/// The report as Markdown.
+pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
+    let mut out = String::from("# slogate readiness report\n\n");
+    out.push_str(&format!(
+        "**{}** · score {}/100 · evaluated at {} · Prometheus {}\n",
+        if r.readiness.ready {
+            "READY"
+        } else {
+            "NOT READY"
+        },
+        score_text(r.score),
+        time(r.evaluated_at),
+        if r.prometheus_up {
+            "up"
+        } else {
+            "**unreachable**"
+        }
+    ));
+    if let Some(l) = &r.launch {
+        out.push_str(&format!(
+            "\nLaunch at {}: checkpoint **{}** is {} **{}** (the window from launch to launch + {}).\n",
+            time(l.at),
+            l.checkpoint,
+            mark(l.state),
+            l.state.as_str(),
+            l.checkpoint
+        ));
+    }
+    for (service, results) in r.by_service() {
+        let slos: Vec<&&SloResult> = results.iter().filter(|x| x.kind != "threshold").collect();
+        if slos.is_empty() {
+            continue;
+        }
+        let ready = r.readiness.services.get(&service).copied().unwrap_or(false);
+        out.push_str(&format!(
+            "\n## {} {}\n\n| SLO | objective | measured | error budget | burn 1h | burn trend | state | reason |\n\
+             | --- | ---: | ---: | ---: | ---: | --- | --- | --- |\n",
+            cell(&service),
+            if ready { "✅ ready" } else { "❌ not ready" }
+        ));
+        for x in slos {
+            out.push_str(&row(x, trends));
+        }
+    }
+    let probes: Vec<&SloResult> = r.results.iter().filter(|x| x.kind == "threshold").collect();
+    if !probes.is_empty() {
+        out.push_str("\n## Checklist\n\n");
+        for p in probes {
+            out.push_str(&format!(
+                "- [{}] {} **{}**: {}\n",
+                if p.ready { "x" } else { " " },
+                mark(p.state),
+                cell(&p.slo),
+                cell(&p.reason)
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sparkline_scales_to_the_peak_and_leaves_gaps_blank() {
+        assert_eq!(
+            sparkline(&[Some(0.0), Some(10.0), None, Some(20.0)]),
+            "▁▅ █"
+        );
+        // Under budget pace the bars stay low: 1 is the floor of the scale.
+        assert_eq!(sparkline(&[Some(0.0), Some(0.5), Some(1.0)]), "▁▅█");
+    }
+}

@@ -1,0 +1,121 @@
+//! The aligned terminal table of `check`, with probes repeated as a checklist.
+
+use super::{burn_1h, group_name, mark, millis, p95, pct, plain, score_text, time, Report};
+use crate::eval::SloResult;
+
+fn align(rows: &[Vec<String>]) -> String {
+    let columns = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, w))| {
+                if c + 1 == columns {
+                    cell.clone()
+                } else {
+                    format!("{cell:<w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The aligned terminal table of `check`.
+pub fn table(r: &Report<'_>) -> String {
+    let header = [
+        "SERVICE",
+        "SLO",
+        "KIND",
+        "OBJECTIVE",
+        "SLI/VALUE",
+        "BUDGET",
+        "BURN 1h",
+        "P95",
+        "EVENTS",
+        "STATE",
+        "REASON",
+    ];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(ToString::to_string).collect()];
+    let mut results: Vec<&SloResult> = r.results.iter().collect();
+    results.sort_by_key(|x| (x.service.clone(), x.slo.clone(), group_name(x)));
+    for x in &results {
+        rows.push(vec![
+            group_name(x),
+            x.slo.clone(),
+            x.kind.to_string(),
+            pct(x.objective),
+            if x.kind == "threshold" {
+                plain(x.value)
+            } else {
+                pct(x.sli)
+            },
+            pct(x.error_budget_remaining),
+            plain(burn_1h(x)),
+            millis(p95(x)),
+            x.events
+                .filter(|e| e.is_finite())
+                .map_or("-".into(), |e| format!("{e:.0}")),
+            x.state.as_str().to_string(),
+            x.reason.clone(),
+        ]);
+    }
+    let mut out = align(&rows);
+    let probes: Vec<&&SloResult> = results.iter().filter(|x| x.kind == "threshold").collect();
+    if !probes.is_empty() {
+        out.push_str("\nCHECKLIST\n");
+        for p in probes {
+            let tick = if p.ready { "[x]" } else { "[ ]" };
+            out.push_str(&format!(
+                "  {tick} {} {}  {} ({})\n",
+                mark(p.state),
+                p.slo,
+                p.state.as_str(),
+                p.reason
+            ));
+        }
+    }
+    let services: Vec<String> = r
+        .readiness
+        .services
+        .iter()
+        .map(|(name, ok)| {
+            format!(
+                "{}={}",
+                if name.is_empty() { "-" } else { name },
+                if *ok { "ready" } else { "NOT ready" }
+            )
+        })
+        .collect();
+    out.push_str(&format!(
+        "\nevaluated at {}; prometheus {}; services: {}\n",
+        time(r.evaluated_at),
+        if r.prometheus_up { "up" } else { "UNREACHABLE" },
+        services.join(" "),
+    ));
+    if let Some(l) = &r.launch {
+        out.push_str(&format!(
+            "launch {} checkpoint {}: {}\n",
+            time(l.at),
+            l.checkpoint,
+            l.state.as_str()
+        ));
+    }
+    out.push_str(&format!(
+        "{} (score {}/100)\n",
+        if r.readiness.ready {
+            "READY"
+        } else {
+            "NOT READY"
+        },
+        score_text(r.score)
+    ));
+    out
+}

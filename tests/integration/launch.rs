@@ -1,0 +1,303 @@
+//! The launch gate against backfilled history: a launch 20 days and 6 hours before
+//! the end of history, so the 1h checkpoint is clean and the 24h one holds the
+//! incident of search at T+6h; a 60d checkpoint is still pending.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::harness::{get, metric_value, run_slogate, tool, Prometheus, Slogate};
+use crate::history::{self, end, DAY};
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/launch-24h.md");
+
+fn launch_at() -> i64 {
+    end() - 20 * DAY - 6 * 3600
+}
+
+fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .expect("valid time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn config(dir: &tempfile::TempDir, prom: &Prometheus) -> PathBuf {
+    let path = dir.path().join("launch.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: slogate/v1\nprometheus: {{url: '{}'}}\n\
+             launch: {{at: '{}', checkpoints: [1h, 24h, 60d]}}\nslos:\n\
+             \x20 - name: availability\n    objective: 99.9\n    group_by: [service]\n    weight: 3\n\
+             \x20   sli: {{ratio: {{errors: 'http_requests_total{{service!=\"inventory\",code=\"500\"}}', total: 'http_requests_total{{service!=\"inventory\"}}'}}}}\n\
+             \x20 - name: backups-fresh\n    service: platform\n\
+             \x20   sli: {{threshold: {{query: 'time() - max(backup_last_success_timestamp_seconds)', op: '<', value: 86400}}}}\n",
+            prom.url(),
+            rfc3339(launch_at())
+        ),
+    )
+    .expect("write config");
+    path
+}
+
+fn check(config: &std::path::Path, extra: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec![
+        "check".to_string(),
+        format!("--config.file={}", config.display()),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_slogate(&args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn states(doc: &Value) -> Vec<(String, String)> {
+    doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            (
+                format!(
+                    "{}/{}",
+                    r["slo"].as_str().unwrap_or(""),
+                    r["service"].as_str().unwrap_or("")
+                ),
+                r["state"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn history_prometheus() -> Prometheus {
+    Prometheus::start("scrape_configs: []\n", Some(&history::tsdb()))
+}
+
+#[test]
+fn checkpoints_give_the_same_verdict_days_later_as_on_time() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&dir, &prom);
+
+    let (code, one_hour) = check(&config, &["--launch.checkpoint=1h", "--output=json"]);
+    assert_eq!(code, Some(0), "{one_hour}");
+    let doc: Value = serde_json::from_str(&one_hour).expect("json");
+    assert_eq!(doc["launch"]["state"], "pass");
+    assert_eq!(doc["launch"]["checkpoint"], "1h");
+    assert_eq!(doc["launch"]["at"], rfc3339(launch_at()));
+    assert_eq!(doc["launch"]["score"], 100.0);
+    assert_eq!(doc["evaluated_at"], rfc3339(launch_at() + 3600));
+    assert!(doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .all(|r| r["window"] == "1h"));
+    // As if run on time: five minutes after the checkpoint, same document.
+    let on_time = format!("--at={}", launch_at() + 3600 + 300);
+    let (_, again) = check(
+        &config,
+        &["--launch.checkpoint=1h", "--output=json", &on_time],
+    );
+    assert_eq!(again, one_hour);
+
+    let (code, day) = check(&config, &["--launch.checkpoint=24h", "--output=json"]);
+    assert_eq!(code, Some(1), "{day}");
+    let doc: Value = serde_json::from_str(&day).expect("json");
+    assert_eq!(doc["launch"]["state"], "fail");
+    assert_eq!(doc["launch"]["score"], 0.0, "a failing key SLO vetoes");
+    assert_eq!(
+        states(&doc),
+        [
+            ("availability/catalog".to_string(), "pass".to_string()),
+            ("availability/checkout".to_string(), "pass".to_string()),
+            ("availability/search".to_string(), "fail".to_string()),
+            ("backups-fresh/platform".to_string(), "pass".to_string()),
+        ]
+    );
+    let on_time = format!("--at={}", launch_at() + DAY + 60);
+    let (_, again) = check(
+        &config,
+        &["--launch.checkpoint=24h", "--output=json", &on_time],
+    );
+    assert_eq!(again, day);
+
+    let (code, later) = check(&config, &["--launch.checkpoint=60d", "--output=json"]);
+    assert_eq!(code, Some(2));
+    let doc: Value = serde_json::from_str(&later).expect("json");
+    assert_eq!(doc["launch"]["state"], "pending");
+    assert_eq!(doc["launch"]["score"], Value::Null);
+    assert!(states(&doc).iter().all(|(_, s)| s == "pending"), "{later}");
+
+    // Before its time, the 1h checkpoint is pending too.
+    let early = format!("--at={}", launch_at() + 1800);
+    let (code, out) = check(&config, &["--launch.checkpoint=1h", &early]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("launch ") && out.contains("checkpoint 1h: pending"),
+        "{out}"
+    );
+}
+
+#[test]
+fn junit_reads_back_with_one_case_per_result() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&dir, &prom);
+    let (code, xml) = check(&config, &["--launch.checkpoint=24h", "--output=junit"]);
+    assert_eq!(code, Some(1));
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("not XML: {e}\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    assert_eq!(
+        (
+            root.attribute("tests"),
+            root.attribute("failures"),
+            root.attribute("errors")
+        ),
+        (Some("4"), Some("1"), Some("0"))
+    );
+    let cases: Vec<_> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 4);
+    let failed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+        .map(|c| {
+            (
+                c.attribute("classname").unwrap_or(""),
+                c.attribute("name").unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [("slogate.search", "availability {service=search}")]
+    );
+    let failure = cases
+        .iter()
+        .flat_map(|c| c.children())
+        .find(|n| n.has_tag_name("failure"))
+        .expect("failure");
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap_or("")
+            .starts_with("SLI "),
+        "{xml}"
+    );
+    // A pending checkpoint is skipped, not failed.
+    let (code, xml) = check(&config, &["--launch.checkpoint=60d", "--output=junit"]);
+    assert_eq!(code, Some(2));
+    let doc = roxmltree::Document::parse(&xml).expect("XML");
+    assert_eq!(doc.root_element().attribute("skipped"), Some("2"));
+}
+
+#[test]
+fn markdown_report_matches_the_golden_file() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&dir, &prom);
+    let (code, md) = check(&config, &["--launch.checkpoint=24h", "--output=markdown"]);
+    assert_eq!(code, Some(1));
+    // The history ends at the last full hour: name its times, not their values.
+    let md = md
+        .replace(&rfc3339(launch_at() + DAY), "<T+24h>")
+        .replace(&rfc3339(launch_at()), "<launch>");
+    if std::env::var_os("SLOGATE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(GOLDEN, &md).expect("write golden");
+    }
+    let want =
+        std::fs::read_to_string(GOLDEN).expect("golden file (SLOGATE_UPDATE_GOLDEN=1 writes it)");
+    assert_eq!(
+        md, want,
+        "refresh with: SLOGATE_UPDATE_GOLDEN=1 cargo test --test integration markdown_report"
+    );
+}
+
+#[test]
+fn serve_shows_the_launch_timeline_in_metrics_api_and_page() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&dir, &prom);
+    let slogate = Slogate::serve(&config, &[]);
+    let metrics = slogate.metrics();
+    for (checkpoint, state) in [("1h", "pass"), ("24h", "fail"), ("60d", "pending")] {
+        assert_eq!(
+            metric_value(
+                &metrics,
+                "slogate_launch_checkpoint_state",
+                &[("checkpoint", checkpoint), ("state", state)]
+            ),
+            Some(1.0),
+            "{checkpoint} in {metrics}"
+        );
+    }
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "slogate_launch_score_ratio",
+            &[("checkpoint", "1h")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "slogate_launch_score_ratio",
+            &[("checkpoint", "24h")]
+        ),
+        Some(0.0)
+    );
+    let status = slogate.status();
+    let checkpoints = status["launch"]["checkpoints"]
+        .as_array()
+        .expect("checkpoints");
+    assert_eq!(checkpoints.len(), 3);
+    assert_eq!(checkpoints[2]["due"], rfc3339(launch_at() + 60 * DAY));
+
+    // The page as a browser renders it.
+    let (code, _) = get(&slogate.url("/"));
+    assert_eq!(code, 200);
+    let out = std::process::Command::new(tool("chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", dir.path().join("chromium").display()),
+            "--dump-dom",
+            &slogate.url("/"),
+        ])
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("id=\"launch\""),
+        "no launch timeline in:\n{dom}"
+    );
+    assert!(
+        dom.contains("data-checkpoint=\"24h\" data-state=\"fail\""),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("not ready: availability search (fail)"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("data-checkpoint=\"60d\" data-state=\"pending\""),
+        "{dom}"
+    );
+    assert!(
+        dom.contains(&format!("pending: due {}", rfc3339(launch_at() + 60 * DAY))),
+        "{dom}"
+    );
+}
