@@ -2,6 +2,7 @@
 # Installs what slogate's tests and demo run against from Debian's packages:
 # Prometheus, promtool, Alertmanager and (for the status page test) Chromium. Idempotent; needs root (or sudo) on a Debian-like system.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 need=()
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
@@ -17,6 +18,12 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 prometheus --version 2>&1 | head -1
+# Grafana's schema types, for the dashboard type check (versions pinned in the lockfile).
+if [ ! -x tools/grafana-schema/node_modules/.bin/tsc ]; then
+  command -v npm >/dev/null 2>&1 || { echo "npm is not installed: apt-get install -y nodejs npm" >&2; exit 1; }
+  echo "== installing tools/grafana-schema (npm ci)"
+  npm ci --prefix tools/grafana-schema --no-audit --no-fund --loglevel=error >/dev/null
+fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is not installed: install Rust from https://rustup.rs" >&2
   exit 1

@@ -56,8 +56,15 @@ pub struct QueryMetrics {
 
 impl Default for QueryMetrics {
     fn default() -> Self {
+        let outcomes = Family::<Vec<(String, String)>, Counter>::default();
+        // Both series from the start, so rate() of errors is 0 rather than absent.
+        for o in [outcome::SUCCESS, outcome::ERROR] {
+            outcomes
+                .get_or_create(&vec![(label::OUTCOME.to_string(), o.to_string())])
+                .inc_by(0);
+        }
         Self {
-            outcomes: Family::default(),
+            outcomes,
             // 5 ms to about 20 s
             duration: Histogram::new(exponential_buckets(0.005, 2.0, 13)),
         }

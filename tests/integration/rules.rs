@@ -32,11 +32,15 @@ fn generate(config: &str, out: &Path) {
 }
 
 fn yaml_files(dir: &Path) -> Vec<String> {
+    files(dir, ".yaml")
+}
+
+fn files(dir: &Path, ext: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".yaml"))
+        .filter(|n| n.ends_with(ext))
         .collect();
     names.sort();
     names

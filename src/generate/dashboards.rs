@@ -1,0 +1,996 @@
+//! Grafana dashboards: an overview (one row per service) and an SLO detail view.
+//! Every panel reads slogate's exported gauges, so the dashboard shows exactly what
+//! slogate judged; every query uses the `datasource` variable.
+
+use serde_json::json;
+
+use super::grafana::{
+    Annotation, Annotations, Dashboard, DashboardLink, DataSourceRef, FieldColor, FieldConfig,
+    FieldConfigSource, GridPos, Panel, RowPanel, Target, Templating, Thresholds, TimeRange,
+    ValueMap, Variable, VizPanel, SCHEMA_VERSION,
+};
+use super::File;
+use crate::config::Config;
+use crate::eval::State;
+use crate::slo::conventions::{dashboard, metric};
+use crate::slo::{Indicator, PromDuration, Severity, Slo, BURN_TIERS};
+
+const GRID_WIDTH: u32 = 24;
+
+/// State codes of the "state" stat panels: higher is better.
+const STATE_CODES: [(State, u8, &str); 6] = [
+    (State::Pass, 5, "green"),
+    (State::Warn, 4, "yellow"),
+    (State::Pending, 3, "blue"),
+    (State::Fail, 2, "red"),
+    (State::InsufficientData, 1, "text"),
+    (State::Unknown, 0, "purple"),
+];
+
+/// One number per group from a one-hot `{state}` gauge: the worst state wins.
+fn state_code(metric_name: &str, selector: &str, by: &str, states: &[State]) -> String {
+    let terms: Vec<String> = STATE_CODES
+        .iter()
+        .filter(|(s, code, _)| states.contains(s) && *code > 0)
+        .map(|(s, code, _)| {
+            format!(
+                "sum without (state) ({metric_name}{{{selector}{}state=\"{}\"}}) * {code}",
+                if selector.is_empty() { "" } else { ", " },
+                s.as_str()
+            )
+        })
+        .collect();
+    format!("min by ({by}) ({})", terms.join(" + "))
+}
+
+fn state_mapping(states: &[State]) -> ValueMap {
+    let entries: Vec<(String, String, &str)> = STATE_CODES
+        .iter()
+        .filter(|(s, _, _)| states.contains(s))
+        .map(|(s, code, color)| (code.to_string(), s.as_str().to_uppercase(), *color))
+        .collect();
+    let refs: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), *c))
+        .collect();
+    ValueMap::values(&refs)
+}
+
+/// Places panels left to right, wrapping at the grid width.
+struct Layout {
+    x: u32,
+    y: u32,
+    row_height: u32,
+    next_id: u32,
+}
+
+impl Layout {
+    fn new() -> Self {
+        Self {
+            x: 0,
+            y: 0,
+            row_height: 0,
+            next_id: 1,
+        }
+    }
+
+    fn place(&mut self, w: u32, h: u32) -> GridPos {
+        if self.x + w > GRID_WIDTH {
+            self.newline();
+        }
+        let pos = GridPos {
+            h,
+            w,
+            x: self.x,
+            y: self.y,
+        };
+        self.x += w;
+        self.row_height = self.row_height.max(h);
+        pos
+    }
+
+    fn newline(&mut self) {
+        self.y += self.row_height;
+        self.x = 0;
+        self.row_height = 0;
+    }
+
+    fn id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn row(&mut self, title: &str, repeat: Option<&str>) -> Panel {
+        self.newline();
+        let grid_pos = GridPos {
+            h: 1,
+            w: GRID_WIDTH,
+            x: 0,
+            y: self.y,
+        };
+        self.y += 1;
+        Panel::Row(RowPanel {
+            kind: "row".into(),
+            id: self.id(),
+            title: title.into(),
+            collapsed: false,
+            grid_pos,
+            panels: Vec::new(),
+            repeat: repeat.map(String::from),
+        })
+    }
+}
+
+/// A query and its legend.
+struct Query<'a>(&'a str, String);
+
+fn stat_options(text_mode: &str, color_mode: &str) -> serde_json::Value {
+    json!({
+        "reduceOptions": {"values": false, "calcs": ["lastNotNull"], "fields": ""},
+        "orientation": "auto",
+        "textMode": text_mode,
+        "colorMode": color_mode,
+        "graphMode": "none",
+        "justifyMode": "auto",
+        "percentChangeColorMode": "standard",
+        "showPercentChange": false,
+        "wideLayout": true,
+    })
+}
+
+fn timeseries_options() -> serde_json::Value {
+    json!({
+        "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
+        "tooltip": {"mode": "multi", "sort": "none"},
+    })
+}
+
+/// Line style; `thresholds` draws the threshold steps as lines.
+fn timeseries_custom(threshold_lines: bool) -> serde_json::Value {
+    json!({
+        "drawStyle": "line",
+        "lineWidth": 1,
+        "fillOpacity": 10,
+        "showPoints": "never",
+        "spanNulls": false,
+        "axisPlacement": "auto",
+        "thresholdsStyle": {"mode": if threshold_lines { "dashed" } else { "off" }},
+    })
+}
+
+struct PanelSpec<'a> {
+    kind: &'a str,
+    title: &'a str,
+    description: String,
+    queries: Vec<Query<'a>>,
+    defaults: FieldConfig,
+    options: serde_json::Value,
+    size: (u32, u32),
+}
+
+fn panel(layout: &mut Layout, spec: PanelSpec<'_>) -> Panel {
+    let targets = spec
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(i, Query(legend, expr))| Target {
+            ref_id: ((b'A' + i as u8) as char).to_string(),
+            datasource: DataSourceRef::prometheus(),
+            expr: expr.clone(),
+            legend_format: (*legend).to_string(),
+            range: spec.kind == "timeseries",
+            instant: spec.kind != "timeseries",
+        })
+        .collect();
+    Panel::Viz(Box::new(VizPanel {
+        kind: spec.kind.into(),
+        id: layout.id(),
+        title: spec.title.into(),
+        description: spec.description,
+        datasource: DataSourceRef::prometheus(),
+        grid_pos: layout.place(spec.size.0, spec.size.1),
+        targets,
+        field_config: FieldConfigSource {
+            defaults: spec.defaults,
+            overrides: Vec::new(),
+        },
+        options: spec.options,
+        links: Vec::new(),
+    }))
+}
+
+fn stat(
+    layout: &mut Layout,
+    title: &str,
+    description: &str,
+    queries: Vec<Query<'_>>,
+    defaults: FieldConfig,
+    size: (u32, u32),
+) -> Panel {
+    panel(
+        layout,
+        PanelSpec {
+            kind: "stat",
+            title,
+            description: description.into(),
+            queries,
+            defaults,
+            options: stat_options("value_and_name", "background"),
+            size,
+        },
+    )
+}
+
+fn timeseries(
+    layout: &mut Layout,
+    title: &str,
+    description: &str,
+    queries: Vec<Query<'_>>,
+    mut defaults: FieldConfig,
+    size: (u32, u32),
+) -> Panel {
+    let lines = defaults.thresholds.steps.len() > 1;
+    defaults.custom = Some(timeseries_custom(lines));
+    defaults.color = FieldColor {
+        mode: "palette-classic".into(),
+    };
+    panel(
+        layout,
+        PanelSpec {
+            kind: "timeseries",
+            title,
+            description: description.into(),
+            queries,
+            defaults,
+            options: timeseries_options(),
+            size,
+        },
+    )
+}
+
+fn percent() -> FieldConfig {
+    FieldConfig {
+        unit: Some("percentunit".into()),
+        decimals: Some(3),
+        ..FieldConfig::default()
+    }
+}
+
+fn variable_datasource() -> Variable {
+    Variable {
+        kind: "datasource".into(),
+        name: "datasource".into(),
+        label: "Data source".into(),
+        query: "prometheus".into(),
+        datasource: None,
+        refresh: 1,
+        hide: 0,
+        multi: false,
+        include_all: false,
+        sort: 0,
+        regex: String::new(),
+        skip_url_sync: false,
+    }
+}
+
+fn variable_query(name: &str, label: &str, query: &str, multi: bool) -> Variable {
+    Variable {
+        kind: "query".into(),
+        name: name.into(),
+        label: label.into(),
+        query: query.into(),
+        datasource: Some(DataSourceRef::prometheus()),
+        refresh: 2,
+        hide: 0,
+        multi,
+        include_all: multi,
+        sort: 1,
+        regex: String::new(),
+        skip_url_sync: false,
+    }
+}
+
+fn annotations() -> Annotations {
+    Annotations {
+        list: vec![Annotation {
+            built_in: 1,
+            datasource: DataSourceRef {
+                kind: "grafana".into(),
+                uid: "-- Grafana --".into(),
+            },
+            enable: true,
+            hide: true,
+            icon_color: "rgba(0, 211, 255, 1)".into(),
+            name: "Annotations & Alerts".into(),
+            kind: "dashboard".into(),
+        }],
+    }
+}
+
+fn link(title: &str, url: &str, tooltip: &str) -> DashboardLink {
+    DashboardLink {
+        title: title.into(),
+        kind: "link".into(),
+        url: url.into(),
+        icon: "dashboard".into(),
+        tooltip: tooltip.into(),
+        tags: Vec::new(),
+        as_dropdown: false,
+        include_vars: true,
+        keep_time: true,
+        target_blank: false,
+    }
+}
+
+fn dashboard_url(uid: &str) -> String {
+    format!("/d/{uid}/{uid}")
+}
+
+fn new_dashboard(
+    uid: &str,
+    title: &str,
+    source: &str,
+    variables: Vec<Variable>,
+    links: Vec<DashboardLink>,
+    panels: Vec<Panel>,
+) -> Dashboard {
+    Dashboard {
+        uid: uid.into(),
+        title: title.into(),
+        description: format!("Generated by slogate from {source}; do not edit."),
+        tags: vec!["slogate".into(), "slo".into()],
+        timezone: "browser".into(),
+        editable: true,
+        graph_tooltip: 1,
+        schema_version: SCHEMA_VERSION,
+        version: 1,
+        refresh: "1m".into(),
+        time: TimeRange {
+            from: "now-24h".into(),
+            to: "now".into(),
+        },
+        templating: Templating { list: variables },
+        annotations: annotations(),
+        links,
+        panels,
+    }
+}
+
+/// Burn thresholds drawn on burn-rate panels: 1x (budget pace), then the ticket and
+/// page factors for `window`.
+fn burn_thresholds(window: PromDuration) -> Thresholds {
+    let mut steps: Vec<(f64, &str)> = BURN_TIERS
+        .iter()
+        .filter(|t| t.long < window)
+        .map(|t| {
+            let factor = (t.factor(window) * 1000.0).round() / 1000.0;
+            (
+                factor,
+                if t.severity == Severity::Page {
+                    "red"
+                } else {
+                    "orange"
+                },
+            )
+        })
+        .collect();
+    steps.push((1.0, "yellow"));
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    steps.dedup_by(|a, b| a.0 == b.0);
+    Thresholds::absolute(&steps)
+}
+
+fn names_of(slos: &[&Slo]) -> String {
+    slos.iter()
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn kinds<'a>(config: &'a Config, kind: &str) -> Vec<&'a Slo> {
+    config
+        .slos
+        .iter()
+        .map(|s| s.as_ref())
+        .filter(|s| s.indicator.kind() == kind)
+        .collect()
+}
+
+/// The window most SLOs use (for drawing burn thresholds).
+fn main_window(config: &Config) -> PromDuration {
+    config
+        .slos
+        .iter()
+        .find(|s| !s.indicator.is_probe())
+        .map_or(PromDuration::from_secs(30 * 86400), |s| s.window)
+}
+
+fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
+    let interval = config.evaluation.interval.as_secs_f64();
+    let mut panels = vec![layout.row("slogate", None)];
+    panels.push(stat(
+        layout,
+        "Ready",
+        "1 when every service is ready (slogate_ready).",
+        vec![Query("ready", metric::READY.into())],
+        FieldConfig {
+            mappings: vec![ValueMap::values(&[
+                ("1", "READY", "green"),
+                ("0", "NOT READY", "red"),
+            ])],
+            thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
+            ..FieldConfig::default()
+        },
+        (4, 4),
+    ));
+    panels.push(stat(
+        layout,
+        "Launch score",
+        "Weighted launch score of the current evaluation: warn counts half, a failing key SLO vetoes.",
+        vec![Query("score", format!("{}{{checkpoint=\"now\"}}", metric::LAUNCH_SCORE))],
+        FieldConfig {
+            unit: Some("percentunit".into()),
+            decimals: Some(1),
+            thresholds: Thresholds::from_base("red", &[(0.5, "orange"), (0.9, "green")]),
+            ..FieldConfig::default()
+        },
+        (5, 4),
+    ));
+    panels.push(stat(
+        layout,
+        "Prometheus",
+        "Whether slogate's last evaluation reached Prometheus.",
+        vec![Query("reachable", metric::PROMETHEUS_UP.into())],
+        FieldConfig {
+            mappings: vec![ValueMap::values(&[
+                ("1", "REACHABLE", "green"),
+                ("0", "UNREACHABLE", "red"),
+            ])],
+            thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
+            ..FieldConfig::default()
+        },
+        (5, 4),
+    ));
+    panels.push(stat(
+        layout,
+        "Last evaluation age",
+        "Seconds since slogate's last finished evaluation.",
+        vec![Query(
+            "age",
+            format!("time() - {}", metric::LAST_EVALUATION),
+        )],
+        FieldConfig {
+            unit: Some("s".into()),
+            thresholds: Thresholds::absolute(&[
+                (3.0 * interval, "orange"),
+                (5.0 * interval, "red"),
+            ]),
+            ..FieldConfig::default()
+        },
+        (5, 4),
+    ));
+    panels.push(stat(
+        layout,
+        "Query errors",
+        "Failed queries to Prometheus per second.",
+        vec![Query(
+            "errors/s",
+            format!(
+                "sum(rate({}_total{{outcome=\"error\"}}[$__rate_interval]))",
+                metric::QUERIES
+            ),
+        )],
+        FieldConfig {
+            unit: Some("reqps".into()),
+            thresholds: Thresholds::absolute(&[(0.001, "red")]),
+            ..FieldConfig::default()
+        },
+        (5, 4),
+    ));
+    if config.launch.is_some() {
+        let states = State::CHECKPOINT_STATES;
+        panels.push(stat(
+            layout,
+            "Launch checkpoints",
+            "State of each launch checkpoint: every SLO judged over [launch, launch + checkpoint].",
+            vec![Query(
+                "T+{{checkpoint}}",
+                state_code(metric::LAUNCH_CHECKPOINT_STATE, "", "checkpoint", &states),
+            )],
+            FieldConfig {
+                mappings: vec![state_mapping(&states)],
+                ..FieldConfig::default()
+            },
+            (24, 4),
+        ));
+    }
+    panels
+}
+
+fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
+    let sel = "service=\"$service\"";
+    let states = State::SLO_STATES;
+    let mut panels = vec![layout.row("$service", Some("service"))];
+    panels.push(stat(
+        layout,
+        "Service ready",
+        "1 when every key SLO of the service is pass or warn.",
+        vec![Query(
+            "ready",
+            format!("{}{{{sel}}}", metric::SERVICE_READY),
+        )],
+        FieldConfig {
+            mappings: vec![ValueMap::values(&[
+                ("1", "READY", "green"),
+                ("0", "NOT READY", "red"),
+            ])],
+            thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
+            ..FieldConfig::default()
+        },
+        (4, 4),
+    ));
+    panels.push(stat(
+        layout,
+        "State per SLO",
+        "The worst state across the SLO's groups.",
+        vec![Query(
+            "{{slo}}",
+            state_code(metric::SLO_STATE, sel, "slo", &states),
+        )],
+        FieldConfig {
+            mappings: vec![state_mapping(&states)],
+            ..FieldConfig::default()
+        },
+        (10, 4),
+    ));
+    panels.push(stat(
+        layout,
+        "SLI over the SLO window",
+        "Good events over all events in each SLO's window.",
+        vec![Query("{{slo}}", format!("{}{{{sel}}}", metric::SLO_SLI))],
+        FieldConfig {
+            color: FieldColor {
+                mode: "fixed".into(),
+            },
+            ..percent()
+        },
+        (10, 4),
+    ));
+    let budget = FieldConfig {
+        thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
+        ..percent()
+    };
+    panels.push(stat(
+        layout,
+        "Error budget remaining",
+        "Share of the error budget left; negative when overspent.",
+        vec![Query(
+            "{{slo}}",
+            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
+        )],
+        budget.clone(),
+        (6, 7),
+    ));
+    panels.push(timeseries(
+        layout,
+        "Error budget remaining over time",
+        "The budget burning down; the orange line is the warning level.",
+        vec![Query(
+            "{{slo}}",
+            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
+        )],
+        budget,
+        (9, 7),
+    ));
+    panels.push(timeseries(
+        layout,
+        "Burn rate (1h, 6h)",
+        "Error-budget burn rate; dashed lines: budget pace (1x), ticket and page thresholds.",
+        vec![Query(
+            "{{slo}} {{window}}",
+            format!("{}{{{sel}, window=~\"1h|6h\"}}", metric::SLO_BURN_RATE),
+        )],
+        FieldConfig {
+            thresholds: burn_thresholds(main_window(config)),
+            ..FieldConfig::default()
+        },
+        (9, 7),
+    ));
+    let latency = kinds(config, "latency");
+    if let Some(threshold) = latency.iter().find_map(|s| match &s.indicator {
+        Indicator::Latency { threshold, .. } => Some(*threshold),
+        _ => None,
+    }) {
+        panels.push(timeseries(
+            layout,
+            "p95 latency",
+            &format!("p95 over the SLO window; the red line is the {threshold} threshold."),
+            vec![Query(
+                "{{slo}} p95",
+                format!(
+                    "{}{{{sel}, slo=~\"{}\", quantile=\"0.95\"}}",
+                    metric::SLO_LATENCY,
+                    names_of(&latency)
+                ),
+            )],
+            FieldConfig {
+                unit: Some("s".into()),
+                thresholds: Thresholds::absolute(&[(threshold.as_secs_f64(), "red")]),
+                ..FieldConfig::default()
+            },
+            (8, 7),
+        ));
+    }
+    let ratios = kinds(config, "ratio");
+    if let Some(objective) = ratios.iter().find_map(|s| s.objective.as_ref()) {
+        panels.push(timeseries(
+            layout,
+            "Error rate",
+            &format!(
+                "Failed requests over all requests in the SLO window; the red line is {}.",
+                objective.budget_text()
+            ),
+            vec![Query(
+                "{{slo}}",
+                format!(
+                    "1 - {}{{{sel}, slo=~\"{}\"}}",
+                    metric::SLO_SLI,
+                    names_of(&ratios)
+                ),
+            )],
+            FieldConfig {
+                thresholds: Thresholds::absolute(&[(objective.budget(), "red")]),
+                ..percent()
+            },
+            (8, 7),
+        ));
+    }
+    let caches = kinds(config, "cache");
+    if let Some(objective) = caches.iter().find_map(|s| s.objective.as_ref()) {
+        panels.push(timeseries(
+            layout,
+            "Cache hit ratio",
+            &format!(
+                "Hits over lookups in the SLO window; the green line is the {}% target.",
+                objective.percent_text()
+            ),
+            vec![Query(
+                "{{slo}}",
+                format!(
+                    "{}{{{sel}, slo=~\"{}\"}}",
+                    metric::SLO_SLI,
+                    names_of(&caches)
+                ),
+            )],
+            FieldConfig {
+                thresholds: Thresholds::from_base("red", &[(objective.ratio(), "green")]),
+                ..percent()
+            },
+            (8, 7),
+        ));
+    }
+    panels
+}
+
+fn overview(config: &Config, source: &str) -> Dashboard {
+    let mut layout = Layout::new();
+    let mut panels = health_panels(&mut layout, config);
+    panels.extend(service_panels(&mut layout, config));
+    new_dashboard(
+        dashboard::OVERVIEW_UID,
+        "slogate / SLO overview",
+        source,
+        vec![
+            variable_datasource(),
+            variable_query(
+                "service",
+                "Service",
+                &format!("label_values({}, service)", metric::SLO_SLI),
+                true,
+            ),
+        ],
+        vec![link(
+            "SLO detail",
+            &dashboard_url(dashboard::DETAIL_UID),
+            "One SLO in depth",
+        )],
+        panels,
+    )
+}
+
+/// Markdown describing every SLO: objective, window, the PromQL of its SLI, runbook.
+fn definitions(config: &Config) -> String {
+    let mut text = String::from("## SLO definitions\n\n");
+    for slo in &config.slos {
+        let objective = slo
+            .objective
+            .as_ref()
+            .map_or("probe".to_string(), |o| format!("{}%", o.percent_text()));
+        text.push_str(&format!("### {}\n\n", slo.name));
+        if let Some(d) = &slo.description {
+            text.push_str(&format!("{d}\n\n"));
+        }
+        text.push_str(&format!(
+            "Kind `{}`, objective {objective}, window {}.\n\n",
+            slo.indicator.kind(),
+            slo.window
+        ));
+        let query = match &slo.indicator {
+            Indicator::Threshold { query, op, value } => format!("{query} {} {value}", op.as_str()),
+            _ => slo.events_query(slo.window).unwrap_or_default(),
+        };
+        text.push_str(&format!("```promql\n{query}\n```\n\n"));
+        if let Some(r) = &slo.runbook_url {
+            text.push_str(&format!("Runbook: [{r}]({r})\n\n"));
+        }
+    }
+    text
+}
+
+fn detail(config: &Config, source: &str) -> Dashboard {
+    let mut layout = Layout::new();
+    let sel = "service=\"$service\", slo=\"$slo\"";
+    let states = State::SLO_STATES;
+    let mut panels = Vec::new();
+    panels.push(stat(
+        &mut layout,
+        "State",
+        "The worst state across the SLO's groups in this service.",
+        vec![Query(
+            "{{slo}}",
+            state_code(metric::SLO_STATE, sel, "slo", &states),
+        )],
+        FieldConfig {
+            mappings: vec![state_mapping(&states)],
+            ..FieldConfig::default()
+        },
+        (4, 5),
+    ));
+    for (title, name) in [
+        ("SLI", metric::SLO_SLI),
+        ("Objective", metric::SLO_OBJECTIVE),
+    ] {
+        panels.push(stat(
+            &mut layout,
+            title,
+            &format!("{name} for the selected SLO."),
+            vec![Query("{{slo}}", format!("{name}{{{sel}}}"))],
+            FieldConfig {
+                color: FieldColor {
+                    mode: "fixed".into(),
+                },
+                ..percent()
+            },
+            (5, 5),
+        ));
+    }
+    panels.push(stat(
+        &mut layout,
+        "Error budget remaining",
+        "Share of the error budget left; negative when overspent.",
+        vec![Query(
+            "{{slo}}",
+            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
+        )],
+        FieldConfig {
+            thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
+            ..percent()
+        },
+        (5, 5),
+    ));
+    panels.push(stat(
+        &mut layout,
+        "Events",
+        "Events counted in the SLO window and each burn window.",
+        vec![Query(
+            "{{window}}",
+            format!("{}{{{sel}}}", metric::SLO_EVENTS),
+        )],
+        FieldConfig {
+            unit: Some("short".into()),
+            color: FieldColor {
+                mode: "fixed".into(),
+            },
+            ..FieldConfig::default()
+        },
+        (5, 5),
+    ));
+    panels.push(timeseries(
+        &mut layout,
+        "SLI and objective",
+        "The SLI over the SLO window against its objective.",
+        vec![
+            Query("SLI", format!("{}{{{sel}}}", metric::SLO_SLI)),
+            Query("objective", format!("{}{{{sel}}}", metric::SLO_OBJECTIVE)),
+        ],
+        percent(),
+        (12, 8),
+    ));
+    panels.push(timeseries(
+        &mut layout,
+        "Error budget burn-down",
+        "Share of the budget left over time; below zero the SLO is missed.",
+        vec![Query(
+            "budget",
+            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
+        )],
+        FieldConfig {
+            thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
+            ..percent()
+        },
+        (12, 8),
+    ));
+    panels.push(timeseries(
+        &mut layout,
+        "Burn rate per window",
+        "Burn rate over 5m to 3d; dashed lines: budget pace (1x), ticket and page thresholds.",
+        vec![Query(
+            "{{window}}",
+            format!("{}{{{sel}}}", metric::SLO_BURN_RATE),
+        )],
+        FieldConfig {
+            thresholds: burn_thresholds(main_window(config)),
+            ..FieldConfig::default()
+        },
+        (12, 8),
+    ));
+    panels.push(timeseries(
+        &mut layout,
+        "Events per window",
+        "Events counted in each window.",
+        vec![Query(
+            "{{window}}",
+            format!("{}{{{sel}}}", metric::SLO_EVENTS),
+        )],
+        FieldConfig {
+            unit: Some("short".into()),
+            ..FieldConfig::default()
+        },
+        (12, 8),
+    ));
+    panels.push(panel(
+        &mut layout,
+        PanelSpec {
+            kind: "text",
+            title: "Definitions",
+            description: "The PromQL slogate evaluates for each SLO.".into(),
+            queries: Vec::new(),
+            defaults: FieldConfig::default(),
+            options: json!({"mode": "markdown", "content": definitions(config)}),
+            size: (24, 14),
+        },
+    ));
+    new_dashboard(
+        dashboard::DETAIL_UID,
+        "slogate / SLO detail",
+        source,
+        vec![
+            variable_datasource(),
+            variable_query(
+                "service",
+                "Service",
+                &format!("label_values({}, service)", metric::SLO_SLI),
+                false,
+            ),
+            variable_query(
+                "slo",
+                "SLO",
+                &format!(
+                    "label_values({}{{service=\"$service\"}}, slo)",
+                    metric::SLO_SLI
+                ),
+                false,
+            ),
+        ],
+        vec![link(
+            "SLO overview",
+            &dashboard_url(dashboard::OVERVIEW_UID),
+            "Every service at a glance",
+        )],
+        panels,
+    )
+}
+
+/// The dashboards for `config`, as `dashboards/<uid>.json`.
+pub fn generate(config: &Config, source: &str) -> Vec<File> {
+    [overview(config, source), detail(config, source)]
+        .into_iter()
+        .map(|d| File {
+            path: format!("dashboards/{}.json", d.uid),
+            // Plain structs of strings, numbers and maps always serialize.
+            text: format!(
+                "{}\n",
+                serde_json::to_string_pretty(&d).expect("dashboard serializes")
+            ),
+        })
+        .collect()
+}
+
+/// Every query of a dashboard, with Grafana's variables replaced by sample values
+/// (for parsing and for running against a real Prometheus).
+pub fn queries(
+    dashboard_json: &serde_json::Value,
+    service: &str,
+    slo: &str,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dashboard_json];
+    while let Some(v) = stack.pop() {
+        if let Some(panels) = v["panels"].as_array() {
+            stack.extend(panels.iter().rev());
+        }
+        for t in v["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"]
+                .as_str()
+                .unwrap_or_default()
+                .replace("$__rate_interval", "1m")
+                .replace("$service", service)
+                .replace("$slo", slo);
+            out.push((v["title"].as_str().unwrap_or_default().to_string(), expr));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(path: &str) -> Config {
+        let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .expect("read");
+        crate::config::parse(path, &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn every_panel_query_parses_after_substitution() {
+        for path in [
+            "examples/slogate.yaml",
+            "tests/fixtures/config/everything.good.yaml",
+        ] {
+            for file in generate(&config(path), path) {
+                let d: serde_json::Value = serde_json::from_str(&file.text).expect("json");
+                let qs = queries(&d, "checkout", "availability");
+                assert!(qs.len() >= 10, "{}: {} queries", file.path, qs.len());
+                for (panel, q) in qs {
+                    promql_parser::parser::parse(&q)
+                        .unwrap_or_else(|e| panic!("{}: {panel}: {q}: {e}", file.path));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_panel_uses_the_datasource_variable_and_ids_are_unique() {
+        for file in generate(&config("examples/slogate.yaml"), "x") {
+            let d: serde_json::Value = serde_json::from_str(&file.text).expect("json");
+            let mut ids = Vec::new();
+            for p in d["panels"].as_array().expect("panels") {
+                ids.push(p["id"].as_u64().expect("id"));
+                if p["type"] != "row" {
+                    assert_eq!(p["datasource"]["uid"], "${datasource}", "{}", p["title"]);
+                    for t in p["targets"].as_array().expect("targets") {
+                        assert_eq!(t["datasource"]["uid"], "${datasource}");
+                    }
+                }
+            }
+            let n = ids.len();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), n, "duplicate panel ids in {}", file.path);
+        }
+    }
+
+    #[test]
+    fn state_codes_rank_worst_first() {
+        let q = state_code("m", "service=\"a\"", "slo", &State::SLO_STATES);
+        assert_eq!(
+            q,
+            "min by (slo) (sum without (state) (m{service=\"a\", state=\"pass\"}) * 5 + \
+             sum without (state) (m{service=\"a\", state=\"warn\"}) * 4 + \
+             sum without (state) (m{service=\"a\", state=\"fail\"}) * 2 + \
+             sum without (state) (m{service=\"a\", state=\"insufficient_data\"}) * 1)"
+        );
+    }
+}
