@@ -18,11 +18,19 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 prometheus --version 2>&1 | head -1
-# Grafana's schema types, for the dashboard type check (versions pinned in the lockfile).
-if [ ! -x tools/grafana-schema/node_modules/.bin/tsc ]; then
-  command -v npm >/dev/null 2>&1 || { echo "npm is not installed: apt-get install -y nodejs npm" >&2; exit 1; }
-  echo "== installing tools/grafana-schema (npm ci)"
-  npm ci --prefix tools/grafana-schema --no-audit --no-fund --loglevel=error >/dev/null
+# npm tools, versions pinned in their lockfiles: Grafana's schema types (dashboard
+# type check) and the Prometheus Operator's models (ServiceMonitor, PrometheusRule).
+for tool in grafana-schema k8s-models; do
+  if [ ! -d "tools/$tool/node_modules" ]; then
+    command -v npm >/dev/null 2>&1 || { echo "npm is not installed: apt-get install -y nodejs npm" >&2; exit 1; }
+    echo "== installing tools/$tool (npm ci)"
+    npm ci --prefix "tools/$tool" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+done
+# Offline Helm and manifest validation for the chart tests (pinned).
+if ! python3 -c 'import helm_python, kubernetes_validate' >/dev/null 2>&1; then
+  echo "== installing tools/helm/requirements.txt (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tools/helm/requirements.txt
 fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is not installed: install Rust from https://rustup.rs" >&2

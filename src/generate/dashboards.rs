@@ -27,6 +27,12 @@ const STATE_CODES: [(State, u8, &str); 6] = [
     (State::Unknown, 0, "purple"),
 ];
 
+/// A gauge of slogate's, one series however many replicas export it (replicas
+/// compute the same numbers from the same Prometheus).
+fn gauge(name: &str, selector: &str) -> String {
+    format!("max without (instance, pod) ({name}{{{selector}}})")
+}
+
 /// One number per group from a one-hot `{state}` gauge: the worst state wins.
 fn state_code(metric_name: &str, selector: &str, by: &str, states: &[State]) -> String {
     let terms: Vec<String> = STATE_CODES
@@ -428,7 +434,7 @@ fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         layout,
         "Launch score",
         "Weighted launch score of the current evaluation: warn counts half, a failing key SLO vetoes.",
-        vec![Query("score", format!("{}{{checkpoint=\"now\"}}", metric::LAUNCH_SCORE))],
+        vec![Query("score", gauge(metric::LAUNCH_SCORE, "checkpoint=\"now\""))],
         FieldConfig {
             unit: Some("percentunit".into()),
             decimals: Some(1),
@@ -516,10 +522,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         layout,
         "Service ready",
         "1 when every key SLO of the service is pass or warn.",
-        vec![Query(
-            "ready",
-            format!("{}{{{sel}}}", metric::SERVICE_READY),
-        )],
+        vec![Query("ready", gauge(metric::SERVICE_READY, sel))],
         FieldConfig {
             mappings: vec![ValueMap::values(&[
                 ("1", "READY", "green"),
@@ -548,7 +551,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         layout,
         "SLI over the SLO window",
         "Good events over all events in each SLO's window.",
-        vec![Query("{{slo}}", format!("{}{{{sel}}}", metric::SLO_SLI))],
+        vec![Query("{{slo}}", gauge(metric::SLO_SLI, sel))],
         FieldConfig {
             color: FieldColor {
                 mode: "fixed".into(),
@@ -565,10 +568,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         layout,
         "Error budget remaining",
         "Share of the error budget left; negative when overspent.",
-        vec![Query(
-            "{{slo}}",
-            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
-        )],
+        vec![Query("{{slo}}", gauge(metric::SLO_BUDGET_REMAINING, sel))],
         budget.clone(),
         (6, 7),
     ));
@@ -576,10 +576,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         layout,
         "Error budget remaining over time",
         "The budget burning down; the orange line is the warning level.",
-        vec![Query(
-            "{{slo}}",
-            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
-        )],
+        vec![Query("{{slo}}", gauge(metric::SLO_BUDGET_REMAINING, sel))],
         budget,
         (9, 7),
     ));
@@ -589,7 +586,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         "Error-budget burn rate; dashed lines: budget pace (1x), ticket and page thresholds.",
         vec![Query(
             "{{slo}} {{window}}",
-            format!("{}{{{sel}, window=~\"1h|6h\"}}", metric::SLO_BURN_RATE),
+            gauge(metric::SLO_BURN_RATE, &format!("{sel}, window=~\"1h|6h\"")),
         )],
         FieldConfig {
             thresholds: burn_thresholds(main_window(config)),
@@ -755,7 +752,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
             &mut layout,
             title,
             &format!("{name} for the selected SLO."),
-            vec![Query("{{slo}}", format!("{name}{{{sel}}}"))],
+            vec![Query("{{slo}}", gauge(name, sel))],
             FieldConfig {
                 color: FieldColor {
                     mode: "fixed".into(),
@@ -769,10 +766,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         &mut layout,
         "Error budget remaining",
         "Share of the error budget left; negative when overspent.",
-        vec![Query(
-            "{{slo}}",
-            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
-        )],
+        vec![Query("{{slo}}", gauge(metric::SLO_BUDGET_REMAINING, sel))],
         FieldConfig {
             thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
             ..percent()
@@ -783,10 +777,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         &mut layout,
         "Events",
         "Events counted in the SLO window and each burn window.",
-        vec![Query(
-            "{{window}}",
-            format!("{}{{{sel}}}", metric::SLO_EVENTS),
-        )],
+        vec![Query("{{window}}", gauge(metric::SLO_EVENTS, sel))],
         FieldConfig {
             unit: Some("short".into()),
             color: FieldColor {
@@ -801,8 +792,8 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         "SLI and objective",
         "The SLI over the SLO window against its objective.",
         vec![
-            Query("SLI", format!("{}{{{sel}}}", metric::SLO_SLI)),
-            Query("objective", format!("{}{{{sel}}}", metric::SLO_OBJECTIVE)),
+            Query("SLI", gauge(metric::SLO_SLI, sel)),
+            Query("objective", gauge(metric::SLO_OBJECTIVE, sel)),
         ],
         percent(),
         (12, 8),
@@ -811,10 +802,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         &mut layout,
         "Error budget burn-down",
         "Share of the budget left over time; below zero the SLO is missed.",
-        vec![Query(
-            "budget",
-            format!("{}{{{sel}}}", metric::SLO_BUDGET_REMAINING),
-        )],
+        vec![Query("budget", gauge(metric::SLO_BUDGET_REMAINING, sel))],
         FieldConfig {
             thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
             ..percent()
@@ -825,10 +813,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         &mut layout,
         "Burn rate per window",
         "Burn rate over 5m to 3d; dashed lines: budget pace (1x), ticket and page thresholds.",
-        vec![Query(
-            "{{window}}",
-            format!("{}{{{sel}}}", metric::SLO_BURN_RATE),
-        )],
+        vec![Query("{{window}}", gauge(metric::SLO_BURN_RATE, sel))],
         FieldConfig {
             thresholds: burn_thresholds(main_window(config)),
             ..FieldConfig::default()
@@ -839,10 +824,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         &mut layout,
         "Events per window",
         "Events counted in each window.",
-        vec![Query(
-            "{{window}}",
-            format!("{}{{{sel}}}", metric::SLO_EVENTS),
-        )],
+        vec![Query("{{window}}", gauge(metric::SLO_EVENTS, sel))],
         FieldConfig {
             unit: Some("short".into()),
             ..FieldConfig::default()

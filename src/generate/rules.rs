@@ -327,7 +327,11 @@ impl AlertContext<'_> {
         );
         self.alert(
             alert::NOT_READY,
-            format!("{} == 0", slo_selector(metric::SLO_READY, self.slo)),
+            // Replicas of slogate agree on readiness: one alert, not one per replica.
+            format!(
+                "max without (instance, pod) ({}) == 0",
+                slo_selector(metric::SLO_READY, self.slo)
+            ),
             Severity::Ticket,
             NOT_READY_FOR,
             (summary, description),

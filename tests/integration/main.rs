@@ -4,6 +4,7 @@ mod cli;
 mod dashboards;
 mod faults;
 mod harness;
+mod helm;
 mod history;
 mod known_answer;
 mod launch;

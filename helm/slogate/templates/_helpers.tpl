@@ -1,0 +1,80 @@
+{{/* Chart name, truncated to the 63 characters Kubernetes allows. */}}
+{{- define "slogate.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: release-chart, unless the release already says slogate. */}}
+{{- define "slogate.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "slogate.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Standard labels. */}}
+{{- define "slogate.labels" -}}
+helm.sh/chart: {{ include "slogate.chart" . }}
+{{ include "slogate.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: slogate
+{{- end }}
+
+{{/* Selector labels: stable across upgrades. */}}
+{{- define "slogate.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "slogate.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "slogate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "slogate.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "slogate.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* Where secrets are mounted in the pod. */}}
+{{- define "slogate.secretsDir" -}}/etc/slogate/secrets{{- end }}
+
+{{/* The slogate config file: prometheus from .Values.prometheus, the rest from .Values.config. */}}
+{{- define "slogate.config" -}}
+apiVersion: slogate/v1
+prometheus:
+  url: {{ .Values.prometheus.url | quote }}
+  timeout: {{ .Values.prometheus.timeout | quote }}
+  {{- with .Values.prometheus.bearerTokenSecret.name }}
+  bearer_token_file: {{ include "slogate.secretsDir" $ }}/bearer-token/{{ $.Values.prometheus.bearerTokenSecret.key }}
+  {{- end }}
+  {{- if .Values.prometheus.basicAuth.username }}
+  basic_auth:
+    username: {{ .Values.prometheus.basicAuth.username | quote }}
+    password_file: {{ include "slogate.secretsDir" . }}/basic-auth/{{ .Values.prometheus.basicAuth.passwordSecret.key }}
+  {{- end }}
+  {{- if or .Values.prometheus.caSecret.name .Values.prometheus.insecureSkipVerify }}
+  tls:
+    {{- with .Values.prometheus.caSecret.name }}
+    ca_file: {{ include "slogate.secretsDir" $ }}/ca/{{ $.Values.prometheus.caSecret.key }}
+    {{- end }}
+    insecure_skip_verify: {{ .Values.prometheus.insecureSkipVerify }}
+  {{- end }}
+  {{- with .Values.prometheus.headers }}
+  headers:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{ toYaml .Values.config }}
+{{- end }}
