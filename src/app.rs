@@ -10,9 +10,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::{mpsc, watch};
 
-use crate::cli::{
-    CheckArgs, ConfigArgs, GenerateArgs, Output, ServeArgs, SimulateArgs, ValidateArgs,
-};
+use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, ServeArgs, SimulateArgs};
 use crate::config::{self, Config, ConfigError, Problem};
 use crate::eval::State;
 use crate::export::{Exporter, Flags};
@@ -382,7 +380,7 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
 }
 
 /// `slogate validate`: returns the exit code (0 or 64).
-pub async fn validate(args: ValidateArgs) -> Result<u8> {
+pub async fn validate(args: ConfigArgs) -> Result<u8> {
     init_tls();
     let mut config = config::load(&args.config_file)?;
     let source = args.config_file.display().to_string();

@@ -37,7 +37,7 @@ pub enum Command {
     /// Evaluate once, print the verdict; exit 0 pass/warn, 1 fail, 2 unknown or insufficient data.
     Check(CheckArgs),
     /// Check the config and every query it implies; with a URL, also that selectors match series.
-    Validate(ValidateArgs),
+    Validate(ConfigArgs),
     /// Write Prometheus rules (and dashboards) generated from the config.
     Generate(GenerateArgs),
     /// Serve realistic application metrics for demos, tests and game days.
@@ -81,7 +81,8 @@ pub struct ConfigArgs {
         default_value = "slogate.yaml"
     )]
     pub config_file: PathBuf,
-    /// Prometheus base URL; overrides prometheus.url of the config.
+    /// Prometheus base URL; overrides prometheus.url of the config (for validate:
+    /// also check that every selector matches series there).
     #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
     pub prometheus_url: Option<String>,
 }
@@ -126,20 +127,6 @@ pub struct CheckArgs {
     /// [launch.at, launch.at + C] as of launch.at + C; pending (exit 2) before then.
     #[arg(long = "launch.checkpoint")]
     pub launch_checkpoint: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ValidateArgs {
-    /// The SLO config file (apiVersion: slogate/v1).
-    #[arg(
-        long = "config.file",
-        env = "SLOGATE_CONFIG_FILE",
-        default_value = "slogate.yaml"
-    )]
-    pub config_file: PathBuf,
-    /// Also check against this server that every selector matches series.
-    #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
-    pub prometheus_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

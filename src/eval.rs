@@ -548,7 +548,7 @@ pub fn roll_up(results: &[SloResult]) -> Readiness {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slo::{Alerting, Objective, RatioNumerator, Selector};
+    use crate::slo::{RatioNumerator, Selector};
     use proptest::prelude::*;
 
     fn sel(name: &str) -> Selector {
@@ -561,21 +561,8 @@ mod tests {
 
     fn slo(indicator: Indicator) -> Slo {
         Slo {
-            name: "availability".into(),
-            objective: (!indicator.is_probe())
-                .then(|| Objective::from_percent_text("99.9").unwrap()),
-            window: PromDuration::from_secs(30 * 86400),
-            min_events: 100,
-            warn_budget_remaining: 0.25,
-            group_by: vec!["service".into()],
-            service: None,
             labels: BTreeMap::from([("team".into(), "payments".into())]),
-            description: None,
-            runbook_url: None,
-            key: true,
-            weight: 1.0,
-            alerting: Alerting::default(),
-            indicator,
+            ..Slo::for_test(indicator)
         }
     }
 

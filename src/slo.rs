@@ -350,6 +350,31 @@ pub struct Slo {
 }
 
 #[cfg(test)]
+impl Slo {
+    /// A 99.9 % SLO over 30 days, grouped by service, with every option at its
+    /// default: tests change what they are about.
+    pub fn for_test(indicator: Indicator) -> Self {
+        Self {
+            name: "availability".into(),
+            objective: (!indicator.is_probe())
+                .then(|| Objective::from_percent_text("99.9").expect("valid")),
+            window: PromDuration::from_secs(30 * 86400),
+            min_events: 100,
+            warn_budget_remaining: 0.25,
+            group_by: vec!["service".into()],
+            service: None,
+            labels: BTreeMap::new(),
+            description: None,
+            runbook_url: None,
+            key: true,
+            weight: 1.0,
+            alerting: Alerting::default(),
+            indicator,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -255,6 +255,24 @@ fn timeseries(
     )
 }
 
+/// Error budget left: red when overspent, orange under the default warning level.
+fn budget_field() -> FieldConfig {
+    FieldConfig {
+        thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
+        ..percent()
+    }
+}
+
+/// One neutral colour: the value itself carries no verdict.
+fn fixed(field: FieldConfig) -> FieldConfig {
+    FieldConfig {
+        color: FieldColor {
+            mode: "fixed".into(),
+        },
+        ..field
+    }
+}
+
 fn percent() -> FieldConfig {
     FieldConfig {
         unit: Some("percentunit".into()),
@@ -403,6 +421,34 @@ fn kinds<'a>(config: &'a Config, kind: &str) -> Vec<&'a Slo> {
         .collect()
 }
 
+/// The worst state of each SLO matching `sel`, as coloured text.
+fn slo_state(layout: &mut Layout, title: &str, sel: &str, size: (u32, u32)) -> Panel {
+    let states = State::SLO_STATES;
+    stat(
+        layout,
+        title,
+        "The worst state across the SLO's groups.",
+        vec![Query(
+            "{{slo}}",
+            state_code(metric::SLO_STATE, sel, "slo", &states),
+        )],
+        FieldConfig {
+            mappings: vec![state_mapping(&states)],
+            ..FieldConfig::default()
+        },
+        size,
+    )
+}
+
+/// A 0/1 gauge shown as a green `yes` or a red `no`.
+fn yes_no(yes: &str, no: &str) -> FieldConfig {
+    FieldConfig {
+        mappings: vec![ValueMap::values(&[("1", yes, "green"), ("0", no, "red")])],
+        thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
+        ..FieldConfig::default()
+    }
+}
+
 /// The window most SLOs use (for drawing burn thresholds).
 fn main_window(config: &Config) -> PromDuration {
     config
@@ -420,14 +466,7 @@ fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         "Ready",
         "1 when every service is ready (slogate_ready).",
         vec![Query("ready", metric::READY.into())],
-        FieldConfig {
-            mappings: vec![ValueMap::values(&[
-                ("1", "READY", "green"),
-                ("0", "NOT READY", "red"),
-            ])],
-            thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
-            ..FieldConfig::default()
-        },
+        yes_no("READY", "NOT READY"),
         (4, 4),
     ));
     panels.push(stat(
@@ -448,14 +487,7 @@ fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         "Prometheus",
         "Whether slogate's last evaluation reached Prometheus.",
         vec![Query("reachable", metric::PROMETHEUS_UP.into())],
-        FieldConfig {
-            mappings: vec![ValueMap::values(&[
-                ("1", "REACHABLE", "green"),
-                ("0", "UNREACHABLE", "red"),
-            ])],
-            thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
-            ..FieldConfig::default()
-        },
+        yes_no("REACHABLE", "UNREACHABLE"),
         (5, 4),
     ));
     panels.push(stat(
@@ -516,54 +548,25 @@ fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
 
 fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
     let sel = "service=\"$service\"";
-    let states = State::SLO_STATES;
     let mut panels = vec![layout.row("$service", Some("service"))];
     panels.push(stat(
         layout,
         "Service ready",
         "1 when every key SLO of the service is pass or warn.",
         vec![Query("ready", gauge(metric::SERVICE_READY, sel))],
-        FieldConfig {
-            mappings: vec![ValueMap::values(&[
-                ("1", "READY", "green"),
-                ("0", "NOT READY", "red"),
-            ])],
-            thresholds: Thresholds::from_base("red", &[(1.0, "green")]),
-            ..FieldConfig::default()
-        },
+        yes_no("READY", "NOT READY"),
         (4, 4),
     ));
-    panels.push(stat(
-        layout,
-        "State per SLO",
-        "The worst state across the SLO's groups.",
-        vec![Query(
-            "{{slo}}",
-            state_code(metric::SLO_STATE, sel, "slo", &states),
-        )],
-        FieldConfig {
-            mappings: vec![state_mapping(&states)],
-            ..FieldConfig::default()
-        },
-        (10, 4),
-    ));
+    panels.push(slo_state(layout, "State per SLO", sel, (10, 4)));
     panels.push(stat(
         layout,
         "SLI over the SLO window",
         "Good events over all events in each SLO's window.",
         vec![Query("{{slo}}", gauge(metric::SLO_SLI, sel))],
-        FieldConfig {
-            color: FieldColor {
-                mode: "fixed".into(),
-            },
-            ..percent()
-        },
+        fixed(percent()),
         (10, 4),
     ));
-    let budget = FieldConfig {
-        thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
-        ..percent()
-    };
+    let budget = budget_field();
     panels.push(stat(
         layout,
         "Error budget remaining",
@@ -728,22 +731,8 @@ fn definitions(config: &Config) -> String {
 fn detail(config: &Config, source: &str) -> Dashboard {
     let mut layout = Layout::new();
     let sel = "service=\"$service\", slo=\"$slo\"";
-    let states = State::SLO_STATES;
     let mut panels = Vec::new();
-    panels.push(stat(
-        &mut layout,
-        "State",
-        "The worst state across the SLO's groups in this service.",
-        vec![Query(
-            "{{slo}}",
-            state_code(metric::SLO_STATE, sel, "slo", &states),
-        )],
-        FieldConfig {
-            mappings: vec![state_mapping(&states)],
-            ..FieldConfig::default()
-        },
-        (4, 5),
-    ));
+    panels.push(slo_state(&mut layout, "State", sel, (4, 5)));
     for (title, name) in [
         ("SLI", metric::SLO_SLI),
         ("Objective", metric::SLO_OBJECTIVE),
@@ -753,12 +742,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
             title,
             &format!("{name} for the selected SLO."),
             vec![Query("{{slo}}", gauge(name, sel))],
-            FieldConfig {
-                color: FieldColor {
-                    mode: "fixed".into(),
-                },
-                ..percent()
-            },
+            fixed(percent()),
             (5, 5),
         ));
     }
@@ -767,10 +751,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         "Error budget remaining",
         "Share of the error budget left; negative when overspent.",
         vec![Query("{{slo}}", gauge(metric::SLO_BUDGET_REMAINING, sel))],
-        FieldConfig {
-            thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
-            ..percent()
-        },
+        budget_field(),
         (5, 5),
     ));
     panels.push(stat(
@@ -803,10 +784,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         "Error budget burn-down",
         "Share of the budget left over time; below zero the SLO is missed.",
         vec![Query("budget", gauge(metric::SLO_BUDGET_REMAINING, sel))],
-        FieldConfig {
-            thresholds: Thresholds::from_base("red", &[(0.0, "orange"), (0.25, "green")]),
-            ..percent()
-        },
+        budget_field(),
         (12, 8),
     ));
     panels.push(timeseries(

@@ -369,10 +369,8 @@ impl AlertContext<'_> {
     }
 }
 
-/// One group per SLO: recording rules first, then the alerts that read them, so
-/// the alerts see this evaluation's ratios (groups run concurrently; rules within a
-/// group run in order).
-fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
+/// Every rule of one SLO: recording rules, then alerts.
+fn slo_rules(slo: &Slo, links: &Links) -> Vec<Rule> {
     let ctx = AlertContext { slo, links };
     let mut rules = recording_rules(slo);
     rules.extend(
@@ -386,6 +384,14 @@ fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
         .into_iter()
         .flatten(),
     );
+    rules
+}
+
+/// One group per SLO: recording rules first, then the alerts that read them, so
+/// the alerts see this evaluation's ratios (groups run concurrently; rules within a
+/// group run in order).
+fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
+    let rules = slo_rules(slo, links);
     File {
         path: format!("rules/{}.yaml", slo.name),
         text: render(
@@ -501,26 +507,10 @@ mod tests {
 
     fn all_rules(path: &str) -> Vec<Rule> {
         let c = config(path);
-        let mut rules = Vec::new();
-        for slo in &c.slos {
-            let ctx = AlertContext {
-                slo,
-                links: &links(),
-            };
-            rules.extend(recording_rules(slo));
-            rules.extend(
-                [
-                    ctx.burn_alert(Severity::Page),
-                    ctx.burn_alert(Severity::Ticket),
-                    ctx.missing_data_alert(),
-                    ctx.probe_alert(),
-                    Some(ctx.not_ready_alert()),
-                ]
-                .into_iter()
-                .flatten(),
-            );
-        }
-        rules
+        c.slos
+            .iter()
+            .flat_map(|slo| slo_rules(slo, &links()))
+            .collect()
     }
 
     #[test]

@@ -213,7 +213,7 @@ mod tests {
 #[cfg(test)]
 mod parse_tests {
     use super::*;
-    use crate::slo::{Alerting, CompareOp, Objective, Slo};
+    use crate::slo::{CompareOp, Objective, Slo};
 
     fn sel(text: &str, name: &str, matchers: &[&str]) -> Selector {
         Selector {
@@ -257,17 +257,8 @@ mod parse_tests {
                     name: format!("s{i}"),
                     objective: Some(Objective::from_percent_text("99").unwrap()),
                     window: PromDuration::from_secs(28 * 86400),
-                    min_events: 1,
-                    warn_budget_remaining: 0.1,
                     group_by,
-                    service: None,
-                    labels: Default::default(),
-                    description: None,
-                    runbook_url: None,
-                    key: true,
-                    weight: 1.0,
-                    alerting: Alerting::default(),
-                    indicator: indicator.clone(),
+                    ..Slo::for_test(indicator.clone())
                 };
                 for q in slo.plan(slo.window) {
                     promql_parser::parser::parse(&q.promql)
@@ -281,23 +272,11 @@ mod parse_tests {
     fn one_query_per_window_returns_every_group() {
         let slo_plan = |group_by: Vec<String>| {
             Slo {
-                name: "a".into(),
-                objective: Some(Objective::from_percent_text("99.9").unwrap()),
-                window: PromDuration::from_secs(30 * 86400),
-                min_events: 1,
-                warn_budget_remaining: 0.1,
                 group_by,
-                service: None,
-                labels: Default::default(),
-                description: None,
-                runbook_url: None,
-                key: true,
-                weight: 1.0,
-                alerting: Alerting::default(),
-                indicator: Indicator::Ratio {
+                ..Slo::for_test(Indicator::Ratio {
                     numerator: RatioNumerator::Errors(sel("e", "e", &[])),
                     total: sel("t", "t", &[]),
-                },
+                })
             }
             .plan(PromDuration::from_secs(30 * 86400))
         };

@@ -20,19 +20,11 @@ fn schema_check(files: &[String]) -> (bool, String) {
         tsc.exists(),
         "Grafana's schema types are not installed: run npm ci --prefix tools/grafana-schema (or bash scripts/install-deps.sh)"
     );
-    let out = Command::new("node")
-        .current_dir(ROOT)
-        .arg("tools/grafana-schema/check.mjs")
-        .args(files)
-        .output()
-        .expect("run node (apt-get install -y nodejs)");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+    crate::harness::run(
+        Command::new("node")
+            .arg("tools/grafana-schema/check.mjs")
+            .args(files),
+        "node (apt-get install -y nodejs)",
     )
 }
 

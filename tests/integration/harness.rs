@@ -225,6 +225,22 @@ fn copy_dir(src: &Path, dst: &Path) {
     }
 }
 
+/// Runs a command from the project root: `(success, stdout + stderr)`.
+pub fn run(cmd: &mut Command, what: &str) -> (bool, String) {
+    let out = cmd
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Runs slogate to completion with a deadline.
 pub fn run_slogate(args: &[&str]) -> Output {
     let mut child = Command::new(slogate_bin())

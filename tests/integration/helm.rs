@@ -8,27 +8,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{run_slogate, tool};
+use crate::harness::{run, run_slogate, tool};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/helm/slogate");
 const PIP: &str =
     "python3 -m pip install -r tools/helm/requirements.txt (or: bash scripts/install-deps.sh)";
-
-fn run(cmd: &mut Command, what: &str) -> (bool, String) {
-    let out = cmd
-        .current_dir(ROOT)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 fn helm_tool(args: &[&str]) -> (bool, String) {
     let (ok, out) = run(
@@ -318,20 +303,7 @@ fn the_pod_runs_the_documented_command_with_a_valid_config() {
         .to_string();
 
     // The rendered config is one slogate accepts.
-    let configmap = &docs(find(&files, "configmap.yaml"))[0];
-    let config = dir.path().join("slogate.yaml");
-    std::fs::write(
-        &config,
-        configmap["data"]["slogate.yaml"].as_str().expect("config"),
-    )
-    .expect("write");
-    let out = run_slogate(&["validate", &format!("--config.file={}", config.display())]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_config_validates(&files, &dir.path().join("slogate.yaml"));
 
     // A config change rolls the pods.
     let (_d, other) = render("bearer.values.yaml");
@@ -341,14 +313,18 @@ fn the_pod_runs_the_documented_command_with_a_valid_config() {
         Some(checksum.as_str())
     );
     let (_d, all) = render("all-on.values.yaml");
-    let configmap = &docs(find(&all, "configmap.yaml"))[0];
-    let config = dir.path().join("all-on.yaml");
+    assert_config_validates(&all, &dir.path().join("all-on.yaml"));
+}
+
+/// Writes the rendered ConfigMap's config to `path` and runs `slogate validate`.
+fn assert_config_validates(files: &[PathBuf], path: &Path) {
+    let configmap = &docs(find(files, "configmap.yaml"))[0];
     std::fs::write(
-        &config,
+        path,
         configmap["data"]["slogate.yaml"].as_str().expect("config"),
     )
     .expect("write");
-    let out = run_slogate(&["validate", &format!("--config.file={}", config.display())]);
+    let out = run_slogate(&["validate", &format!("--config.file={}", path.display())]);
     assert_eq!(
         out.status.code(),
         Some(0),

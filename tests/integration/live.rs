@@ -61,17 +61,34 @@ fn all_states(doc: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
-fn error_burst_turns_only_the_hit_service_red() {
+/// The simulator, Prometheus scraping it, and `slogate serve` judging `slos`.
+struct Live {
+    sim: Simulator,
+    prom: Prometheus,
+    config: PathBuf,
+    slogate: Slogate,
+    _dir: tempfile::TempDir,
+}
+
+fn live(slos: &str) -> Live {
     let sim = Simulator::start();
     let prom = Prometheus::start(&scrape_config(&sim), None);
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = write(
-        &dir,
-        "slogate.yaml",
-        &fast_config(&prom, &format!("{AVAILABILITY}{LATENCY}")),
-    );
+    let config = write(&dir, "slogate.yaml", &fast_config(&prom, slos));
     let slogate = Slogate::serve(&config, &[]);
+    Live {
+        sim,
+        prom,
+        config,
+        slogate,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn error_burst_turns_only_the_hit_service_red() {
+    let l = live(&format!("{AVAILABILITY}{LATENCY}"));
+    let (sim, slogate) = (&l.sim, &l.slogate);
     wait_for("every SLO to pass", Duration::from_secs(60), || {
         let doc = slogate.status();
         (doc["results"].as_array().map(Vec::len) == Some(6)
@@ -123,16 +140,13 @@ fn error_burst_turns_only_the_hit_service_red() {
 
 #[test]
 fn prometheus_outage_is_unknown_and_recovers_without_restart() {
-    let sim = Simulator::start();
-    let mut prom = Prometheus::start(&scrape_config(&sim), None);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write(&dir, "slogate.yaml", &fast_config(&prom, AVAILABILITY));
-    let slogate = Slogate::serve(&config, &[]);
+    let mut l = live(AVAILABILITY);
+    let slogate = &l.slogate;
     wait_for("availability to pass", Duration::from_secs(60), || {
         let doc = slogate.status();
         (all_states(&doc).len() == 3 && all_states(&doc).iter().all(|s| s == "pass")).then_some(())
     });
-    prom.stop();
+    l.prom.stop();
     let doc = wait_for(
         "every state to become unknown",
         Duration::from_secs(60),
@@ -172,7 +186,7 @@ fn prometheus_outage_is_unknown_and_recovers_without_restart() {
         metric_value(&metrics, "slogate_queries_total", &[("outcome", "error")])
             .is_some_and(|v| v > 0.0)
     );
-    prom.restart();
+    l.prom.restart();
     wait_for("states to recover", Duration::from_secs(60), || {
         let doc = slogate.status();
         (doc["prometheus_up"] == true && all_states(&doc).iter().all(|s| s == "pass")).then_some(())
@@ -181,15 +195,8 @@ fn prometheus_outage_is_unknown_and_recovers_without_restart() {
 
 #[test]
 fn reload_keeps_the_old_config_on_error_and_drops_removed_slos() {
-    let sim = Simulator::start();
-    let prom = Prometheus::start(&scrape_config(&sim), None);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write(
-        &dir,
-        "slogate.yaml",
-        &fast_config(&prom, &format!("{AVAILABILITY}{LATENCY}")),
-    );
-    let slogate = Slogate::serve(&config, &[]);
+    let mut l = live(&format!("{AVAILABILITY}{LATENCY}"));
+    let (prom, config, slogate) = (&l.prom, &l.config, &l.slogate);
     let has_latency =
         |m: &str| metric_value(m, "slogate_slo_ready", &[("slo", "latency")]).is_some();
     wait_for("latency series", Duration::from_secs(30), || {
@@ -197,8 +204,8 @@ fn reload_keeps_the_old_config_on_error_and_drops_removed_slos() {
     });
 
     std::fs::write(
-        &config,
-        fast_config(&prom, &AVAILABILITY.replace("99.9", "0.999")),
+        config,
+        fast_config(prom, &AVAILABILITY.replace("99.9", "0.999")),
     )
     .expect("write");
     let (code, body) = post(&slogate.url("/-/reload"));
@@ -223,7 +230,7 @@ fn reload_keeps_the_old_config_on_error_and_drops_removed_slos() {
         .log_text()
         .contains("Config reload failed; keeping the previous config"));
 
-    std::fs::write(&config, fast_config(&prom, AVAILABILITY)).expect("write");
+    std::fs::write(config, fast_config(prom, AVAILABILITY)).expect("write");
     slogate.proc.signal("HUP");
     wait_for("latency series to vanish", Duration::from_secs(30), || {
         let m = slogate.metrics();
@@ -237,4 +244,11 @@ fn reload_keeps_the_old_config_on_error_and_drops_removed_slos() {
         .expect("results")
         .iter()
         .all(|r| r["slo"] == "availability"));
+
+    // SIGTERM: a graceful stop, exit 0.
+    slogate.proc.signal("TERM");
+    let status = wait_for("slogate to exit", Duration::from_secs(20), || {
+        l.slogate.proc.child.try_wait().ok().flatten()
+    });
+    assert!(status.success(), "{status:?}");
 }

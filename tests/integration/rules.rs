@@ -67,19 +67,7 @@ fn committed_rules_match_a_fresh_generate() {
 }
 
 fn promtool(args: &[&str]) -> (bool, String) {
-    let out = Command::new(tool("promtool"))
-        .current_dir(ROOT)
-        .args(args)
-        .output()
-        .expect("run promtool");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    crate::harness::run(Command::new(tool("promtool")).args(args), "promtool")
 }
 
 #[test]
