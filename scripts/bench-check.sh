@@ -36,7 +36,7 @@ awk '{w+=$1; c+=$2+$3; m=($4>m?$4:m)} END {printf "wall %.3f s/run, cpu %.3f s/r
 echo "binary size: $(stat -c %s "$bin") bytes"
 sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$bin" serve --config.file=examples/slogate.yaml --prometheus.url="http://127.0.0.1:$port" \
-  --web.listen-address="127.0.0.1:$sport" --at="$at" >"$work/serve.log" 2>&1 &
+  --web.listen-address="127.0.0.1:$sport" --at="$at" --log.level=debug >"$work/serve.log" 2>&1 &
 spid=$!; pids+=($spid)
 sleep 5
 for _ in $(seq 1 20); do curl -fsS -o /dev/null "http://127.0.0.1:$sport/metrics"; done

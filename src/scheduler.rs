@@ -145,15 +145,22 @@ pub async fn evaluate(client: &Client, req: &Request<'_>, known: &KnownGroups) -
     let queries_sent = answers.len();
     let mut prometheus_up = true;
     let mut by_slo: Vec<HashMap<QueryKind, Answer>> = vec![HashMap::new(); req.slos.len()];
+    let mut failed = 0;
+    let mut first_error = None;
     for (i, kind, answer) in answers {
         let answer = answer.map_err(|e| {
             if e.is_unreachable() {
                 prometheus_up = false;
             }
-            tracing::warn!(slo = %req.slos[i].name, error = %e, "Query failed");
+            failed += 1;
+            first_error.get_or_insert_with(|| (req.slos[i].name.clone(), e.to_string()));
             e.to_string()
         });
         by_slo[i].insert(kind, answer);
+    }
+    // One line per evaluation, not one per query: an outage fails them all.
+    if let Some((slo, error)) = first_error {
+        tracing::warn!(failed, of = queries_sent, slo = %slo, %error, "Queries failed");
     }
     let no_groups = Vec::new();
     let results: Vec<SloResult> = plans
@@ -307,6 +314,7 @@ pub async fn run(
 ) {
     let mut known = KnownGroups::new();
     let mut settled = Settled::new();
+    let mut last_ready = None;
     tokio::pin!(shutdown);
     loop {
         if engine.has_changed().unwrap_or(false) {
@@ -329,7 +337,7 @@ pub async fn run(
         .await;
         remember_groups(&mut known, &snapshot);
         snapshot.launch = launch_status(&current, now, &mut settled).await;
-        tracing::info!(
+        tracing::debug!(
             results = snapshot.results.len(),
             queries = snapshot.queries_sent,
             prometheus_up = snapshot.prometheus_up,
@@ -337,6 +345,18 @@ pub async fn run(
             took_ms = snapshot.duration.as_millis() as u64,
             "Evaluated"
         );
+        // Routine evaluations log at debug; a change of the overall verdict at info.
+        if last_ready != Some(snapshot.readiness.ready) {
+            let not_ready: Vec<&str> = snapshot
+                .readiness
+                .services
+                .iter()
+                .filter(|(_, ok)| !**ok)
+                .map(|(s, _)| s.as_str())
+                .collect();
+            tracing::info!(ready = snapshot.readiness.ready, not_ready = %not_ready.join(","), "Readiness changed");
+            last_ready = Some(snapshot.readiness.ready);
+        }
         published.publish(snapshot);
         tokio::select! {
             _ = &mut shutdown => return,
