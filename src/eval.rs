@@ -352,7 +352,7 @@ impl Slo {
                     .map(|w| {
                         let burn = at(*w)
                             .filter(|(_, t)| *t > 0.0)
-                            .map(|(b, t)| b / t / budget);
+                            .map(|(b, t)| b / (t * budget));
                         (*w, burn)
                     })
                     .collect();
@@ -413,7 +413,7 @@ impl Slo {
             return;
         }
         let sli = (total - bad) / total;
-        let remaining = 1.0 - (bad / total) / budget;
+        let remaining = 1.0 - bad / (total * budget);
         r.sli = Some(sli);
         r.error_budget_remaining = Some(remaining);
         let objective = self
@@ -512,7 +512,7 @@ impl Slo {
                             .get(&((t * 1000.0).round() as i64))
                             .and_then(|c| c.bad_total(&self.indicator))
                             .filter(|(_, total)| *total > 0.0)
-                            .map(|(bad, total)| bad / total / budget)
+                            .map(|(bad, total)| bad / (total * budget))
                     })
                     .collect();
                 ((self.name.clone(), self.group_labels(&key)), burns)

@@ -151,9 +151,10 @@ impl Objective {
         &self.percent_text
     }
 
-    /// The error budget as a ratio: `1 - objective`.
+    /// The error budget as a ratio, `1 - objective`, parsed from exact decimal text
+    /// (0.001 for 99.9, not 1 - 0.999 = 0.0010000000000000009).
     pub fn budget(&self) -> f64 {
-        1.0 - self.ratio
+        self.budget_text().parse().unwrap_or(1.0 - self.ratio)
     }
 
     /// The error budget as exact decimal text (`99.9` -> `0.001`), for PromQL.
@@ -401,6 +402,7 @@ mod tests {
         assert_eq!(budget("99.95"), "0.0005");
         assert_eq!(budget("90"), "0.1");
         assert_eq!(budget("50.5"), "0.495");
+        assert_eq!(Objective::from_percent_text("99.9").unwrap().budget(), 0.001);
     }
 
     #[test]
