@@ -402,7 +402,10 @@ mod tests {
         assert_eq!(budget("99.95"), "0.0005");
         assert_eq!(budget("90"), "0.1");
         assert_eq!(budget("50.5"), "0.495");
-        assert_eq!(Objective::from_percent_text("99.9").unwrap().budget(), 0.001);
+        assert_eq!(
+            Objective::from_percent_text("99.9").unwrap().budget(),
+            0.001
+        );
     }
 
     #[test]
