@@ -3,7 +3,7 @@
 mod api;
 mod client;
 
-pub use api::{parse_range_response, parse_response, QueryError, Sample, Series};
+pub use api::{parse_range_response, parse_response, Parsed, QueryError, Sample, Series};
 pub use client::{Client, ClientError, QueryMetrics};
 
 use std::collections::BTreeMap;

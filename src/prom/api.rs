@@ -22,6 +22,8 @@ struct Envelope {
     status: String,
     #[serde(default)]
     data: Option<Data>,
+    #[serde(default)]
+    warnings: Vec<String>,
     #[serde(default, rename = "errorType")]
     error_type: Option<String>,
     #[serde(default)]
@@ -64,8 +66,16 @@ fn snippet(body: &[u8]) -> String {
     }
 }
 
-/// The `data` of a successful envelope, or why there is none.
-fn data(status: u16, body: &[u8]) -> Result<Data, QueryError> {
+/// A successful answer and the warnings Prometheus sent with it (e.g. a range
+/// selector over data it no longer has).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    pub value: T,
+    pub warnings: Vec<String>,
+}
+
+/// The `data` of a successful envelope and its warnings, or why there is none.
+fn data(status: u16, body: &[u8]) -> Result<(Data, Vec<String>), QueryError> {
     let malformed = |detail: String| QueryError::Malformed { status, detail };
     let envelope: Envelope = serde_json::from_slice(body)
         .map_err(|e| malformed(format!("{e}; body starts {:?}", snippet(body))))?;
@@ -77,15 +87,16 @@ fn data(status: u16, body: &[u8]) -> Result<Data, QueryError> {
                 .unwrap_or_else(|| format!("status {:?}", envelope.status)),
         });
     }
-    envelope
+    let data = envelope
         .data
-        .ok_or_else(|| malformed("success without data".into()))
+        .ok_or_else(|| malformed("success without data".into()))?;
+    Ok((data, envelope.warnings))
 }
 
 /// Parses a range-query response body into series.
-pub fn parse_range_response(status: u16, body: &[u8]) -> Result<Vec<Series>, QueryError> {
+pub fn parse_range_response(status: u16, body: &[u8]) -> Result<Parsed<Vec<Series>>, QueryError> {
     let malformed = |detail: String| QueryError::Malformed { status, detail };
-    let data = data(status, body)?;
+    let (data, warnings) = data(status, body)?;
     if data.result_type != "matrix" {
         return Err(QueryError::ResultType(data.result_type));
     }
@@ -108,14 +119,15 @@ pub fn parse_range_response(status: u16, body: &[u8]) -> Result<Vec<Series>, Que
                 points,
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(|value| Parsed { value, warnings })
 }
 
 /// Parses a query response body (with its HTTP status) into samples.
-pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryError> {
+pub fn parse_response(status: u16, body: &[u8]) -> Result<Parsed<Vec<Sample>>, QueryError> {
     let malformed = |detail: String| QueryError::Malformed { status, detail };
-    let data = data(status, body)?;
-    match data.result_type.as_str() {
+    let (data, warnings) = data(status, body)?;
+    let value = match data.result_type.as_str() {
         "vector" => {
             let items: Vec<VectorItem> = serde_json::from_value(data.result)
                 .map_err(|e| malformed(format!("bad vector: {e}")))?;
@@ -142,12 +154,30 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Vec<Sample>, QueryErro
             }])
         }
         other => Err(QueryError::ResultType(other.to_string())),
-    }
+    };
+    value.map(|value| Parsed { value, warnings })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn no_body_makes_the_parser_panic(body in proptest::collection::vec(any::<u8>(), 0..512), status in 100u16..600) {
+            let _ = parse_response(status, &body);
+            let _ = parse_range_response(status, &body);
+        }
+
+        #[test]
+        fn no_json_shaped_body_makes_the_parser_panic(value in "[0-9a-zA-Z+\\-. ]{0,12}", kind in "(vector|scalar|matrix|string)") {
+            let body = format!(
+                r#"{{"status":"success","data":{{"resultType":"{kind}","result":[{{"metric":{{}},"value":[1,"{value}"]}}]}}}}"#
+            );
+            let _ = parse_response(200, body.as_bytes());
+        }
+    }
 
     #[test]
     fn vector_with_special_values_parses() {
@@ -155,7 +185,7 @@ mod tests {
             {"metric":{"service":"a"},"value":[1700000000.5,"0.25"]},
             {"metric":{"service":"b"},"value":[1700000000.5,"NaN"]},
             {"metric":{},"value":[1700000000.5,"+Inf"]}]}}"#;
-        let samples = parse_response(200, body).unwrap();
+        let samples = parse_response(200, body).unwrap().value;
         assert_eq!(samples.len(), 3);
         assert_eq!(samples[0].value, 0.25);
         assert_eq!(samples[0].labels["service"], "a");
@@ -166,7 +196,20 @@ mod tests {
     #[test]
     fn scalar_parses_to_one_unlabelled_sample() {
         let body = br#"{"status":"success","data":{"resultType":"scalar","result":[1,"42"]}}"#;
-        assert_eq!(parse_response(200, body).unwrap()[0].value, 42.0);
+        assert_eq!(parse_response(200, body).unwrap().value[0].value, 42.0);
+    }
+
+    #[test]
+    fn warnings_come_back_with_the_answer() {
+        let body =
+            br#"{"status":"success","warnings":["PromQL info: metric might not be a counter"],
+            "data":{"resultType":"vector","result":[]}}"#;
+        let parsed = parse_response(200, body).unwrap();
+        assert_eq!(
+            parsed.warnings,
+            ["PromQL info: metric might not be a counter"]
+        );
+        assert!(parsed.value.is_empty());
     }
 
     #[test]
@@ -182,7 +225,7 @@ mod tests {
     fn matrix_parses_into_series() {
         let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
             {"metric":{"service":"a"},"values":[[60,"1"],[120,"NaN"]]}]}}"#;
-        let series = parse_range_response(200, body).unwrap();
+        let series = parse_range_response(200, body).unwrap().value;
         assert_eq!(series[0].labels["service"], "a");
         assert_eq!(series[0].points[0], (60.0, 1.0));
         assert!(series[0].points[1].1.is_nan());

@@ -201,7 +201,9 @@ impl Client {
                 .map_err(|e| self.transport(e))?;
             let status = response.status().as_u16();
             let body = response.bytes().await.map_err(|e| self.transport(e))?;
-            Ok(parse_range_response(status, &body)?)
+            let parsed = parse_range_response(status, &body)?;
+            log_warnings(promql, &parsed.warnings);
+            Ok(parsed.value)
         };
         let outcome = tokio::time::timeout(self.timeout, attempt)
             .await
@@ -272,7 +274,16 @@ impl Client {
             .map_err(transport)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?;
-        Ok(parse_response(status, &body)?)
+        let parsed = parse_response(status, &body)?;
+        log_warnings(promql, &parsed.warnings);
+        Ok(parsed.value)
+    }
+}
+
+/// Prometheus' warnings do not fail a query, but an operator should see them.
+fn log_warnings(promql: &str, warnings: &[String]) {
+    for w in warnings {
+        tracing::warn!(query = promql, warning = %w, "Prometheus warned about a query");
     }
 }
 
