@@ -3,6 +3,7 @@
 
 pub mod dashboards;
 mod grafana;
+mod panels;
 pub mod rules;
 
 /// The first line of every generated file.

@@ -1,0 +1,162 @@
+//! The `sli` block and its selectors: each kind's fields, checked with a real
+//! PromQL parser.
+
+use promql_parser::parser::Expr;
+
+use super::{parse_promql, Checker};
+use crate::config::wire;
+use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector};
+
+impl Checker {
+    /// A vector selector with a metric name, e.g. `http_requests_total{code=~"5.."}`.
+    fn selector(&mut self, path: &str, text: &Option<String>) -> Option<Selector> {
+        let text = self.required(path, text)?.trim().to_string();
+        let expr = match parse_promql(&text) {
+            Ok(e) => e,
+            Err(e) => {
+                self.problem(path, e);
+                return None;
+            }
+        };
+        let Expr::VectorSelector(vs) = expr else {
+            self.problem(
+                path,
+                format!("{text:?} is not a vector selector (want e.g. http_requests_total{{code=~\"5..\"}})"),
+            );
+            return None;
+        };
+        if vs.offset.is_some() || vs.at.is_some() {
+            self.problem(path, format!("{text:?}: offset and @ are not allowed here"));
+            return None;
+        }
+        let Some(name) = vs.name.clone() else {
+            self.problem(path, format!("{text:?} has no metric name"));
+            return None;
+        };
+        if !vs.matchers.or_matchers.is_empty() {
+            self.problem(path, format!("{text:?}: `or` matchers are not supported"));
+            return None;
+        }
+        let matchers = vs
+            .matchers
+            .matchers
+            .iter()
+            .filter(|m| m.name != "__name__")
+            .map(ToString::to_string)
+            .collect();
+        Some(Selector {
+            text,
+            name,
+            matchers,
+        })
+    }
+
+    pub(super) fn sli(&mut self, path: &str, w: &Option<wire::Sli>) -> Option<Indicator> {
+        let w = self.required(path, w)?;
+        let set: Vec<&str> = [
+            ("ratio", w.ratio.is_some()),
+            ("latency", w.latency.is_some()),
+            ("uptime", w.uptime.is_some()),
+            ("cache", w.cache.is_some()),
+            ("threshold", w.threshold.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, on)| on.then_some(k))
+        .collect();
+        if set.len() != 1 {
+            let found = if set.is_empty() {
+                "none".to_string()
+            } else {
+                set.join(", ")
+            };
+            self.problem(
+                path,
+                format!(
+                    "set exactly one of ratio, latency, uptime, cache, threshold (found {found})"
+                ),
+            );
+            return None;
+        }
+        if let Some(r) = &w.ratio {
+            let p = format!("{path}.ratio");
+            let total = self.selector(&format!("{p}.total"), &r.total);
+            let numerator = match (&r.errors, &r.good) {
+                (Some(_), None) => self
+                    .selector(&format!("{p}.errors"), &r.errors)
+                    .map(RatioNumerator::Errors),
+                (None, Some(_)) => self
+                    .selector(&format!("{p}.good"), &r.good)
+                    .map(RatioNumerator::Good),
+                _ => {
+                    self.problem(&p, "set exactly one of errors or good");
+                    None
+                }
+            };
+            return Some(Indicator::Ratio {
+                numerator: numerator?,
+                total: total?,
+            });
+        }
+        if let Some(l) = &w.latency {
+            let p = format!("{path}.latency");
+            let histogram = self.selector(&format!("{p}.histogram"), &l.histogram);
+            if let Some(h) = &histogram {
+                if h.name.ends_with("_bucket") || h.name.ends_with("_count") {
+                    self.problem(
+                        &format!("{p}.histogram"),
+                        format!(
+                            "{:?}: name the histogram's base name, without _bucket or _count",
+                            h.text
+                        ),
+                    );
+                }
+            }
+            let threshold = self
+                .required(&format!("{p}.threshold"), &l.threshold)
+                .and_then(|t| self.prom_duration(&format!("{p}.threshold"), t));
+            return Some(Indicator::Latency {
+                histogram: histogram?,
+                threshold: threshold?,
+            });
+        }
+        if let Some(u) = &w.uptime {
+            let selector = self.selector(&format!("{path}.uptime.selector"), &u.selector)?;
+            return Some(Indicator::Uptime { selector });
+        }
+        if let Some(c) = &w.cache {
+            let hits = self.selector(&format!("{path}.cache.hits"), &c.hits);
+            let misses = self.selector(&format!("{path}.cache.misses"), &c.misses);
+            return Some(Indicator::Cache {
+                hits: hits?,
+                misses: misses?,
+            });
+        }
+        let t = w.threshold.as_ref()?;
+        let p = format!("{path}.threshold");
+        let query =
+            self.required(&format!("{p}.query"), &t.query)
+                .and_then(|q| match parse_promql(q) {
+                    Ok(_) => Some(q.trim().to_string()),
+                    Err(e) => {
+                        self.problem(&format!("{p}.query"), e);
+                        None
+                    }
+                });
+        let op = self.required(&format!("{p}.op"), &t.op).and_then(|op| {
+            let parsed = CompareOp::parse(op);
+            if parsed.is_none() {
+                self.problem(
+                    &format!("{p}.op"),
+                    format!("{op:?} is not one of <, <=, >, >=, ==, !="),
+                );
+            }
+            parsed
+        });
+        let value = self.required(&format!("{p}.value"), &t.value).copied();
+        Some(Indicator::Threshold {
+            query: query?,
+            op: op?,
+            value: value?,
+        })
+    }
+}
