@@ -11,14 +11,18 @@ use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::{mpsc, watch};
 
 use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, ServeArgs, SimulateArgs};
-use crate::config::{self, Config, ConfigError, Problem};
+use crate::config::{self, Config, ConfigError};
 use crate::eval::State;
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
 use crate::report::Report;
 use crate::scheduler::{self, Engine, KnownGroups, Published, Request};
 use crate::server::{self, AppState, ReloadRequest};
-use crate::slo::{Indicator, PromDuration};
+use crate::slo::PromDuration;
+
+mod validate;
+
+pub use validate::validate;
 
 /// Bad usage found before any work: exits 64.
 #[derive(Debug, thiserror::Error)]
@@ -277,145 +281,6 @@ fn render(output: Output, report: &Report<'_>, trends: &crate::eval::Trends) -> 
         Output::Json => format!("{:#}\n", crate::report::status_json(report)),
         Output::Markdown => crate::report::markdown(report, trends),
         Output::Junit => crate::report::junit(report),
-    }
-}
-
-/// What `validate` found against a live server.
-struct LiveFindings {
-    errors: Vec<Problem>,
-    warnings: Vec<Problem>,
-}
-
-async fn check_live(config: &Config, client: &Client) -> LiveFindings {
-    let mut found = LiveFindings {
-        errors: Vec::new(),
-        warnings: Vec::new(),
-    };
-    for (i, slo) in config.slos.iter().enumerate() {
-        let path = format!("slos[{i}].sli");
-        // (field, selector, may legitimately be empty)
-        let selectors = match &slo.indicator {
-            Indicator::Ratio { numerator, total } => {
-                let num = match numerator {
-                    crate::slo::RatioNumerator::Errors(s) => {
-                        ("ratio.errors", s.render("", &[]), true)
-                    }
-                    crate::slo::RatioNumerator::Good(s) => ("ratio.good", s.render("", &[]), false),
-                };
-                vec![num, ("ratio.total", total.render("", &[]), false)]
-            }
-            Indicator::Latency { histogram, .. } => {
-                vec![("latency.histogram", histogram.render("_count", &[]), false)]
-            }
-            Indicator::Uptime { selector } => {
-                vec![("uptime.selector", selector.text.clone(), false)]
-            }
-            Indicator::Cache { hits, misses } => vec![
-                ("cache.hits", hits.render("", &[]), false),
-                ("cache.misses", misses.render("", &[]), true),
-            ],
-            Indicator::Threshold { query, .. } => vec![("threshold.query", query.clone(), true)],
-        };
-        for (field, selector, may_be_empty) in selectors {
-            let problem = |message: String| Problem {
-                path: format!("{path}.{field}"),
-                message,
-            };
-            // Series seen anywhere in the SLO's window count: a quiet error counter
-            // or a service restarted an hour ago still matches.
-            let probe = if field == "threshold.query" {
-                format!("count({selector})")
-            } else {
-                format!("count(last_over_time({selector}[{}]))", slo.window)
-            };
-            match client.query(&probe, None).await {
-                Ok(s) if s.is_empty() && may_be_empty => found.warnings.push(problem(format!(
-                    "{selector:?} matches no series in the last {}",
-                    slo.window
-                ))),
-                Ok(s) if s.is_empty() => found.errors.push(problem(format!(
-                    "{selector:?} matches no series in the last {} on {}",
-                    slo.window,
-                    client.base_url()
-                ))),
-                Ok(_) => {}
-                Err(e) => found
-                    .errors
-                    .push(problem(format!("cannot check {selector:?}: {e}"))),
-            }
-        }
-        if let Indicator::Latency {
-            histogram,
-            threshold,
-        } = &slo.indicator
-        {
-            let q = format!(
-                "count by (le) (last_over_time({}[{}]))",
-                histogram.render("_bucket", &[]),
-                slo.window
-            );
-            if let Ok(samples) = client.query(&q, None).await {
-                let bounds: Vec<f64> = samples
-                    .iter()
-                    .filter_map(|s| s.labels.get("le").and_then(|v| v.parse().ok()))
-                    .collect();
-                let t = threshold.as_secs_f64();
-                if !bounds.is_empty() && !bounds.iter().any(|b| (b - t).abs() < 1e-9) {
-                    let mut sorted = bounds.clone();
-                    sorted.sort_by(f64::total_cmp);
-                    let list: Vec<String> = sorted.iter().map(|b| b.to_string()).collect();
-                    found.warnings.push(Problem {
-                        path: format!("{path}.latency.threshold"),
-                        message: format!(
-                            "{threshold} ({t}s) is not a bucket boundary of {}; buckets: {}",
-                            histogram.name,
-                            list.join(", ")
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    found
-}
-
-/// `slogate validate`: returns the exit code (0 or 64).
-pub async fn validate(args: ConfigArgs) -> Result<u8> {
-    init_tls();
-    let mut config = config::load(&args.config_file)?;
-    let source = args.config_file.display().to_string();
-    let Some(url) = args.prometheus_url else {
-        println!("{source}: OK ({} SLOs)", config.slos.len());
-        return Ok(0);
-    };
-    let problems = config::check_url_flag(&url);
-    if !problems.is_empty() {
-        return Err(ConfigError {
-            source_name: "--prometheus.url".into(),
-            problems,
-        }
-        .into());
-    }
-    config.prometheus.url = url;
-    let client = Client::new(&config.prometheus, QueryMetrics::default())
-        .with_context(|| format!("{source}: prometheus"))?;
-    let found = check_live(&config, &client).await;
-    for w in &found.warnings {
-        println!("{source}: {}: warning: {}", w.path, w.message);
-    }
-    if found.errors.is_empty() {
-        println!(
-            "{source}: OK ({} SLOs) against {}",
-            config.slos.len(),
-            client.base_url()
-        );
-        Ok(0)
-    } else {
-        Err(ConfigError {
-            source_name: source,
-            problems: found.errors,
-        }
-        .into())
     }
 }
 
