@@ -96,6 +96,8 @@ pub struct SloResult {
     pub key: bool,
     /// The SLO's weight in the launch score.
     pub weight: f64,
+    /// Where an operator reads what to do.
+    pub runbook_url: Option<String>,
     pub reason: String,
     pub queries: Vec<String>,
 }
@@ -235,6 +237,7 @@ impl Slo {
             ready: false,
             key: self.key,
             weight: self.weight,
+            runbook_url: self.runbook_url.clone(),
             reason: String::new(),
             queries: input.queries.clone(),
         }

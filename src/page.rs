@@ -39,10 +39,16 @@ fn cell(r: &SloResult) -> String {
     if r.latency_seconds.is_some() {
         details.push(format!("p95 {}", millis(p95(r))));
     }
+    let runbook = r.runbook_url.as_deref().map_or(String::new(), |u| {
+        format!(
+            "<div class=\"small\"><a href=\"{}\">runbook</a></div>",
+            esc(u)
+        )
+    });
     format!(
         "<td class=\"cell\" style=\"border-left:6px solid {c}\" title=\"{reason}\" data-state=\"{state}\">\
          <div class=\"state\" style=\"color:{c}\">{state}</div><div>{main}</div>\
-         <div class=\"small\">{details}</div><div class=\"small reason\">{reason}</div></td>",
+         <div class=\"small\">{details}</div><div class=\"small reason\">{reason}</div>{runbook}</td>",
         c = colour(r.state),
         state = r.state.as_str(),
         main = esc(&main),

@@ -131,6 +131,7 @@ fn result_json(r: &SloResult) -> Value {
         "state": r.state.as_str(),
         "ready": r.ready,
         "key": r.key,
+        "runbook_url": r.runbook_url,
         "reason": r.reason,
         "queries": r.queries,
     })

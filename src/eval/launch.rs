@@ -97,6 +97,7 @@ mod tests {
             ready: state.is_ready(),
             key,
             weight,
+            runbook_url: None,
             reason: String::new(),
             queries: Vec::new(),
         }

@@ -376,4 +376,8 @@ fn serve_reports_the_same_through_api_and_metrics() {
         page.contains("NOT READY") && page.contains("data-state=\"fail\""),
         "{page}"
     );
+    assert!(
+        page.contains("<a href=\"https://runbooks.example.com/slo/availability\">runbook</a>"),
+        "{page}"
+    );
 }
