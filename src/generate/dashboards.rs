@@ -40,6 +40,11 @@ fn burn_thresholds(window: PromDuration) -> Thresholds {
     Thresholds::absolute(&steps)
 }
 
+/// `sel` narrowed to the given SLOs.
+fn of_slos(sel: &str, slos: &[&Slo]) -> String {
+    format!("{sel}, slo=~\"{}\"", names_of(slos))
+}
+
 fn names_of(slos: &[&Slo]) -> String {
     slos.iter()
         .map(|s| s.name.as_str())
@@ -215,10 +220,9 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             &format!("p95 over the SLO window; the red line is the {threshold} threshold."),
             vec![Query(
                 "{{slo}} p95",
-                format!(
-                    "{}{{{sel}, slo=~\"{}\", quantile=\"0.95\"}}",
+                gauge(
                     metric::SLO_LATENCY,
-                    names_of(&latency)
+                    &format!("{sel}, slo=~\"{}\", quantile=\"0.95\"", names_of(&latency)),
                 ),
             )],
             FieldConfig {
@@ -240,11 +244,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             ),
             vec![Query(
                 "{{slo}}",
-                format!(
-                    "1 - {}{{{sel}, slo=~\"{}\"}}",
-                    metric::SLO_SLI,
-                    names_of(&ratios)
-                ),
+                format!("1 - {}", gauge(metric::SLO_SLI, &of_slos(sel, &ratios))),
             )],
             FieldConfig {
                 thresholds: Thresholds::absolute(&[(objective.budget(), "red")]),
@@ -264,11 +264,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             ),
             vec![Query(
                 "{{slo}}",
-                format!(
-                    "{}{{{sel}, slo=~\"{}\"}}",
-                    metric::SLO_SLI,
-                    names_of(&caches)
-                ),
+                gauge(metric::SLO_SLI, &of_slos(sel, &caches)),
             )],
             FieldConfig {
                 thresholds: Thresholds::from_base("red", &[(objective.ratio(), "green")]),
