@@ -18,7 +18,7 @@ use crate::prom::{Client, QueryMetrics};
 use crate::report::Report;
 use crate::scheduler::{self, Engine, KnownGroups, Published, Request};
 use crate::server::{self, AppState, ReloadRequest};
-use crate::slo::PromDuration;
+use crate::slo::{PromDuration, MAX_WINDOW};
 
 mod validate;
 
@@ -200,10 +200,10 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         .map(|c| {
             c.parse::<PromDuration>()
                 .ok()
-                .filter(|d| d.as_millis() > 0)
+                .filter(|d| d.as_millis() > 0 && *d <= MAX_WINDOW)
                 .ok_or_else(|| {
                     UsageError(format!(
-                        "--launch.checkpoint {c:?} is not a Prometheus duration (e.g. 1h, 24h)"
+                        "--launch.checkpoint {c:?} is not a Prometheus duration between 1ms and {MAX_WINDOW} (e.g. 1h, 24h)"
                     ))
                 })
         })

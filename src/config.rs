@@ -160,6 +160,35 @@ mod tests {
         assert_eq!((o.percent_text(), o.ratio()), ("99.9", 0.999));
     }
 
+    proptest::proptest! {
+        /// Bad input never panics: any window, checkpoint, threshold or objective
+        /// text is either a valid config or a config error; a valid one plans its
+        /// queries and alert tiers.
+        #[test]
+        fn extreme_numbers_are_errors_never_panics(
+            window in "[0-9]{1,22}[ywdhm]",
+            checkpoint in "[0-9]{1,22}(y|d|h|ms)",
+            threshold in "[0-9]{1,22}(ms|s|d)",
+            objective in "[0-9]{1,4}(\\.[0-9]{0,45})?",
+        ) {
+            let text = format!(
+                "apiVersion: slogate/v1\nlaunch: {{at: 2026-11-22T09:00:00Z, checkpoints: [{checkpoint}]}}\n\
+                 slos:\n  - name: a\n    objective: \"{objective}\"\n    window: {window}\n\
+                 \x20   sli: {{latency: {{histogram: h, threshold: {threshold}}}}}\n"
+            );
+            if let Some(o) = crate::slo::Objective::from_percent_text(&objective) {
+                let _ = (o.budget_text(), o.budget());
+            }
+            if let Ok(config) = parse("x.yaml", &text) {
+                for slo in &config.slos {
+                    let _ = slo.plan(slo.window);
+                    let _ = slo.tiers();
+                    let _ = slo.objective.as_ref().map(|o| o.budget_text());
+                }
+            }
+        }
+    }
+
     #[test]
     fn empty_file_says_where_to_start() {
         assert_eq!(

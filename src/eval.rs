@@ -1,19 +1,16 @@
 //! Pure judgement: (SLO, query answers, window) -> one result per group, and the
 //! readiness roll-up. No clock, no network, no logging.
 
+mod events;
 pub mod launch;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::slo::conventions::label;
 use crate::slo::promql::{Part, QueryKind, QUANTILES};
-use crate::slo::{Indicator, PromDuration, Sample, Severity, Slo, BURN_TIERS, BURN_WINDOWS};
-
-/// Budget arithmetic is exact to about 1e-15; a budget within this of zero is
-/// "exactly at the objective", which meets it.
-const AT_OBJECTIVE: f64 = 1e-9;
+use crate::slo::{Indicator, PromDuration, Sample, Slo, BURN_WINDOWS};
 
 /// A verdict, in SPEC's order of precedence (unknown first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -68,6 +65,13 @@ impl State {
 /// The answer to one planned query: samples, or why there are none.
 pub type Answer = Result<Vec<Sample>, String>;
 
+/// Answers by what they answer, in a fixed order (so "the first failure" is the
+/// same on every run).
+pub type Answers = BTreeMap<QueryKind, Answer>;
+
+/// Latency quantile estimates of one window: `(quantile, seconds)`.
+pub type Quantiles = Vec<(&'static str, Option<f64>)>;
+
 /// The judgement of one SLO for one group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SloResult {
@@ -80,6 +84,8 @@ pub struct SloResult {
     pub labels: BTreeMap<String, String>,
     pub objective: Option<f64>,
     pub window: PromDuration,
+    /// The window as the user wrote it (`24h` for a checkpoint), for every output.
+    pub window_name: String,
     pub sli: Option<f64>,
     /// Events counted over `window`.
     pub events: Option<f64>,
@@ -87,8 +93,8 @@ pub struct SloResult {
     pub burn_rates: Vec<(PromDuration, Option<f64>)>,
     /// Events counted over each burn window.
     pub window_events: Vec<(PromDuration, Option<f64>)>,
-    /// `(quantile, seconds)` for latency SLOs.
-    pub latency_seconds: Option<Vec<(&'static str, Option<f64>)>>,
+    /// Quantile estimates per window (5m, 1h, the judged window) for latency SLOs.
+    pub latency_seconds: Option<Vec<(PromDuration, Quantiles)>>,
     /// The measured value of a threshold probe.
     pub value: Option<f64>,
     pub state: State,
@@ -104,7 +110,7 @@ pub struct SloResult {
 
 /// Event counts of one group over one window.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-struct Counts {
+pub(crate) struct Counts {
     good: Option<f64>,
     bad: Option<f64>,
     total: Option<f64>,
@@ -157,6 +163,20 @@ fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
         .collect()
 }
 
+impl Counts {
+    /// Adds `value` to the slot of `part`; parts that are not event counts are
+    /// ignored (presence and buckets are read apart).
+    fn add(&mut self, part: Part, value: f64) {
+        let slot = match part {
+            Part::Good => &mut self.good,
+            Part::Bad => &mut self.bad,
+            Part::Total => &mut self.total,
+            Part::Present | Part::Bucket => return,
+        };
+        *slot = Some(slot.unwrap_or(0.0) + value);
+    }
+}
+
 fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> {
     let mut groups: BTreeMap<GroupKey, Counts> = BTreeMap::new();
     for s in samples {
@@ -166,13 +186,13 @@ fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> 
         let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
             continue;
         };
-        let c = groups.entry(group_key(slo, &s.labels)).or_default();
-        let slot = match part {
-            Part::Good => &mut c.good,
-            Part::Bad => &mut c.bad,
-            Part::Total => &mut c.total,
-        };
-        *slot = Some(slot.unwrap_or(0.0) + s.value);
+        if matches!(part, Part::Present | Part::Bucket) {
+            continue;
+        }
+        groups
+            .entry(group_key(slo, &s.labels))
+            .or_default()
+            .add(part, s.value);
     }
     groups
 }
@@ -180,7 +200,9 @@ fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> 
 /// Everything one SLO evaluation needs, besides the SLO.
 pub struct Input<'a> {
     pub window: PromDuration,
-    pub answers: &'a HashMap<QueryKind, Answer>,
+    /// The window as written (a checkpoint's `24h`); `None` prints the duration.
+    pub window_name: Option<&'a str>,
+    pub answers: &'a Answers,
     pub queries: Vec<String>,
     /// Group label sets seen before, so that an outage reports `unknown` for each.
     pub known_groups: &'a [BTreeMap<String, String>],
@@ -221,6 +243,9 @@ impl Slo {
             labels,
             objective: self.objective.as_ref().map(|o| o.ratio()),
             window: input.window,
+            window_name: input
+                .window_name
+                .map_or_else(|| input.window.to_string(), str::to_string),
             sli: None,
             events: None,
             error_budget_remaining: None,
@@ -230,8 +255,12 @@ impl Slo {
                 BURN_WINDOWS.iter().map(|w| (*w, None)).collect()
             },
             window_events: Vec::new(),
-            latency_seconds: matches!(self.indicator, Indicator::Latency { .. })
-                .then(|| QUANTILES.iter().map(|q| (*q, None)).collect()),
+            latency_seconds: matches!(self.indicator, Indicator::Latency { .. }).then(|| {
+                events::quantile_windows(input.window)
+                    .into_iter()
+                    .map(|w| (w, QUANTILES.iter().map(|q| (*q, None)).collect()))
+                    .collect()
+            }),
             value: None,
             state: State::Unknown,
             ready: false,
@@ -253,7 +282,7 @@ impl Slo {
 
     /// Judges this SLO from its query answers: one result per group.
     pub fn evaluate(&self, input: &Input<'_>) -> Vec<SloResult> {
-        let failed = input.answers.iter().find_map(|(_, a)| a.as_ref().err());
+        let failed = input.answers.values().find_map(|a| a.as_ref().err());
         if let Some(err) = failed {
             let groups: Vec<BTreeMap<String, String>> = if input.known_groups.is_empty() {
                 vec![BTreeMap::new()]
@@ -322,163 +351,6 @@ impl Slo {
             })
             .collect()
     }
-
-    fn evaluate_events(&self, input: &Input<'_>) -> Vec<SloResult> {
-        let by_window: HashMap<PromDuration, BTreeMap<GroupKey, Counts>> = input
-            .answers
-            .iter()
-            .filter_map(|(kind, answer)| match (kind, answer) {
-                (QueryKind::Events(w), Ok(samples)) => Some((*w, counts_by_group(self, samples))),
-                _ => None,
-            })
-            .collect();
-        let main = by_window.get(&input.window).cloned().unwrap_or_default();
-        if main.is_empty() {
-            let mut r = self.result(input, &BTreeMap::new());
-            r.state = State::InsufficientData;
-            r.reason = format!("no series matched over {}", input.window);
-            return vec![r];
-        }
-        let quantiles = self.quantiles_by_group(input);
-        main.iter()
-            .map(|(key, counts)| {
-                let mut r = self.result(input, &self.group_labels(key));
-                let at = |w: PromDuration| {
-                    by_window
-                        .get(&w)
-                        .and_then(|g| g.get(key))
-                        .and_then(|c| c.bad_total(&self.indicator))
-                };
-                let budget = self.objective.as_ref().map_or(1.0, |o| o.budget());
-                r.burn_rates = BURN_WINDOWS
-                    .iter()
-                    .map(|w| {
-                        let burn = at(*w)
-                            .filter(|(_, t)| *t > 0.0)
-                            .map(|(b, t)| b / (t * budget));
-                        (*w, burn)
-                    })
-                    .collect();
-                r.window_events = BURN_WINDOWS
-                    .iter()
-                    .map(|w| (*w, at(*w).map(|(_, t)| t)))
-                    .collect();
-                if let (Some(q), Some(found)) = (&mut r.latency_seconds, quantiles.get(key)) {
-                    *q = found.clone();
-                }
-                self.judge(&mut r, counts.bad_total(&self.indicator), budget);
-                r
-            })
-            .collect()
-    }
-
-    fn quantiles_by_group(
-        &self,
-        input: &Input<'_>,
-    ) -> BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> {
-        let mut out: BTreeMap<GroupKey, Vec<(&'static str, Option<f64>)>> = BTreeMap::new();
-        let Some(Ok(samples)) = input.answers.get(&QueryKind::Quantiles(input.window)) else {
-            return out;
-        };
-        for s in samples {
-            let Some(q) = s.labels.get(label::QUERY_QUANTILE) else {
-                continue;
-            };
-            let Some(q) = QUANTILES.iter().find(|known| **known == q.as_str()) else {
-                continue;
-            };
-            let entry = out
-                .entry(group_key(self, &s.labels))
-                .or_insert_with(|| QUANTILES.iter().map(|q| (*q, None)).collect());
-            if let Some(slot) = entry.iter_mut().find(|(name, _)| name == q) {
-                slot.1 = s.value.is_finite().then_some(s.value);
-            }
-        }
-        out
-    }
-
-    /// Sets SLI, budget, state and reason from the window's `(bad, total)`.
-    fn judge(&self, r: &mut SloResult, counts: Option<(f64, f64)>, budget: f64) {
-        let Some((bad, total)) = counts else {
-            r.state = State::InsufficientData;
-            r.reason = format!("no series matched over {}", r.window);
-            return;
-        };
-        r.events = Some(total);
-        if total <= 0.0 || total < self.min_events as f64 {
-            r.state = State::InsufficientData;
-            r.reason = format!(
-                "{} events in {}, fewer than min_events {}",
-                short_number(total),
-                r.window,
-                self.min_events
-            );
-            return;
-        }
-        let sli = (total - bad) / total;
-        let remaining = 1.0 - bad / (total * budget);
-        r.sli = Some(sli);
-        r.error_budget_remaining = Some(remaining);
-        let objective = self
-            .objective
-            .as_ref()
-            .map_or(String::new(), |o| format!("{}%", o.percent_text()));
-        if remaining < -AT_OBJECTIVE {
-            r.state = State::Fail;
-            r.reason = format!(
-                "SLI {} below objective {objective}: error budget overspent ({} remaining)",
-                percent(sli),
-                percent(remaining)
-            );
-            return;
-        }
-        if remaining < self.warn_budget_remaining {
-            r.state = State::Warn;
-            r.reason = format!(
-                "error budget {} remaining, under {}",
-                percent(remaining),
-                percent(self.warn_budget_remaining)
-            );
-            return;
-        }
-        if let Some(burn) = self.page_burn(r) {
-            r.state = State::Warn;
-            r.reason = burn;
-            return;
-        }
-        r.state = State::Pass;
-        r.reason = format!(
-            "SLI {} meets objective {objective}; {} of the error budget remaining",
-            percent(sli),
-            percent(remaining)
-        );
-    }
-
-    /// A page-level burn under way (both windows of a page tier over its factor).
-    fn page_burn(&self, r: &SloResult) -> Option<String> {
-        let burn = |w: PromDuration| {
-            r.burn_rates
-                .iter()
-                .find(|(x, _)| *x == w)
-                .and_then(|(_, b)| *b)
-        };
-        BURN_TIERS
-            .iter()
-            // A tier whose long window exceeds the SLO window measures outside it.
-            .filter(|t| t.severity == Severity::Page && t.long < self.window)
-            .find_map(|t| {
-                let factor = t.factor(self.window);
-                let (long, short) = (burn(t.long)?, burn(t.short)?);
-                (long > factor && short > factor).then(|| {
-                    format!(
-                        "page-level burn: {} {long:.1} and {} {short:.1} over {}",
-                        t.long,
-                        t.short,
-                        short_number(factor)
-                    )
-                })
-            })
-    }
 }
 
 /// Burn rate per step across a report window, per (SLO, group labels).
@@ -496,13 +368,10 @@ impl Slo {
             };
             let steps = by_group.entry(group_key(self, &s.labels)).or_default();
             for (t, v) in s.points.iter().filter(|(_, v)| v.is_finite()) {
-                let c = steps.entry((*t * 1000.0).round() as i64).or_default();
-                let slot = match part {
-                    Part::Good => &mut c.good,
-                    Part::Bad => &mut c.bad,
-                    Part::Total => &mut c.total,
-                };
-                *slot = Some(slot.unwrap_or(0.0) + v);
+                steps
+                    .entry((*t * 1000.0).round() as i64)
+                    .or_default()
+                    .add(part, *v);
             }
         }
         by_group
@@ -548,5 +417,7 @@ pub fn roll_up(results: &[SloResult]) -> Readiness {
     Readiness { services, ready }
 }
 
+#[cfg(test)]
+mod edge_tests;
 #[cfg(test)]
 mod tests;

@@ -163,22 +163,25 @@ fn latency_summary(out: &mut String, snapshot: &Snapshot) {
     let mut lines = String::new();
     for r in &snapshot.results {
         let labels = slo_labels(r);
-        for (q, v) in r.latency_seconds.iter().flatten() {
-            let Some(v) = v.filter(|v| v.is_finite()) else {
-                continue;
-            };
-            let mut text: Vec<String> = labels
-                .iter()
-                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-                .collect();
-            text.push(format!("{}=\"{q}\"", label::QUANTILE));
-            let _ = writeln!(lines, "{}{{{}}} {v}", metric::SLO_LATENCY, text.join(","));
+        for (window, quantiles) in r.latency_seconds.iter().flatten() {
+            for (q, v) in quantiles {
+                let Some(v) = v.filter(|v| v.is_finite()) else {
+                    continue;
+                };
+                let mut text: Vec<String> = labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                    .collect();
+                text.push(format!("{}=\"{q}\"", label::QUANTILE));
+                text.push(format!("{}=\"{window}\"", label::WINDOW));
+                let _ = writeln!(lines, "{}{{{}}} {v}", metric::SLO_LATENCY, text.join(","));
+            }
         }
     }
     if !lines.is_empty() {
         let _ = writeln!(
             out,
-            "# HELP {} Latency quantile estimates over the SLO window.",
+            "# HELP {} Latency quantile estimates over 5m, 1h and the SLO window.",
             metric::SLO_LATENCY
         );
         let _ = writeln!(out, "# TYPE {} summary", metric::SLO_LATENCY);

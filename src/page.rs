@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::eval::{SloResult, State};
-use crate::report::{burn_1h, group_name, millis, p95, pct, plain, score_text, time};
+use crate::report::{burn_1h, group_name, p95_text, pct, plain, score_text, time};
 use crate::scheduler::{LaunchStatus, Snapshot};
 
 fn esc(s: &str) -> String {
@@ -37,7 +37,7 @@ fn cell(r: &SloResult) -> String {
         details.push(format!("burn 1h {}", plain(burn_1h(r))));
     }
     if r.latency_seconds.is_some() {
-        details.push(format!("p95 {}", millis(p95(r))));
+        details.push(format!("p95 {}", p95_text(r)));
     }
     let runbook = r.runbook_url.as_deref().map_or(String::new(), |u| {
         format!(

@@ -4,7 +4,7 @@ mod api;
 mod client;
 
 pub use api::{parse_range_response, parse_response, Parsed, QueryError, Sample, Series};
-pub use client::{Client, ClientError, QueryMetrics};
+pub use client::{is_partial_data_warning, Client, ClientError, QueryMetrics};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,6 +20,27 @@ pub struct Settings {
     pub ca_file: Option<PathBuf>,
     pub insecure_skip_verify: bool,
     pub headers: BTreeMap<String, String>,
+    pub partial_response: PartialResponse,
+}
+
+/// What to do with an answer that says some of its data is missing (a Thanos or
+/// Mimir store down): judge it `unknown` (reject, the default) or take it as is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartialResponse {
+    #[default]
+    Reject,
+    Accept,
+}
+
+impl PartialResponse {
+    /// Parses the config value (`reject`, `accept`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "reject" => Some(Self::Reject),
+            "accept" => Some(Self::Accept),
+            _ => None,
+        }
+    }
 }
 
 /// HTTP basic auth; the password is read from a file, never from the config.

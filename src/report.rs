@@ -17,6 +17,8 @@ pub use table::table;
 
 use crate::eval::{self, short_number, Readiness, SloResult, State};
 use crate::scheduler::{Checkpoint, LaunchStatus, Snapshot};
+use crate::slo::promql::{QUANTILES, SHOWN_QUANTILE_WINDOW};
+use crate::slo::PromDuration;
 
 /// The launch checkpoint a report is about.
 #[derive(Debug, Clone)]
@@ -111,8 +113,21 @@ fn result_json(r: &SloResult) -> Value {
         .iter()
         .map(|(w, b)| (w.to_string(), num(*b)))
         .collect();
-    let latency = r.latency_seconds.as_ref().map_or(Value::Null, |qs| {
-        Value::Object(qs.iter().map(|(q, v)| (q.to_string(), num(*v))).collect())
+    let latency = r.latency_seconds.as_ref().map_or(Value::Null, |windows| {
+        Value::Object(
+            windows
+                .iter()
+                .map(|(w, qs)| {
+                    let name = if *w == r.window {
+                        r.window_name.clone()
+                    } else {
+                        w.to_string()
+                    };
+                    let qs = qs.iter().map(|(q, v)| (q.to_string(), num(*v))).collect();
+                    (name, Value::Object(qs))
+                })
+                .collect(),
+        )
     });
     let probe = r.kind == "threshold";
     json!({
@@ -121,7 +136,7 @@ fn result_json(r: &SloResult) -> Value {
         "service": r.service,
         "labels": r.labels,
         "objective": num(r.objective),
-        "window": r.window.to_string(),
+        "window": r.window_name,
         "sli": num(r.sli),
         "events": num(r.events),
         "error_budget_remaining": num(r.error_budget_remaining),
@@ -200,12 +215,24 @@ pub fn burn_1h(r: &SloResult) -> Option<f64> {
         .and_then(|(_, b)| *b)
 }
 
-/// The p95 estimate of a latency SLO.
-pub fn p95(r: &SloResult) -> Option<f64> {
-    r.latency_seconds
-        .as_ref()
-        .and_then(|qs| qs.iter().find(|(q, _)| *q == "0.95"))
-        .and_then(|(_, v)| *v)
+/// The p95 estimate of a latency SLO over the window shown to people (1h, or
+/// the judged window when that is shorter), and that window.
+pub fn p95(r: &SloResult) -> Option<(PromDuration, Option<f64>)> {
+    let windows = r.latency_seconds.as_ref()?;
+    let (window, qs) = windows
+        .iter()
+        .find(|(w, _)| *w == SHOWN_QUANTILE_WINDOW)
+        .or_else(|| windows.last())?;
+    let v = qs
+        .iter()
+        .find(|(q, _)| *q == QUANTILES[0])
+        .and_then(|(_, v)| *v);
+    Some((*window, v))
+}
+
+/// `p95 (1h) 184ms`, or `-` for SLOs without latency.
+pub fn p95_text(r: &SloResult) -> String {
+    p95(r).map_or("-".into(), |(w, v)| format!("{} ({w})", millis(v)))
 }
 
 /// A human name for a result's group: the service, plus any further group labels.

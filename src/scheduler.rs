@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 
 use crate::config::Launch;
-use crate::eval::{self, launch, Answer, Readiness, SloResult, State};
+use crate::eval::{self, launch, Answers, Readiness, SloResult, State};
 use crate::prom::{Client, ClientError};
 use crate::slo::promql::QueryKind;
 use crate::slo::{PromDuration, Slo};
@@ -63,17 +63,25 @@ pub async fn evaluate_checkpoint(
     now: DateTime<Utc>,
     concurrency: usize,
 ) -> Checkpoint {
-    let name = name.to_string();
-    let due = launch_at + chrono::Duration::milliseconds(after.as_millis() as i64);
+    // Config checks keep checkpoints within MAX_WINDOW, far inside chrono's range;
+    // saturate rather than panic should one ever get past them.
+    let due = i64::try_from(after.as_millis())
+        .ok()
+        .and_then(chrono::TimeDelta::try_milliseconds)
+        .and_then(|d| launch_at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     if now < due {
         let due_text = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         return Checkpoint {
-            name,
+            name: name.to_string(),
             after,
             due,
             state: State::Pending,
             score: None,
-            results: slos.iter().map(|s| s.pending(after, &due_text)).collect(),
+            results: slos
+                .iter()
+                .map(|s| s.pending((name, after), &due_text))
+                .collect(),
             queries_sent: 0,
             prometheus_up: true,
         };
@@ -83,14 +91,14 @@ pub async fn evaluate_checkpoint(
         &Request {
             slos,
             at: due,
-            window: Some(after),
+            window: Some((name, after)),
             concurrency,
         },
         &KnownGroups::new(),
     )
     .await;
     Checkpoint {
-        name,
+        name: name.to_string(),
         after,
         due,
         state: launch::checkpoint_state(&snapshot.results),
@@ -107,8 +115,9 @@ pub struct Request<'a> {
     pub slos: &'a [Arc<Slo>],
     /// Evaluate as of this instant.
     pub at: DateTime<Utc>,
-    /// Judge over this window instead of each SLO's own (launch checkpoints).
-    pub window: Option<PromDuration>,
+    /// Judge over this window (as written, and its duration) instead of each SLO's
+    /// own (launch checkpoints).
+    pub window: Option<(&'a str, PromDuration)>,
     pub concurrency: usize,
 }
 
@@ -124,7 +133,7 @@ pub async fn evaluate(client: &Client, req: &Request<'_>, known: &KnownGroups) -
         .iter()
         .enumerate()
         .map(|(i, slo)| {
-            let window = req.window.unwrap_or(slo.window);
+            let window = req.window.map_or(slo.window, |(_, w)| w);
             (i, window, slo.plan(window))
         })
         .collect();
@@ -144,7 +153,7 @@ pub async fn evaluate(client: &Client, req: &Request<'_>, known: &KnownGroups) -
         .await;
     let queries_sent = answers.len();
     let mut prometheus_up = true;
-    let mut by_slo: Vec<HashMap<QueryKind, Answer>> = vec![HashMap::new(); req.slos.len()];
+    let mut by_slo: Vec<Answers> = vec![Answers::new(); req.slos.len()];
     let mut failed = 0;
     let mut first_error = None;
     for (i, kind, answer) in answers {
@@ -169,6 +178,7 @@ pub async fn evaluate(client: &Client, req: &Request<'_>, known: &KnownGroups) -
             let slo = &req.slos[*i];
             slo.evaluate(&eval::Input {
                 window: *window,
+                window_name: req.window.map(|(name, _)| name),
                 answers: &by_slo[*i],
                 queries: plan.iter().map(|q| q.promql.clone()).collect(),
                 known_groups: known.get(&slo.name).unwrap_or(&no_groups),
@@ -315,12 +325,20 @@ pub async fn run(
     let mut known = KnownGroups::new();
     let mut settled = Settled::new();
     let mut last_ready = None;
+    let mut judged_with: Option<Arc<Engine>> = None;
     tokio::pin!(shutdown);
     loop {
-        if engine.has_changed().unwrap_or(false) {
-            settled.clear();
-        }
         let current = engine.borrow_and_update().clone();
+        // A reload replaces the engine: checkpoints settled under the old launch
+        // block or SLOs no longer hold. (`changed()` below marks the new engine
+        // seen, so compare engines rather than ask the channel.)
+        if !judged_with
+            .as_ref()
+            .is_some_and(|old| Arc::ptr_eq(old, &current))
+        {
+            settled.clear();
+            judged_with = Some(current.clone());
+        }
         let now = fixed_at.unwrap_or_else(Utc::now);
         // SLOs removed by a reload must not come back as "unknown" placeholders.
         known.retain(|name, _| current.slos.iter().any(|s| &s.name == name));

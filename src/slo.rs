@@ -1,12 +1,16 @@
 //! The vocabulary of slogate: an SLO, its objective, its indicator and its windows,
 //! the burn-rate table of the SRE workbook, and the one PromQL builder.
 
+mod burn;
 pub mod conventions;
 mod duration;
 pub mod promql;
 
 use std::collections::BTreeMap;
 
+pub use burn::{
+    tiers, BurnTier, Severity, Tier, BURN_TIERS, BURN_WINDOWS, MAX_THRESHOLD_ERROR_RATIO,
+};
 pub use duration::{DurationError, PromDuration};
 
 /// One series of an instant-query answer: its labels and value (NaN and infinities
@@ -24,88 +28,10 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// Windows over which burn rates are reported, shortest first.
-pub const BURN_WINDOWS: [PromDuration; 7] = [
-    PromDuration::from_secs(5 * 60),
-    PromDuration::from_secs(30 * 60),
-    PromDuration::from_secs(3600),
-    PromDuration::from_secs(2 * 3600),
-    PromDuration::from_secs(6 * 3600),
-    PromDuration::from_secs(86400),
-    PromDuration::from_secs(3 * 86400),
-];
-
-/// The window the SRE workbook's burn factors are quoted for.
-const WORKBOOK_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
-
-/// How urgent a burn alert is; also the alert's `severity` label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Page,
-    Ticket,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Page => "page",
-            Self::Ticket => "ticket",
-        }
-    }
-}
-
-/// One multi-window burn-rate condition: both windows burn faster than `factor`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BurnTier {
-    pub long: PromDuration,
-    pub short: PromDuration,
-    /// Share of the whole error budget that a burn at this factor spends in `long`.
-    pub budget_spent: f64,
-    pub severity: Severity,
-}
-
-/// The SRE workbook's table (chapter 5, "Multiwindow, multi-burn-rate alerts"):
-/// 2 % of a 30-day budget spent in 1h is a 14.4x burn, 5 % in 6h is 6x (both page);
-/// 10 % in 1d is 3x and 10 % in 3d is 1x (both ticket). The short window is 1/12 of
-/// the long one so the alert resets soon after the burn stops.
-pub const BURN_TIERS: [BurnTier; 4] = [
-    BurnTier {
-        long: PromDuration::from_secs(3600),
-        short: PromDuration::from_secs(5 * 60),
-        budget_spent: 0.02,
-        severity: Severity::Page,
-    },
-    BurnTier {
-        long: PromDuration::from_secs(6 * 3600),
-        short: PromDuration::from_secs(30 * 60),
-        budget_spent: 0.05,
-        severity: Severity::Page,
-    },
-    BurnTier {
-        long: PromDuration::from_secs(86400),
-        short: PromDuration::from_secs(2 * 3600),
-        budget_spent: 0.10,
-        severity: Severity::Ticket,
-    },
-    BurnTier {
-        long: PromDuration::from_secs(3 * 86400),
-        short: PromDuration::from_secs(6 * 3600),
-        budget_spent: 0.10,
-        severity: Severity::Ticket,
-    },
-];
-
-impl BurnTier {
-    /// The burn-rate factor for an SLO over `window`: 14.4 for 30d, 13.44 for 28d.
-    pub fn factor(&self, window: PromDuration) -> f64 {
-        self.budget_spent * window.as_secs_f64() / self.long.as_secs_f64()
-    }
-
-    /// The 30-day factor, as the workbook quotes it (14.4, 6, 3, 1).
-    pub fn workbook_factor(&self) -> f64 {
-        self.factor(WORKBOOK_WINDOW)
-    }
-}
+/// The longest window, launch checkpoint or latency threshold: ten years keeps
+/// every instant slogate computes (launch + checkpoint, now - window) far inside
+/// the range of dates, and no SLO is judged over more.
+pub const MAX_WINDOW: PromDuration = PromDuration::from_secs(3650 * 86400);
 
 /// An objective as the user wrote it (`99.9`), and the exact ratio it stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,12 +41,19 @@ pub struct Objective {
 }
 
 impl Objective {
+    /// Decimals an objective may have: keeps the budget's exact integer arithmetic
+    /// within `u128` (and no real objective needs more than 99.9999999999).
+    pub const MAX_DECIMALS: usize = 12;
+
     /// Parses a percentage written in decimal (`99.9`, `95`), keeping its text.
     /// The ratio is parsed from the shifted decimal text, so `99.9` is exactly `0.999`.
+    /// `None` for anything else, including more than [`Self::MAX_DECIMALS`] decimals.
     pub fn from_percent_text(text: &str) -> Option<Self> {
         let text = text.trim();
         let (int, frac) = text.split_once('.').unwrap_or((text, ""));
         if int.is_empty()
+            || int.len() > 3
+            || frac.len() > Self::MAX_DECIMALS
             || !int.bytes().all(|b| b.is_ascii_digit())
             || !frac.bytes().all(|b| b.is_ascii_digit())
         {
@@ -311,7 +244,17 @@ impl Indicator {
     pub fn is_probe(&self) -> bool {
         matches!(self, Self::Threshold { .. })
     }
+
+    /// Bad events a page needs in its long window besides the burn rate. A scrape
+    /// is a coarse event: one failed scrape of one target is a 16.7x burn over 1h
+    /// and 200x over 5m, yet pages nobody; ten failed scrapes in the hour do.
+    pub fn min_bad_to_page(&self) -> Option<f64> {
+        matches!(self, Self::Uptime { .. }).then_some(MIN_FAILED_SCRAPES_TO_PAGE)
+    }
 }
+
+/// Failed scrapes in a page tier's long window before an uptime SLO pages.
+pub const MIN_FAILED_SCRAPES_TO_PAGE: f64 = 10.0;
 
 /// Per-tier alerting overrides (used by the rule generator).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -348,6 +291,21 @@ pub struct Slo {
     pub weight: f64,
     pub alerting: Alerting,
     pub indicator: Indicator,
+}
+
+impl Slo {
+    /// The error budget, `1 - objective`; `None` for probes.
+    pub fn budget(&self) -> Option<f64> {
+        self.objective.as_ref().map(Objective::budget)
+    }
+
+    /// The alert tiers of this SLO (see [`tiers`]); none for probes.
+    pub fn tiers(&self) -> Vec<Tier> {
+        match self.budget() {
+            Some(budget) => tiers(self.window, Some(budget)),
+            None => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -406,19 +364,5 @@ mod tests {
             Objective::from_percent_text("99.9").unwrap().budget(),
             0.001
         );
-    }
-
-    #[test]
-    fn burn_factors_match_the_workbook_for_30_and_28_days() {
-        let f30: Vec<f64> = BURN_TIERS.iter().map(BurnTier::workbook_factor).collect();
-        let expect30 = [14.4, 6.0, 3.0, 1.0];
-        for (got, want) in f30.iter().zip(expect30) {
-            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-        }
-        let d28 = PromDuration::from_secs(28 * 86400);
-        let f28: Vec<f64> = BURN_TIERS.iter().map(|t| t.factor(d28)).collect();
-        for (got, want) in f28.iter().zip([13.44, 5.6, 2.8, 0.9333333333333333]) {
-            assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-        }
     }
 }

@@ -93,11 +93,13 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
                 if !bounds.is_empty() && !bounds.iter().any(|b| (b - t).abs() < 1e-9) {
                     let mut sorted = bounds.clone();
                     sorted.sort_by(f64::total_cmp);
+                    sorted.dedup();
                     let list: Vec<String> = sorted.iter().map(|b| b.to_string()).collect();
-                    found.warnings.push(Problem {
+                    // Every request would count as slow: an error, not a warning.
+                    found.errors.push(Problem {
                         path: format!("{path}.latency.threshold"),
                         message: format!(
-                            "{threshold} ({t}s) is not a bucket boundary of {}; buckets: {}",
+                            "{threshold} ({t}s) is not a bucket boundary of {}; its buckets: {}",
                             histogram.name,
                             list.join(", ")
                         ),
@@ -109,11 +111,43 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
     found
 }
 
+/// Notes on how each SLO's burn alerts were fitted: a factor capped so that a
+/// total outage still pages, a window with fewer tiers than the workbook's.
+fn tier_notes(config: &Config) -> Vec<Problem> {
+    let mut notes = Vec::new();
+    for (i, slo) in config.slos.iter().enumerate() {
+        let Some(objective) = &slo.objective else {
+            continue;
+        };
+        for t in slo.tiers() {
+            if let Some(from) = t.capped_from {
+                notes.push(Problem {
+                    path: format!("slos[{i}].objective"),
+                    message: format!(
+                        "{} tier {}/{}: burn factor capped from {from}x to {}x so that a total \
+                         outage crosses it (at most {}% errors against a budget of {})",
+                        t.severity.as_str(),
+                        t.long,
+                        t.short,
+                        crate::eval::short_number(t.factor),
+                        crate::slo::MAX_THRESHOLD_ERROR_RATIO * 100.0,
+                        objective.budget_text()
+                    ),
+                });
+            }
+        }
+    }
+    notes
+}
+
 /// `slogate validate`: returns the exit code (0 or 64).
 pub async fn validate(args: ConfigArgs) -> Result<u8> {
     init_tls();
     let mut config = config::load(&args.config_file)?;
     let source = args.config_file.display().to_string();
+    for note in tier_notes(&config) {
+        println!("{source}: {}: note: {}", note.path, note.message);
+    }
     let Some(url) = args.prometheus_url else {
         println!("{source}: OK ({} SLOs)", config.slos.len());
         return Ok(0);

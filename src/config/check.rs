@@ -13,7 +13,7 @@ use super::wire;
 use super::{Config, EvaluationSettings, Launch, Problem};
 use crate::prom;
 use crate::slo::conventions::label;
-use crate::slo::{AlertTier, Alerting, Objective, PromDuration, Slo};
+use crate::slo::{AlertTier, Alerting, Objective, PromDuration, Slo, MAX_WINDOW};
 
 const API_VERSION: &str = "slogate/v1";
 const DEFAULT_URL: &str = "http://127.0.0.1:9090";
@@ -142,6 +142,13 @@ impl Checker {
 
     fn prom_duration(&mut self, path: &str, text: &str) -> Option<PromDuration> {
         match text.parse::<PromDuration>() {
+            Ok(d) if d > MAX_WINDOW => {
+                self.problem(
+                    path,
+                    format!("{text:?} is longer than {MAX_WINDOW}, the longest duration slogate accepts"),
+                );
+                None
+            }
             Ok(d) if d.as_millis() > 0 => Some(d),
             Ok(_) => {
                 self.problem(path, format!("{text:?} must be longer than zero"));
@@ -246,6 +253,7 @@ impl Checker {
                 ca_file: None,
                 insecure_skip_verify: false,
                 headers: BTreeMap::new(),
+                partial_response: prom::PartialResponse::default(),
             };
         };
         let url = w.url.clone().unwrap_or_else(|| DEFAULT_URL.into());
@@ -273,7 +281,21 @@ impl Checker {
             ca_file: w.tls.as_ref().and_then(|t| t.ca_file.clone()),
             insecure_skip_verify: w.tls.as_ref().is_some_and(|t| t.insecure_skip_verify),
             headers: w.headers,
+            partial_response: self.partial_response(w.partial_response.as_deref()),
         }
+    }
+
+    fn partial_response(&mut self, text: Option<&str>) -> prom::PartialResponse {
+        let Some(text) = text else {
+            return prom::PartialResponse::default();
+        };
+        prom::PartialResponse::parse(text.trim()).unwrap_or_else(|| {
+            self.problem(
+                "prometheus.partial_response",
+                format!("{text:?} is not one of reject, accept"),
+            );
+            prom::PartialResponse::default()
+        })
     }
 
     /// Checks a Prometheus URL; also used for `--prometheus.url`.
@@ -401,6 +423,17 @@ impl Checker {
     fn objective(&mut self, path: &str, w: &Option<wire::Decimal>) -> Option<Objective> {
         let text = self.required(path, w)?.text();
         let value = text.parse::<f64>().ok();
+        let decimals = text.split_once('.').map_or(0, |(_, f)| f.len());
+        if decimals > Objective::MAX_DECIMALS {
+            self.problem(
+                path,
+                format!(
+                    "{text} has {decimals} decimals; at most {} are supported",
+                    Objective::MAX_DECIMALS
+                ),
+            );
+            return None;
+        }
         match (Objective::from_percent_text(&text), value) {
             (Some(o), Some(v)) if (1.0..100.0).contains(&v) => Some(o),
             (_, Some(v)) if v > 0.0 && v < 1.0 => {
@@ -467,6 +500,17 @@ impl Checker {
         }
         self.labels(&format!("{path}.labels"), &w.labels);
         self.labels(&format!("{path}.alerting.labels"), &w.alerting.labels);
+        let service_grouped = w.group_by.iter().any(|g| g == label::SERVICE);
+        if let (Some(value), false) = (w.labels.get(label::SERVICE), service_grouped) {
+            let hint = match &w.service {
+                Some(service) => format!("it would contradict `service: {service}`"),
+                None => format!("set `service: {value}` instead"),
+            };
+            self.problem(
+                &format!("{path}.labels.{}", label::SERVICE),
+                format!("{value:?}: the service is the `service` field or the first group_by label; {hint}"),
+            );
+        }
         for g in &w.group_by {
             if w.labels.contains_key(g) {
                 self.problem(

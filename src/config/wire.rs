@@ -49,6 +49,7 @@ pub struct Prometheus {
     pub tls: Option<Tls>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    pub partial_response: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +181,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "ca_file",
     "insecure_skip_verify",
     "headers",
+    "partial_response",
     "interval",
     "concurrency",
     "window",

@@ -59,9 +59,10 @@ pub fn checkpoint_state(results: &[SloResult]) -> State {
 
 impl Slo {
     /// The placeholder result of a checkpoint not reached yet.
-    pub fn pending(&self, window: PromDuration, due: &str) -> SloResult {
+    pub fn pending(&self, (name, window): (&str, PromDuration), due: &str) -> SloResult {
         let input = super::Input {
             window,
+            window_name: Some(name),
             answers: &Default::default(),
             queries: Vec::new(),
             known_groups: &[],
@@ -86,6 +87,7 @@ mod tests {
             labels: BTreeMap::new(),
             objective: Some(0.999),
             window: PromDuration::from_secs(3600),
+            window_name: "1h".into(),
             sli: None,
             events: None,
             error_budget_remaining: None,

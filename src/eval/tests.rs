@@ -35,23 +35,28 @@ fn sample(service: &str, part: &str, value: f64) -> Sample {
     }
 }
 
-/// Answers where every window has the same `(bad, total)` per service.
-fn answers(slo: &Slo, per_window: &[(&str, f64, f64)]) -> HashMap<QueryKind, Answer> {
+/// Answers where every window has the same `(bad, total)` per service, and every
+/// service's source series are present now.
+fn answers(slo: &Slo, per_window: &[(&str, f64, f64)]) -> Answers {
     slo.plan(slo.window)
         .into_iter()
         .map(|q| {
-            let samples = per_window
+            let mut samples: Vec<Sample> = per_window
                 .iter()
                 .flat_map(|(s, bad, total)| [sample(s, "bad", *bad), sample(s, "total", *total)])
                 .collect();
+            if q.kind == QueryKind::Events(slo.window) {
+                samples.extend(per_window.iter().map(|(s, _, _)| sample(s, "present", 1.0)));
+            }
             (q.kind, Ok(samples))
         })
         .collect()
 }
 
-fn run(slo: &Slo, answers: &HashMap<QueryKind, Answer>) -> Vec<SloResult> {
+fn run(slo: &Slo, answers: &Answers) -> Vec<SloResult> {
     slo.evaluate(&Input {
         window: slo.window,
+        window_name: None,
         answers,
         queries: Vec::new(),
         known_groups: &[],
@@ -82,10 +87,13 @@ fn fewer_than_min_events_is_insufficient_data() {
 #[test]
 fn missing_error_series_means_no_errors() {
     let s = ratio();
-    let a: HashMap<QueryKind, Answer> = s
+    let a: Answers = s
         .plan(s.window)
         .into_iter()
-        .map(|q| (q.kind, Ok(vec![sample("a", "total", 1000.0)])))
+        .map(|q| {
+            let present = sample("a", "present", 1.0);
+            (q.kind, Ok(vec![sample("a", "total", 1000.0), present]))
+        })
         .collect();
     let r = &run(&s, &a)[0];
     assert_eq!(
@@ -146,6 +154,7 @@ fn a_failed_query_is_unknown_for_every_known_group() {
     ];
     let rs = s.evaluate(&Input {
         window: s.window,
+        window_name: None,
         answers: &a,
         queries: Vec::new(),
         known_groups: &known,
@@ -166,7 +175,10 @@ fn no_series_at_all_is_one_insufficient_result() {
     assert_eq!(rs.len(), 1);
     assert_eq!(
         (rs[0].state, rs[0].reason.as_str()),
-        (State::InsufficientData, "no series matched over 30d")
+        (
+            State::InsufficientData,
+            "no series matched over 30d: total requests_total matched nothing"
+        )
     );
 }
 
@@ -180,7 +192,7 @@ fn a_probe_reports_its_worst_series() {
     let mut s = s;
     s.group_by.clear();
     s.service = Some("platform".into());
-    let a = HashMap::from([(
+    let a = Answers::from([(
         QueryKind::Probe,
         Ok(vec![
             Sample {

@@ -14,16 +14,16 @@ use super::File;
 use crate::config::Config;
 use crate::eval::State;
 use crate::slo::conventions::{dashboard, metric};
-use crate::slo::{Indicator, PromDuration, Severity, Slo, BURN_TIERS};
+use crate::slo::promql::{QUANTILES, QUANTILE_WINDOWS};
+use crate::slo::{tiers, Indicator, PromDuration, Severity, Slo};
 
 /// Burn thresholds drawn on burn-rate panels: 1x (budget pace), then the ticket and
 /// page factors for `window`.
 fn burn_thresholds(window: PromDuration) -> Thresholds {
-    let mut steps: Vec<(f64, &str)> = BURN_TIERS
+    let mut steps: Vec<(f64, &str)> = tiers(window, None)
         .iter()
-        .filter(|t| t.long < window)
         .map(|t| {
-            let factor = (t.factor(window) * 1000.0).round() / 1000.0;
+            let factor = (t.factor * 1000.0).round() / 1000.0;
             (
                 factor,
                 if t.severity == Severity::Page {
@@ -214,17 +214,26 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         Indicator::Latency { threshold, .. } => Some(*threshold),
         _ => None,
     }) {
+        let slos = names_of(&latency);
+        let p95_over = |window: PromDuration| {
+            Query(
+                "{{slo}} p95 over {{window}}",
+                gauge(
+                    metric::SLO_LATENCY,
+                    &format!(
+                        "{sel}, slo=~\"{slos}\", quantile=\"{}\", window=\"{window}\"",
+                        QUANTILES[0]
+                    ),
+                ),
+            )
+        };
         panels.push(timeseries(
             layout,
             "p95 latency",
-            &format!("p95 over the SLO window; the red line is the {threshold} threshold."),
-            vec![Query(
-                "{{slo}} p95",
-                gauge(
-                    metric::SLO_LATENCY,
-                    &format!("{sel}, slo=~\"{}\", quantile=\"0.95\"", names_of(&latency)),
-                ),
-            )],
+            &format!(
+                "p95 over the last 5m and 1h (not over the SLO window); the red line is the {threshold} threshold."
+            ),
+            QUANTILE_WINDOWS.iter().map(|w| p95_over(*w)).collect(),
             FieldConfig {
                 unit: Some("s".into()),
                 thresholds: Thresholds::absolute(&[(threshold.as_secs_f64(), "red")]),

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::{header, File, Links};
 use crate::slo::conventions::{alert, dashboard, label, metric, record, SLOGATE_JOB};
-use crate::slo::{AlertTier, BurnTier, Indicator, PromDuration, Severity, Slo, BURN_TIERS};
+use crate::slo::{AlertTier, Indicator, PromDuration, Severity, Slo, Tier};
 
 /// Windows read from raw counters; longer ones are summed from recorded 5m counts.
 const RAW_WINDOWS: [u64; 5] = [300, 1800, 3600, 7200, 21600];
@@ -76,6 +76,11 @@ pub fn ratio_name(window: PromDuration) -> String {
     format!("{}{window}", record::ERROR_RATIO_PREFIX)
 }
 
+/// The recording rule name of bad events over `window`.
+pub fn bad_events_name(window: PromDuration) -> String {
+    format!("{}{window}", record::BAD_EVENTS_PREFIX)
+}
+
 fn slo_selector(name: &str, slo: &Slo) -> String {
     format!("{name}{{{}=\"{}\"}}", label::SLO, slo.name)
 }
@@ -117,6 +122,18 @@ fn recording_rules(slo: &Slo) -> Vec<Rule> {
             labels.clone(),
         ),
     ];
+    // Uptime pages also need enough failed scrapes in the long window: recorded
+    // beside the ratio so the alert matches them label for label.
+    if slo.indicator.min_bad_to_page().is_some() {
+        for t in slo.tiers().iter().filter(|t| t.severity == Severity::Page) {
+            let (bad, _) = slo.rule_events(t.long).expect("not a probe");
+            rules.push(Rule::record(
+                bad_events_name(t.long),
+                slo.with_service_label(bad),
+                labels.clone(),
+            ));
+        }
+    }
     for window in ratio_windows(slo) {
         let expr = if RAW_WINDOWS.contains(&(window.as_millis() / 1000)) {
             let (bad, total) = slo.rule_events(window).expect("not a probe");
@@ -225,27 +242,40 @@ impl AlertContext<'_> {
         }
     }
 
-    fn burn_expr(&self, severity: Severity) -> Option<(String, Vec<&'static BurnTier>)> {
+    fn burn_expr(&self, severity: Severity) -> Option<(String, Vec<Tier>)> {
         let objective = self.slo.objective.as_ref()?;
         let budget = objective.budget_text();
-        let tiers: Vec<&BurnTier> = BURN_TIERS
-            .iter()
-            .filter(|t| t.severity == severity && t.long < self.slo.window)
+        let tiers: Vec<Tier> = self
+            .slo
+            .tiers()
+            .into_iter()
+            .filter(|t| t.severity == severity)
             .collect();
         if tiers.is_empty() {
             return None;
         }
+        let min_bad = match severity {
+            Severity::Page => self.slo.indicator.min_bad_to_page(),
+            Severity::Ticket => None,
+        };
         let clauses: Vec<String> = tiers
             .iter()
             .map(|t| {
-                let factor = number(t.factor(self.slo.window));
+                let factor = number(t.factor);
                 let side = |w: PromDuration| {
                     format!(
                         "{} > ({factor} * {budget})",
                         slo_selector(&ratio_name(w), self.slo)
                     )
                 };
-                format!("({} and {})", side(t.long), side(t.short))
+                let guard = min_bad.map_or(String::new(), |n| {
+                    format!(
+                        " and {} >= {}",
+                        slo_selector(&bad_events_name(t.long), self.slo),
+                        number(n)
+                    )
+                });
+                format!("({} and {}{guard})", side(t.long), side(t.short))
             })
             .collect();
         Some((clauses.join(" or "), tiers))
@@ -264,14 +294,15 @@ impl AlertContext<'_> {
         let windows: Vec<String> = tiers
             .iter()
             .map(|t| {
-                let factor = t.factor(self.slo.window);
-                let exhausts = Duration::from_secs_f64(self.slo.window.as_secs_f64() / factor);
+                let capped = t.capped_from.map_or(String::new(), |f| {
+                    format!(", capped from {}x so a total outage crosses it", number(f))
+                });
                 format!(
-                    "{}/{} over {}x (budget gone in {})",
+                    "{}/{} over {}x (budget gone in {}{capped})",
                     t.long,
                     t.short,
-                    number(factor),
-                    humanize(exhausts)
+                    number(t.factor),
+                    humanize(t.exhausts_in(self.slo.window))
                 )
             })
             .collect();
@@ -284,9 +315,16 @@ impl AlertContext<'_> {
             "{{{{ $labels.service }}}}: SLO {} is burning its error budget {speed}",
             self.slo.name
         );
+        let guard = match self.slo.indicator.min_bad_to_page() {
+            Some(n) if severity == Severity::Page => format!(
+                " A page also needs {} failed scrapes in the long window.",
+                number(n)
+            ),
+            _ => String::new(),
+        };
         let description = format!(
             "The error ratio of {{{{ $labels.service }}}} is {{{{ $value | humanizePercentage }}}} \
-             against a budget of {} ({}% over {}). Burn windows: {}.",
+             against a budget of {} ({}% over {}). Burn windows: {}.{guard}",
             objective.budget_text(),
             objective.percent_text(),
             self.slo.window,
@@ -304,7 +342,9 @@ impl AlertContext<'_> {
         );
         let description = format!(
             "The SLI's source series {source} vanished (or never existed): slogate reports \
-             insufficient_data and burn alerts cannot fire."
+             insufficient_data and burn alerts cannot fire. Fires while they stay absent, up \
+             to the SLO window ({}).",
+            self.slo.window
         );
         Some(self.alert(
             alert::MISSING_DATA,
@@ -549,16 +589,16 @@ mod tests {
             slo,
             links: &links(),
         };
-        // 28d window (the defaults of that file): 13.44 and 5.6.
+        // 28d window (the defaults of that file): the workbook's windows and factors.
         let (expr, _) = ctx.burn_expr(Severity::Page).expect("page tier");
         assert_eq!(
             expr,
-            "(slo:sli_error:ratio_rate1h{slo=\"latency-1s\"} > (13.44 * 0.01) and slo:sli_error:ratio_rate5m{slo=\"latency-1s\"} > (13.44 * 0.01)) or \
-             (slo:sli_error:ratio_rate6h{slo=\"latency-1s\"} > (5.6 * 0.01) and slo:sli_error:ratio_rate30m{slo=\"latency-1s\"} > (5.6 * 0.01))"
+            "(slo:sli_error:ratio_rate1h{slo=\"latency-1s\"} > (14.4 * 0.01) and slo:sli_error:ratio_rate5m{slo=\"latency-1s\"} > (14.4 * 0.01)) or \
+             (slo:sli_error:ratio_rate6h{slo=\"latency-1s\"} > (6 * 0.01) and slo:sli_error:ratio_rate30m{slo=\"latency-1s\"} > (6 * 0.01))"
         );
         let (expr, _) = ctx.burn_expr(Severity::Ticket).expect("ticket tier");
         assert!(
-            expr.contains("> (2.8 * 0.01)") && expr.contains("> (0.933333 * 0.01)"),
+            expr.contains("> (3 * 0.01)") && expr.contains("> (1 * 0.01)"),
             "{expr}"
         );
     }

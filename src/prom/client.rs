@@ -9,7 +9,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
 use super::api::{parse_range_response, parse_response, QueryError, Sample, Series};
-use super::Settings;
+use super::{PartialResponse, Settings};
 use crate::slo::conventions::{label, outcome};
 
 /// Attempts per query: one try and two retries.
@@ -37,6 +37,8 @@ pub enum ClientError {
     Transport { url: String, detail: String },
     #[error(transparent)]
     Query(#[from] QueryError),
+    #[error("partial response: {0}")]
+    Partial(String),
 }
 
 impl ClientError {
@@ -88,6 +90,7 @@ pub struct Client {
     query_url: String,
     base_url: String,
     timeout: Duration,
+    partial_response: PartialResponse,
     metrics: QueryMetrics,
 }
 
@@ -167,6 +170,7 @@ impl Client {
             query_url: format!("{base_url}/api/v1/query"),
             base_url,
             timeout: settings.timeout,
+            partial_response: settings.partial_response,
             metrics,
         })
     }
@@ -185,12 +189,13 @@ impl Client {
         step: f64,
     ) -> Result<Vec<Series>, ClientError> {
         let started = Instant::now();
-        let form = [
+        let mut form = vec![
             ("query", promql.to_string()),
             ("start", format!("{start:.3}")),
             ("end", format!("{end:.3}")),
             ("step", format!("{step:.3}")),
         ];
+        self.ask_complete(&mut form);
         let attempt = async {
             let response = self
                 .http
@@ -202,7 +207,7 @@ impl Client {
             let status = response.status().as_u16();
             let body = response.bytes().await.map_err(|e| self.transport(e))?;
             let parsed = parse_range_response(status, &body)?;
-            log_warnings(promql, &parsed.warnings);
+            self.judge_warnings(promql, &parsed.warnings)?;
             Ok(parsed.value)
         };
         let outcome = tokio::time::timeout(self.timeout, attempt)
@@ -264,6 +269,7 @@ impl Client {
         if let Some(t) = time {
             form.push(("time", format!("{t:.3}")));
         }
+        self.ask_complete(&mut form);
         let transport = |e| self.transport(e);
         let response = self
             .http
@@ -275,16 +281,39 @@ impl Client {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?;
         let parsed = parse_response(status, &body)?;
-        log_warnings(promql, &parsed.warnings);
+        self.judge_warnings(promql, &parsed.warnings)?;
         Ok(parsed.value)
+    }
+
+    /// Asks Thanos-style servers not to answer with partial data; Prometheus,
+    /// Mimir and VictoriaMetrics ignore the parameter.
+    fn ask_complete(&self, form: &mut Vec<(&'static str, String)>) {
+        if self.partial_response == PartialResponse::Reject {
+            form.push(("partial_response", "false".into()));
+        }
+    }
+
+    /// Logs every warning; in `reject` mode an answer with a warning about missing
+    /// data is an error, so the SLOs it feeds are `unknown` rather than judged on
+    /// part of their events.
+    fn judge_warnings(&self, promql: &str, warnings: &[String]) -> Result<(), ClientError> {
+        for w in warnings {
+            tracing::warn!(query = promql, warning = %w, "Prometheus warned about a query");
+        }
+        match warnings.iter().find(|w| is_partial_data_warning(w)) {
+            Some(w) if self.partial_response == PartialResponse::Reject => {
+                Err(ClientError::Partial(w.clone()))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
-/// Prometheus' warnings do not fail a query, but an operator should see them.
-fn log_warnings(promql: &str, warnings: &[String]) {
-    for w in warnings {
-        tracing::warn!(query = promql, warning = %w, "Prometheus warned about a query");
-    }
+/// True for a warning that says the answer may lack data (a store or ingester
+/// unreachable, a partial response). Prometheus' own notes about a query's
+/// semantics (`PromQL info: ...`, `PromQL warning: ...`) leave the data whole.
+pub fn is_partial_data_warning(warning: &str) -> bool {
+    !warning.trim_start().starts_with("PromQL ")
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -326,6 +355,22 @@ fn base64_encode(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn promql_notes_are_not_partial_data_but_store_errors_are() {
+        assert!(!is_partial_data_warning(
+            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"up\""
+        ));
+        assert!(!is_partial_data_warning(
+            "PromQL warning: encountered a mix of histograms and floats"
+        ));
+        assert!(is_partial_data_warning(
+            "No StoreAPIs matched for this query"
+        ));
+        assert!(is_partial_data_warning(
+            "receive 10.0.0.1:10901: rpc error: code = Unavailable desc = connection refused"
+        ));
+    }
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {

@@ -28,13 +28,8 @@ fn row(r: &SloResult, trends: &Trends) -> String {
     let trend = trends
         .get(&(r.slo.clone(), r.group.clone()))
         .map_or("-".to_string(), |v| format!("`{}`", sparkline(v)));
-    let measured = if r.kind == "latency" {
-        let p95 = r
-            .latency_seconds
-            .as_ref()
-            .and_then(|q| q.iter().find(|(q, _)| *q == "0.95"))
-            .and_then(|(_, v)| *v);
-        format!("{} (p95 {})", pct(r.sli), super::millis(p95))
+    let measured = if r.latency_seconds.is_some() {
+        format!("{} (p95 {})", pct(r.sli), super::p95_text(r))
     } else {
         pct(r.sli)
     };

@@ -1,6 +1,6 @@
 //! The aligned terminal table of `check`, with probes repeated as a checklist.
 
-use super::{burn_1h, group_name, mark, millis, p95, pct, plain, score_text, time, Report};
+use super::{burn_1h, group_name, mark, p95_text, pct, plain, score_text, time, Report};
 use crate::eval::SloResult;
 
 fn align(rows: &[Vec<String>]) -> String {
@@ -38,7 +38,7 @@ pub fn table(r: &Report<'_>) -> String {
         "SLI/VALUE",
         "BUDGET",
         "BURN 1h",
-        "P95",
+        "P95 (WINDOW)",
         "EVENTS",
         "STATE",
         "REASON",
@@ -59,7 +59,7 @@ pub fn table(r: &Report<'_>) -> String {
             },
             pct(x.error_budget_remaining),
             plain(burn_1h(x)),
-            millis(p95(x)),
+            p95_text(x),
             x.events
                 .filter(|e| e.is_finite())
                 .map_or("-".into(), |e| format!("{e:.0}")),

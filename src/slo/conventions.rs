@@ -57,6 +57,9 @@ pub mod record {
     pub const BAD_5M: &str = "slo:sli_bad:increase5m";
     /// All events over the last 5 minutes, per group.
     pub const TOTAL_5M: &str = "slo:sli_total:increase5m";
+    /// Bad events over a page tier's long window (uptime SLOs: failed scrapes);
+    /// the window is appended.
+    pub const BAD_EVENTS_PREFIX: &str = "slo:sli_bad:events";
     /// Error ratio over a window: the window (`5m`, `30d`) is appended.
     pub const ERROR_RATIO_PREFIX: &str = "slo:sli_error:ratio_rate";
 }

@@ -4,32 +4,45 @@
 use super::conventions::label;
 use super::{Indicator, PromDuration, RatioNumerator, Selector, Slo};
 
-/// Which share of events a part of a combined SLI query counts.
+/// Which share of events a part of a combined SLI query counts, or which fact
+/// about the source series it reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Part {
     Good,
     Bad,
     Total,
+    /// Source series present at the evaluation instant (count per group).
+    Present,
+    /// One series per `le` bucket of a latency histogram present at the instant.
+    Bucket,
 }
 
 impl Part {
+    const ALL: [Part; 5] = [
+        Self::Good,
+        Self::Bad,
+        Self::Total,
+        Self::Present,
+        Self::Bucket,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Good => "good",
             Self::Bad => "bad",
             Self::Total => "total",
+            Self::Present => "present",
+            Self::Bucket => "bucket",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Good, Self::Bad, Self::Total]
-            .into_iter()
-            .find(|p| p.as_str() == text)
+        Self::ALL.into_iter().find(|p| p.as_str() == text)
     }
 }
 
 /// What a planned query answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum QueryKind {
     /// Event counts (by [`Part`]) over a window.
     Events(PromDuration),
@@ -46,23 +59,65 @@ pub struct PlannedQuery {
     pub promql: String,
 }
 
-/// Quantiles reported beside a latency SLI.
+/// Quantiles reported beside a latency SLI; the first is the one people are shown.
 pub const QUANTILES: [&str; 2] = ["0.95", "0.99"];
 
-/// A float as Prometheus writes it in an `le` label (`0.2`, `1`, `+Inf`).
-fn le_value(seconds: f64) -> String {
-    format!("{seconds}")
+/// Short windows latency quantiles are reported over, besides the judged window.
+/// The 1h one is shown to people: "p95 < 200 ms" means lately, not over 30 days.
+pub const QUANTILE_WINDOWS: [PromDuration; 2] = [
+    PromDuration::from_secs(5 * 60),
+    PromDuration::from_secs(3600),
+];
+
+/// The quantile window shown in tables, pages and reports.
+pub const SHOWN_QUANTILE_WINDOW: PromDuration = QUANTILE_WINDOWS[1];
+
+/// An RE2 regex matching every way a client library writes `millis` / 1000 as an
+/// `le` label value: `0.2`, `0.20`, `.2`, `2e-01`, `2.0E-1`; `1`, `1.0`, `1e+00`.
+/// Prometheus 2.x stores the label as scraped, so the bucket is found whatever the
+/// spelling (Prometheus 3 normalises it; the regex still matches).
+pub fn le_regex(millis: u64) -> String {
+    let whole = millis / 1000;
+    let frac = format!("{:03}", millis % 1000);
+    let frac = frac.trim_end_matches('0');
+    let fixed_frac = if frac.is_empty() {
+        r"(\.0*)?".to_string()
+    } else {
+        format!(r"\.{frac}0*")
+    };
+    let fixed = match whole {
+        0 => format!("0*{fixed_frac}"),
+        w => format!("0*{w}{fixed_frac}"),
+    };
+    // Scientific notation: one significant digit before the point.
+    let (digits, exponent) = if whole > 0 {
+        let w = whole.to_string();
+        (format!("{w}{frac}"), w.len() as i64 - 1)
+    } else {
+        let significant = frac.trim_start_matches('0');
+        let zeros = frac.len() - significant.len();
+        (significant.to_string(), -(zeros as i64) - 1)
+    };
+    let digits = digits.trim_end_matches('0');
+    let (first, rest) = digits.split_at(1.min(digits.len()));
+    let mantissa = if rest.is_empty() {
+        format!(r"{first}(\.0*)?")
+    } else {
+        format!(r"{first}\.{rest}0*")
+    };
+    let exp = match exponent {
+        0 => "[+-]?0*".to_string(),
+        e if e > 0 => format!(r"\+?0*{e}"),
+        e => format!("-0*{}", -e),
+    };
+    format!(r"\+?(?:{fixed}|{mantissa}[eE]{exp})")
 }
 
-/// Matcher for the bucket at a latency threshold. Go clients write `le="1"`, some
-/// other client libraries `le="1.0"`: whole seconds match both.
+/// Matcher for the bucket at a latency threshold, whatever its spelling.
 pub fn le_matcher(threshold: PromDuration) -> String {
-    let value = le_value(threshold.as_secs_f64());
-    if threshold.as_millis() % 1000 == 0 {
-        format!("le=~\"{value}|{value}\\\\.0\"")
-    } else {
-        format!("le=\"{value}\"")
-    }
+    // Inside a PromQL string literal each regex backslash is written twice.
+    let regex = le_regex(threshold.as_millis()).replace('\\', r"\\");
+    format!("le=~\"{regex}\"")
 }
 
 fn sum_by(group_by: &[String], extra: &[&str], inner: &str) -> String {
@@ -76,6 +131,13 @@ fn sum_by(group_by: &[String], extra: &[&str], inner: &str) -> String {
     } else {
         format!("sum by ({}) ({inner})", labels.join(", "))
     }
+}
+
+fn count_by(group_by: &[String], extra: &[&str], inner: &str) -> String {
+    format!(
+        "count{}",
+        sum_by(group_by, extra, inner).trim_start_matches("sum")
+    )
 }
 
 fn tag(expr: &str, name: &str, value: &str) -> String {
@@ -126,6 +188,33 @@ impl Indicator {
     }
 }
 
+impl Indicator {
+    /// The parts an SLI cannot be computed without, with the selector each reads
+    /// (a missing error counter is no error; a missing cache-miss counter is no miss,
+    /// but then hits must exist).
+    pub fn required_parts(&self) -> Vec<(Part, String)> {
+        match self {
+            Self::Ratio { numerator, total } => {
+                let mut parts = Vec::new();
+                if let RatioNumerator::Good(good) = numerator {
+                    parts.push((Part::Good, good.text.clone()));
+                }
+                parts.push((Part::Total, total.text.clone()));
+                parts
+            }
+            Self::Latency { histogram, .. } => {
+                vec![(Part::Total, histogram.render("_count", &[]))]
+            }
+            Self::Uptime { selector } => vec![(Part::Total, selector.text.clone())],
+            Self::Cache { hits, misses } => vec![
+                (Part::Good, hits.text.clone()),
+                (Part::Bad, misses.text.clone()),
+            ],
+            Self::Threshold { .. } => Vec::new(),
+        }
+    }
+}
+
 impl Slo {
     /// One query returning every group's event counts over `window`, each part
     /// tagged with `slogate_part`, so the number of queries does not grow with the
@@ -168,8 +257,43 @@ impl Slo {
         Some(tagged.join(" or "))
     }
 
-    /// Every query one evaluation over `window` needs: the window itself, each burn
-    /// window, quantiles for latency SLOs, the probe query for threshold probes.
+    /// Parts reporting the source series present at the evaluation instant: one
+    /// count per group (vanished data), and for latency SLOs the `le` buckets that
+    /// exist (a threshold between buckets). Instant selectors: they read one sample
+    /// per series.
+    fn presence_parts(&self) -> Vec<(Part, String)> {
+        let Some(source) = self.source_selector() else {
+            return Vec::new();
+        };
+        let mut parts = vec![(Part::Present, count_by(&self.group_by, &[], &source))];
+        if let Indicator::Latency { histogram, .. } = &self.indicator {
+            let buckets = histogram.render("_bucket", &[]);
+            parts.push((Part::Bucket, count_by(&self.group_by, &["le"], &buckets)));
+        }
+        parts
+    }
+
+    /// The query of the judged window: event counts plus what is present now.
+    fn main_query(&self, window: PromDuration) -> Option<String> {
+        let events = self.events_query(window)?;
+        let presence: Vec<String> = self
+            .presence_parts()
+            .iter()
+            .map(|(part, inner)| tag(inner, label::QUERY_PART, part.as_str()))
+            .collect();
+        Some(
+            std::iter::once(events)
+                .chain(presence)
+                .collect::<Vec<_>>()
+                .join(" or "),
+        )
+    }
+
+    /// Every query one evaluation over `window` needs: the window itself (with the
+    /// presence of source series), each burn window inside it, quantiles over the
+    /// short windows inside it and over the window, the probe query for probes.
+    /// Windows longer than `window` are left out: at a launch checkpoint they
+    /// would read data from before the launch.
     pub fn plan(&self, window: PromDuration) -> Vec<PlannedQuery> {
         if let Indicator::Threshold { query, .. } = &self.indicator {
             return vec![PlannedQuery {
@@ -177,23 +301,37 @@ impl Slo {
                 promql: query.clone(),
             }];
         }
-        let mut windows = vec![window];
-        windows.extend(super::BURN_WINDOWS.iter().filter(|w| **w != window));
-        let mut plan: Vec<PlannedQuery> = windows
-            .into_iter()
-            .filter_map(|w| {
-                self.events_query(w).map(|promql| PlannedQuery {
-                    kind: QueryKind::Events(w),
-                    promql,
-                })
-            })
-            .collect();
-        if let Some(promql) = self.quantiles_query(window) {
-            plan.push(PlannedQuery {
-                kind: QueryKind::Quantiles(window),
+        let mut plan: Vec<PlannedQuery> = self
+            .main_query(window)
+            .map(|promql| PlannedQuery {
+                kind: QueryKind::Events(window),
                 promql,
-            });
-        }
+            })
+            .into_iter()
+            .collect();
+        plan.extend(
+            super::BURN_WINDOWS
+                .iter()
+                .filter(|w| **w < window)
+                .filter_map(|w| {
+                    self.events_query(*w).map(|promql| PlannedQuery {
+                        kind: QueryKind::Events(*w),
+                        promql,
+                    })
+                }),
+        );
+        let mut quantile_windows: Vec<PromDuration> = QUANTILE_WINDOWS
+            .iter()
+            .copied()
+            .filter(|w| *w < window)
+            .collect();
+        quantile_windows.push(window);
+        plan.extend(quantile_windows.into_iter().filter_map(|w| {
+            self.quantiles_query(w).map(|promql| PlannedQuery {
+                kind: QueryKind::Quantiles(w),
+                promql,
+            })
+        }));
         plan
     }
 }
@@ -203,10 +341,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn whole_second_thresholds_match_both_le_spellings() {
-        assert_eq!(le_matcher(PromDuration::from_millis(200)), "le=\"0.2\"");
-        assert_eq!(le_matcher(PromDuration::from_secs(1)), "le=~\"1|1\\\\.0\"");
-        assert_eq!(le_matcher(PromDuration::from_millis(2500)), "le=\"2.5\"");
+    fn threshold_bucket_matches_every_spelling_of_its_bound() {
+        let matches = |millis: u64, le: &str| {
+            regex::Regex::new(&format!("^(?:{})$", le_regex(millis)))
+                .expect("valid regex")
+                .is_match(le)
+        };
+        for (millis, spellings) in [
+            (
+                200,
+                &[
+                    "0.2",
+                    "0.20",
+                    "0.200",
+                    ".2",
+                    "2e-01",
+                    "2E-1",
+                    "2.0e-01",
+                    "2.000000e-01",
+                    "+0.2",
+                ][..],
+            ),
+            (
+                1000,
+                &["1", "1.0", "1.00", "01", "1e+00", "1e0", "1.0E+00"][..],
+            ),
+            (2500, &["2.5", "2.50", "2.5e+00", "2.5E0"][..]),
+            (10_000, &["10", "10.0", "1e+01", "1.0E1"][..]),
+            (50, &["0.05", "0.050", "5e-02", "5.0e-2"][..]),
+            (1050, &["1.05", "1.050", "1.05e+00"][..]),
+        ] {
+            for le in spellings {
+                assert!(matches(millis, le), "{millis}ms should match le={le}");
+            }
+        }
+        for (millis, other) in [
+            (
+                200,
+                &["0.25", "0.02", "2", "20", "2e-02", "0.2.0", "+Inf"][..],
+            ),
+            (1000, &["10", "0.1", "1.5", "1e+01", "11"][..]),
+            (2500, &["2.55", "25", "2.5e+01"][..]),
+        ] {
+            for le in other {
+                assert!(!matches(millis, le), "{millis}ms must not match le={le}");
+            }
+        }
+        assert_eq!(
+            le_matcher(PromDuration::from_millis(200)),
+            r#"le=~"\\+?(?:0*\\.20*|2(\\.0*)?[eE]-0*1)""#
+        );
     }
 }
 
@@ -282,10 +466,13 @@ mod parse_tests {
         };
         let plan = slo_plan(vec!["service".into()]);
         assert_eq!(plan.len(), 8, "the window and 7 burn windows");
+        let kinds: Vec<QueryKind> = slo_plan(vec![]).iter().map(|q| q.kind).collect();
+        assert!(kinds.contains(&QueryKind::Events(PromDuration::from_secs(3 * 86400))));
         assert_eq!(
             plan[0].promql,
             "label_replace(sum by (service) (increase(e[30d])), \"slogate_part\", \"bad\", \"\", \"\") or \
-             label_replace(sum by (service) (increase(t[30d])), \"slogate_part\", \"total\", \"\", \"\")"
+             label_replace(sum by (service) (increase(t[30d])), \"slogate_part\", \"total\", \"\", \"\") or \
+             label_replace(count by (service) (t), \"slogate_part\", \"present\", \"\", \"\")"
         );
     }
 }
@@ -322,12 +509,12 @@ impl Slo {
                 histogram,
                 threshold,
             } => {
+                // No `or 0` for the good part: a histogram always exposes the
+                // threshold's bucket, so its absence means the threshold is not a
+                // boundary, and every request would count as slow.
                 let total = inc(histogram, "_count", &[]);
                 let good = inc(histogram, "_bucket", &[le_matcher(*threshold)]);
-                (
-                    format!("({total} - {})", Self::or_zero(&good, &total)),
-                    total,
-                )
+                (format!("({total} - {good})"), total)
             }
             Indicator::Uptime { selector } => {
                 let count = self.agg(&format!("count_over_time({}[{window}])", selector.text));
@@ -370,8 +557,8 @@ impl Slo {
         })
     }
 
-    /// Groups that had source series in the last hour but have none now, or no
-    /// source series at all.
+    /// Groups that had source series within the SLO window but have none now, or
+    /// no source series at all.
     pub fn missing_data_expr(&self) -> Option<String> {
         let sel = self.source_selector()?;
         let group = |inner: &str| {
@@ -381,9 +568,18 @@ impl Slo {
                 format!("group by ({}) ({inner})", self.group_by.join(", "))
             }
         };
+        // Groups recorded (by the 5m total rule) within the SLO window but without
+        // source series now: absent for as long as slogate reports them
+        // insufficient_data, up to the window.
+        let recorded = format!(
+            "{}{{{}=\"{}\"}}",
+            super::conventions::record::TOTAL_5M,
+            super::conventions::label::SLO,
+            self.name
+        );
         let vanished = format!(
             "{} unless {}",
-            group(&format!("last_over_time({sel}[1h])")),
+            group(&format!("last_over_time({recorded}[{}])", self.window)),
             group(&sel)
         );
         Some(format!(

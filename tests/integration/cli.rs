@@ -7,6 +7,7 @@ use crate::harness::{run_slogate, tool, Prometheus, Slogate};
 use crate::history;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/config");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
 
 #[test]
@@ -54,6 +55,21 @@ fn bad_usage_exits_64_before_doing_anything() {
             "--web.listen-address=nowhere",
         ],
         vec!["simulate", "--scenario=meltdown"],
+        // Input that used to overflow and panic (exit 101): a config error, exit 64.
+        vec![
+            "check",
+            &format!("--config.file={ROOT}/examples/launch-checklist.yaml"),
+            "--launch.checkpoint=280000y",
+        ],
+        vec![
+            "check",
+            &format!("--config.file={ROOT}/tests/fixtures/config/edges.bad.yaml"),
+        ],
+        vec![
+            "check",
+            &format!("--config.file={EXAMPLE}"),
+            "--at=99999999999999999999",
+        ],
     ] {
         let out = run_slogate(&args);
         assert_eq!(
@@ -95,12 +111,14 @@ fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
     );
     assert_eq!(out.status.code(), Some(64), "{stdout}{stderr}");
     let file = config.display();
+    // Every request would count as slow: an error naming the buckets (the history
+    // spells search's 0.2 as `0.20`: one bound, not two).
     assert!(
-        stdout.contains(&format!(
-            "{file}: slos[0].sli.latency.threshold: warning: 250ms (0.25s) is not a bucket boundary of \
-             http_request_duration_seconds; buckets: 0.1, 0.2, 0.5, inf"
+        stderr.contains(&format!(
+            "{file}: slos[0].sli.latency.threshold: 250ms (0.25s) is not a bucket boundary of \
+             http_request_duration_seconds; its buckets: 0.1, 0.2, 0.5, inf"
         )),
-        "{stdout}"
+        "{stderr}"
     );
     assert!(
         stderr.contains(&format!(

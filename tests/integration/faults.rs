@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -16,28 +16,79 @@ enum Fault {
     Garbage,
     Hang,
     Unavailable,
+    /// A Thanos-style answer: data, plus a warning that a store was not asked.
+    PartialData,
 }
 
-/// Serves `fault` on 127.0.0.1 for at most 200 connections; returns the port and
-/// the number of requests seen.
-fn fault_server(fault: Fault) -> (u16, Arc<AtomicUsize>) {
+/// The warning a Thanos querier sends when a store is down.
+const STORE_WARNING: &str = "No StoreAPIs matched for this query";
+
+/// A healthy-looking vector: checkout served 1000 requests, none failed, and its
+/// series are present; with the warning, the answer says it may lack data.
+fn partial_body() -> String {
+    let sample = |part: &str, v: &str| {
+        format!(
+            r#"{{"metric":{{"service":"checkout","slogate_part":"{part}"}},"value":[1700000000,"{v}"]}}"#
+        )
+    };
+    format!(
+        r#"{{"status":"success","data":{{"resultType":"vector","result":[{},{},{}]}},"warnings":["{STORE_WARNING}"]}}"#,
+        sample("total", "1000"),
+        sample("bad", "0"),
+        sample("present", "1")
+    )
+}
+
+/// Reads one HTTP request (headers and a Content-Length body) as text.
+fn read_request(stream: &mut std::net::TcpStream) -> String {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length || data.len() > 1 << 20 {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&data).into_owned()
+}
+
+/// Serves `fault` on 127.0.0.1 for at most 200 connections; returns the port, the
+/// number of requests seen and their text.
+fn fault_server(fault: Fault) -> (u16, Arc<AtomicUsize>, Arc<Mutex<Vec<String>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let seen = Arc::new(AtomicUsize::new(0));
-    let counter = seen.clone();
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (counter, kept) = (seen.clone(), requests.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming().take(200) {
             let Ok(mut stream) = stream else { continue };
-            let counter = counter.clone();
+            let (counter, kept) = (counter.clone(), kept.clone());
             std::thread::spawn(move || {
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = [0u8; 8192];
                 // One request per connection is enough for these faults.
-                let _ = stream.read(&mut buf);
+                let request = read_request(&mut stream);
+                kept.lock().expect("lock").push(request);
                 counter.fetch_add(1, Ordering::SeqCst);
+                let partial = partial_body();
                 let (status, body) = match fault {
                     Fault::Garbage => ("200 OK", "<html><body>Welcome to nginx!</body></html>"),
                     Fault::Unavailable => ("503 Service Unavailable", "upstream overloaded"),
+                    Fault::PartialData => ("200 OK", partial.as_str()),
                     Fault::Hang => {
                         std::thread::sleep(Duration::from_secs(15));
                         return;
@@ -51,16 +102,21 @@ fn fault_server(fault: Fault) -> (u16, Arc<AtomicUsize>) {
             });
         }
     });
-    (port, seen)
+    (port, seen, requests)
 }
 
 fn check_against(port: u16) -> (Option<i32>, Value, Duration) {
+    check_with(port, "")
+}
+
+/// `check` against the fault server, with extra `prometheus` settings.
+fn check_with(port: u16, prometheus_extra: &str) -> (Option<i32>, Value, Duration) {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = dir.path().join("slogate.yaml");
     std::fs::write(
         &config,
         format!(
-            "apiVersion: slogate/v1\nprometheus: {{url: 'http://127.0.0.1:{port}', timeout: 2s}}\n\
+            "apiVersion: slogate/v1\nprometheus: {{url: 'http://127.0.0.1:{port}', timeout: 2s{prometheus_extra}}}\n\
              slos:\n  - name: availability\n    objective: 99.9\n    group_by: [service]\n\
              \x20   sli: {{ratio: {{errors: 'http_requests_total{{code=~\"5..\"}}', total: http_requests_total}}}}\n"
         ),
@@ -88,7 +144,7 @@ fn only_result(doc: &Value) -> &Value {
 
 #[test]
 fn garbage_body_is_unknown_with_the_reason() {
-    let (port, _) = fault_server(Fault::Garbage);
+    let (port, _, _) = fault_server(Fault::Garbage);
     let (code, doc, _) = check_against(port);
     assert_eq!(code, Some(2));
     assert_eq!(
@@ -102,7 +158,7 @@ fn garbage_body_is_unknown_with_the_reason() {
 
 #[test]
 fn hung_socket_is_unknown_within_the_timeout() {
-    let (port, _) = fault_server(Fault::Hang);
+    let (port, _, _) = fault_server(Fault::Hang);
     let (code, doc, took) = check_against(port);
     assert_eq!(code, Some(2));
     assert_eq!(
@@ -116,7 +172,7 @@ fn hung_socket_is_unknown_within_the_timeout() {
 
 #[test]
 fn service_unavailable_is_retried_a_bounded_number_of_times() {
-    let (port, seen) = fault_server(Fault::Unavailable);
+    let (port, seen, _) = fault_server(Fault::Unavailable);
     let (code, doc, _) = check_against(port);
     assert_eq!(code, Some(2));
     assert_eq!(
@@ -125,4 +181,38 @@ fn service_unavailable_is_retried_a_bounded_number_of_times() {
     );
     // 8 queries (the 30d window and 7 burn windows), 3 attempts each.
     assert_eq!(seen.load(Ordering::SeqCst), 24);
+}
+
+#[test]
+fn partial_answers_are_unknown_unless_accepted() {
+    let (port, _, requests) = fault_server(Fault::PartialData);
+    let (code, doc, _) = check_against(port);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        only_result(&doc)["reason"],
+        format!("query failed: partial response: {STORE_WARNING}")
+    );
+    assert_eq!(doc["prometheus_up"], true);
+    // Thanos is asked not to answer partially at all.
+    let sent = requests.lock().expect("lock").clone();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|r| r.contains("partial_response=false")),
+        "{sent:?}"
+    );
+    // `accept` takes the answer as it is (and does not ask for completeness).
+    let (port, _, requests) = fault_server(Fault::PartialData);
+    let (code, doc, _) = check_with(port, ", partial_response: accept");
+    let r = &doc["results"][0];
+    assert_eq!(
+        (code, &r["state"]),
+        (Some(0), &Value::from("pass")),
+        "{doc:#}"
+    );
+    assert_eq!(r["events"], 1000.0);
+    let sent = requests.lock().expect("lock").clone();
+    assert!(
+        sent.iter().all(|r| !r.contains("partial_response")),
+        "{sent:?}"
+    );
 }

@@ -63,8 +63,8 @@ fn objective(slo: &str) -> f64 {
 }
 
 /// histogram_quantile's linear interpolation over the designed buckets.
-fn quantile(q: f64, service: &str) -> f64 {
-    let m = window_sum(service, WINDOW);
+fn quantile(q: f64, service: &str, window: i64) -> f64 {
+    let m = window_sum(service, window);
     let total = m.requests as f64;
     let rank = q * total;
     let mut lower = 0.0;
@@ -147,17 +147,20 @@ fn assert_designed(doc: &Value) {
     );
     for service in ["checkout", "search", "catalog"] {
         let r = result(doc, "latency", service);
-        close(
-            &r["latency_seconds"]["0.95"],
-            quantile(0.95, service),
-            &format!("p95 {service}"),
-        );
-        close(
-            &r["latency_seconds"]["0.99"],
-            quantile(0.99, service),
-            &format!("p99 {service}"),
-        );
+        for (window, seconds) in [("5m", 300), ("1h", 3600), ("30d", WINDOW)] {
+            for q in ["0.95", "0.99"] {
+                close(
+                    &r["latency_seconds"][window][q],
+                    quantile(q.parse().expect("quantile"), service, seconds),
+                    &format!("{q} over {window} of {service}"),
+                );
+            }
+        }
     }
+    // Checkout slowed down half an hour ago: the 5m p95 shows it, the 30d one hides it.
+    let checkout = &result(doc, "latency", "checkout")["latency_seconds"];
+    assert!(checkout["5m"]["0.95"].as_f64() > Some(0.4), "{checkout}");
+    assert!(checkout["30d"]["0.95"].as_f64() < Some(0.2), "{checkout}");
     let backups = result(doc, "backups-fresh", "platform");
     close(
         &backups["value"],
@@ -237,6 +240,7 @@ fn unix_seconds_at_gives_the_same_table() {
             "BURN",
             "1h",
             "P95",
+            "(WINDOW)",
             "EVENTS",
             "STATE",
             "REASON"
@@ -364,12 +368,16 @@ fn serve_reports_the_same_through_api_and_metrics() {
         "slogate_slo_latency_seconds",
         &[
             ("slo", "latency"),
-            ("service", "catalog"),
+            ("service", "checkout"),
             ("quantile", "0.95"),
+            ("window", "1h"),
         ],
     )
     .expect("p95 series");
-    assert!((p95 - quantile(0.95, "catalog")).abs() < 1e-9, "{p95}");
+    assert!(
+        (p95 - quantile(0.95, "checkout", 3600)).abs() < 1e-9,
+        "{p95}"
+    );
     let (code, page) = crate::harness::get(&slogate.url("/"));
     assert_eq!(code, 200);
     assert!(
@@ -380,4 +388,76 @@ fn serve_reports_the_same_through_api_and_metrics() {
         page.contains("<a href=\"https://runbooks.example.com/slo/availability\">runbook</a>"),
         "{page}"
     );
+}
+
+fn check_json(prom: &Prometheus, config: &str, at: i64) -> (Option<i32>, Value) {
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={config}"),
+        &format!("--prometheus.url={}", prom.url()),
+        &format!("--at={at}"),
+        "--output=json",
+    ]);
+    let doc = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), doc)
+}
+
+/// Half an hour after the history ends every source series is gone: the 30 days
+/// before are not judged as `pass`, and the reason says since when.
+#[test]
+fn vanished_series_are_insufficient_data_not_pass() {
+    let prom = history_prometheus();
+    let (code, doc) = check_json(&prom, EXAMPLE, end() + 30 * 60);
+    assert_eq!(code, Some(2), "{doc:#}");
+    assert_eq!(doc["ready"], false);
+    for r in doc["results"].as_array().expect("results") {
+        assert_eq!(r["state"], "insufficient_data", "{r:#}");
+        assert_eq!(r["ready"], false);
+        if r["kind"] != "threshold" {
+            let reason = r["reason"].as_str().expect("reason");
+            assert!(
+                reason.starts_with("source series absent now (last seen between "),
+                "{reason}"
+            );
+        }
+    }
+    assert_eq!(
+        result(&doc, "availability", "checkout")["reason"],
+        "source series absent now (last seen between 30m and 1h ago): the history before is not judged"
+    );
+}
+
+/// A latency threshold between buckets (250ms on 0.1/0.2/0.5) would count every
+/// request as slow: `unknown` naming the buckets, never `fail`, whatever the
+/// client's spelling of the bounds.
+#[test]
+fn threshold_between_buckets_is_unknown_naming_the_buckets() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("latency.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: slogate/v1\nslos:\n- name: latency\n  objective: 95\n  group_by: [service]\n\
+         \x20 sli: {latency: {histogram: http_request_duration_seconds, threshold: 250ms}}\n",
+    )
+    .expect("write");
+    let (code, doc) = check_json(&prom, &config.display().to_string(), end());
+    assert_eq!(code, Some(2), "unknown, not fail: {doc:#}");
+    for (service, buckets) in [
+        ("checkout", "0.1, 0.2, 0.5, +Inf"),
+        ("search", "1e-01, 0.20, 5.0e-01, +Inf"),
+    ] {
+        let r = result(&doc, "latency", service);
+        assert_eq!(
+            (&r["state"], &r["sli"]),
+            (&Value::from("unknown"), &Value::Null)
+        );
+        assert_eq!(
+            r["reason"],
+            format!(
+                "threshold 250ms is not a bucket boundary of http_request_duration_seconds; its buckets: {buckets}"
+            )
+        );
+    }
 }

@@ -301,3 +301,59 @@ fn serve_shows_the_launch_timeline_in_metrics_api_and_page() {
         "{dom}"
     );
 }
+
+/// A reload that moves the launch (and drops an SLO) forgets every settled
+/// checkpoint: the API, the metrics and the checkpoint results follow the new config.
+#[test]
+fn reload_forgets_settled_checkpoints() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = config(&dir, &prom);
+    let slogate = Slogate::serve(&path, &[]);
+    let checkpoint_24h = |status: &Value| status["launch"]["checkpoints"][1].clone();
+    let before = checkpoint_24h(&slogate.status());
+    assert_eq!(before["state"], "fail", "{before:#}");
+    // Five days before the end of history: both checkpoints are clean.
+    let moved = end() - 5 * DAY;
+    let text = std::fs::read_to_string(&path).expect("read config");
+    let text = text.replace(&rfc3339(launch_at()), &rfc3339(moved));
+    let text = &text[..text
+        .find("  - name: backups-fresh")
+        .expect("probe in config")];
+    std::fs::write(&path, text).expect("rewrite config");
+    let (code, body) = crate::harness::post(&slogate.url("/-/reload"));
+    assert_eq!(code, 200, "{body}");
+    let after = crate::harness::wait_for(
+        "the reloaded launch",
+        std::time::Duration::from_secs(30),
+        || {
+            let status = slogate.status();
+            (status["launch"]["at"] == rfc3339(moved)).then_some(status)
+        },
+    );
+    let c = checkpoint_24h(&after);
+    assert_eq!(c["due"], rfc3339(moved + DAY), "{c:#}");
+    assert_eq!(c["state"], "pass", "{c:#}");
+    let slos: Vec<&str> = c["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["slo"].as_str())
+        .collect();
+    assert!(
+        !slos.is_empty() && slos.iter().all(|s| *s == "availability"),
+        "the removed probe is gone: {slos:?}"
+    );
+    let metrics = slogate.metrics();
+    for (state, value) in [("pass", 1.0), ("fail", 0.0)] {
+        assert_eq!(
+            metric_value(
+                &metrics,
+                "slogate_launch_checkpoint_state",
+                &[("checkpoint", "24h"), ("state", state)]
+            ),
+            Some(value),
+            "{metrics}"
+        );
+    }
+}

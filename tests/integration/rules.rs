@@ -105,11 +105,16 @@ fn promtool_checks_rules_of_the_example_and_of_every_sli_kind() {
         let (ok, report) = promtool(&["check", "rules", &file]);
         assert!(ok && report.contains("SUCCESS"), "{file}:\n{report}");
     }
-    // The 7d window of that config scales the page factors (14.4 * 7/30 = 3.36).
+    // The 7d window of that config scales the alert windows, not the factors:
+    // 30m/5m pages at 14.4x, 1h/5m at 6x.
     let availability =
         std::fs::read_to_string(dir.path().join("rules/availability.yaml")).expect("read");
     assert!(
-        availability.contains("slo:sli_error:ratio_rate1h{slo=\"availability\"} > (3.36 * 0.0005)"),
+        availability.contains(
+            "(slo:sli_error:ratio_rate30m{slo=\"availability\"} > (14.4 * 0.0005) and \
+             slo:sli_error:ratio_rate5m{slo=\"availability\"} > (14.4 * 0.0005)) or \
+             (slo:sli_error:ratio_rate1h{slo=\"availability\"} > (6 * 0.0005)"
+        ),
         "{availability}"
     );
     assert!(
@@ -121,13 +126,38 @@ fn promtool_checks_rules_of_the_example_and_of_every_sli_kind() {
 
 #[test]
 fn promtool_unit_tests_prove_when_alerts_fire() {
-    for test in [
-        "rules/tests/burn.test.yaml",
-        "rules/tests/latency.test.yaml",
-    ] {
-        let (ok, report) = promtool(&["test", "rules", test]);
+    let tests = yaml_files(&Path::new(ROOT).join("rules/tests"));
+    assert_eq!(
+        tests,
+        [
+            "burn.test.yaml",
+            "cache.test.yaml",
+            "latency.test.yaml",
+            "uptime.test.yaml"
+        ]
+    );
+    for test in tests {
+        let path = format!("{ROOT}/rules/tests/{test}");
+        let (ok, report) = promtool(&["test", "rules", &path]);
         assert!(ok && report.contains("SUCCESS"), "{test}:\n{report}");
     }
+}
+
+/// A 1d-window SLO (the launch checklist's) stays silent at 0.5x and pages at 20x.
+#[test]
+fn one_day_window_alerts_stay_silent_at_half_burn_and_page_at_twenty() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate("examples/launch-checklist.yaml", dir.path());
+    let tests = dir.path().join("tests");
+    std::fs::create_dir_all(&tests).expect("mkdir");
+    let test = tests.join("one-day.test.yaml");
+    std::fs::copy(
+        Path::new(ROOT).join("tests/fixtures/promtool/one-day.test.yaml"),
+        &test,
+    )
+    .expect("copy test");
+    let (ok, report) = promtool(&["test", "rules", &test.display().to_string()]);
+    assert!(ok && report.contains("SUCCESS"), "{report}");
 }
 
 /// A webhook receiver on 127.0.0.1 that keeps every notification body (at most 500).

@@ -1,0 +1,344 @@
+//! Judging event-based SLOs (ratio, latency, uptime, cache): counts per window,
+//! source series present now, threshold buckets, quantiles, budget and burn.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{
+    counts_by_group, group_key, percent, short_number, Counts, GroupKey, Input, Quantiles,
+    SloResult, State,
+};
+use crate::slo::conventions::label;
+use crate::slo::promql::{Part, QueryKind, QUANTILES, QUANTILE_WINDOWS};
+use crate::slo::{Indicator, PromDuration, Sample, Severity, Slo, BURN_WINDOWS};
+
+/// Budget arithmetic is exact to about 1e-15; a budget within this of zero is
+/// "exactly at the objective", which meets it.
+const AT_OBJECTIVE: f64 = 1e-9;
+
+/// The windows latency quantiles are reported over when judging `window`: the
+/// short ones inside it, then the window itself.
+pub fn quantile_windows(window: PromDuration) -> Vec<PromDuration> {
+    let mut windows: Vec<PromDuration> = QUANTILE_WINDOWS
+        .iter()
+        .copied()
+        .filter(|w| *w < window)
+        .collect();
+    windows.push(window);
+    windows
+}
+
+/// What the judged window's answer says about the source series right now.
+#[derive(Debug, Default)]
+struct Presence {
+    /// Groups with at least one source series at the evaluation instant.
+    present: BTreeSet<GroupKey>,
+    /// `le` values of the latency histogram's buckets, per group.
+    buckets: BTreeMap<GroupKey, Vec<String>>,
+    /// Parts that had at least one sample, for "which part matched nothing".
+    parts_seen: BTreeSet<&'static str>,
+}
+
+fn presence(slo: &Slo, samples: &[Sample]) -> Presence {
+    let mut p = Presence::default();
+    for s in samples {
+        let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
+            continue;
+        };
+        p.parts_seen.insert(part.as_str());
+        let key = group_key(slo, &s.labels);
+        match part {
+            Part::Present => {
+                p.present.insert(key);
+            }
+            Part::Bucket => {
+                if let Some(le) = s.labels.get("le") {
+                    p.buckets.entry(key).or_default().push(le.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    p
+}
+
+/// Bucket bounds sorted by value (`+Inf` last), for messages.
+fn sorted_bounds(les: &[String]) -> Vec<String> {
+    let mut bounds: Vec<(f64, &String)> = les
+        .iter()
+        .map(|le| (le.parse::<f64>().unwrap_or(f64::NAN), le))
+        .collect();
+    bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    bounds.dedup_by(|a, b| a.0 == b.0);
+    bounds.into_iter().map(|(_, le)| le.clone()).collect()
+}
+
+impl Slo {
+    /// Why a latency group cannot be judged: its threshold is not one of the
+    /// buckets the histogram exposes (every request would count as slow).
+    fn bucket_problem(&self, les: &[String], good_seen: bool) -> Option<String> {
+        let Indicator::Latency {
+            histogram,
+            threshold,
+        } = &self.indicator
+        else {
+            return None;
+        };
+        let t = threshold.as_secs_f64();
+        let bounds = sorted_bounds(les);
+        let at_threshold = bounds
+            .iter()
+            .find(|le| le.parse::<f64>().is_ok_and(|b| (b - t).abs() < 1e-9));
+        match at_threshold {
+            None if bounds.is_empty() => Some(format!(
+                "{} has no _bucket series (a summary is not a histogram)",
+                histogram.name
+            )),
+            None => Some(format!(
+                "threshold {threshold} is not a bucket boundary of {}; its buckets: {}",
+                histogram.name,
+                bounds.join(", ")
+            )),
+            Some(le) if !good_seen => Some(format!(
+                "the bucket at the threshold is written le={le:?}, which slogate's matcher does not read"
+            )),
+            Some(_) => None,
+        }
+    }
+
+    /// The selectors of the parts that matched nothing over `window`.
+    fn nothing_matched(&self, window: &str, seen: &BTreeSet<&'static str>) -> String {
+        let missing: Vec<String> = self
+            .indicator
+            .required_parts()
+            .into_iter()
+            .filter(|(part, _)| !seen.contains(part.as_str()))
+            .map(|(part, selector)| format!("{} {selector}", part.as_str()))
+            .collect();
+        if missing.is_empty() {
+            format!("no series matched over {window}")
+        } else {
+            format!(
+                "no series matched over {window}: {} matched nothing",
+                missing.join(" and ")
+            )
+        }
+    }
+
+    pub(super) fn evaluate_events(&self, input: &Input<'_>) -> Vec<SloResult> {
+        let by_window: BTreeMap<PromDuration, BTreeMap<GroupKey, Counts>> = input
+            .answers
+            .iter()
+            .filter_map(|(kind, answer)| match (kind, answer) {
+                (QueryKind::Events(w), Ok(samples)) => Some((*w, counts_by_group(self, samples))),
+                _ => None,
+            })
+            .collect();
+        let main_samples: &[Sample] = match input.answers.get(&QueryKind::Events(input.window)) {
+            Some(Ok(samples)) => samples,
+            _ => &[],
+        };
+        let presence = presence(self, main_samples);
+        let main = by_window.get(&input.window).cloned().unwrap_or_default();
+        if main.is_empty() {
+            let mut r = self.result(input, &BTreeMap::new());
+            r.state = State::InsufficientData;
+            r.reason = self.nothing_matched(&r.window_name, &presence.parts_seen);
+            return vec![r];
+        }
+        let quantiles = self.quantiles_by_group(input);
+        let budget = self.budget().unwrap_or(1.0);
+        main.iter()
+            .map(|(key, counts)| {
+                let mut r = self.result(input, &self.group_labels(key));
+                let windows: BTreeMap<PromDuration, (f64, f64)> = by_window
+                    .iter()
+                    .filter_map(|(w, groups)| {
+                        Some((*w, groups.get(key)?.bad_total(&self.indicator)?))
+                    })
+                    .collect();
+                r.burn_rates = BURN_WINDOWS
+                    .iter()
+                    .map(|w| {
+                        let burn = windows
+                            .get(w)
+                            .filter(|(_, t)| *t > 0.0)
+                            .map(|(b, t)| b / (t * budget));
+                        (*w, burn)
+                    })
+                    .collect();
+                r.window_events = BURN_WINDOWS
+                    .iter()
+                    .map(|w| (*w, windows.get(w).map(|(_, t)| *t)))
+                    .collect();
+                if let (Some(q), Some(found)) = (&mut r.latency_seconds, quantiles.get(key)) {
+                    for (w, values) in q.iter_mut() {
+                        if let Some(v) = found.get(w) {
+                            values.clone_from(v);
+                        }
+                    }
+                }
+                if !presence.present.contains(key) {
+                    r.events = counts.bad_total(&self.indicator).map(|(_, t)| t);
+                    r.state = State::InsufficientData;
+                    r.reason = vanished_reason(&windows, input.window);
+                    return r;
+                }
+                let good_seen = counts.good.is_some();
+                let les = presence.buckets.get(key).map_or(&[][..], Vec::as_slice);
+                if let Some(problem) = self.bucket_problem(les, good_seen) {
+                    r.reason = problem;
+                    return r;
+                }
+                self.judge(&mut r, counts.bad_total(&self.indicator), budget, &windows);
+                r
+            })
+            .collect()
+    }
+
+    fn quantiles_by_group(
+        &self,
+        input: &Input<'_>,
+    ) -> BTreeMap<GroupKey, BTreeMap<PromDuration, Quantiles>> {
+        let mut out: BTreeMap<GroupKey, BTreeMap<PromDuration, Quantiles>> = BTreeMap::new();
+        for (kind, answer) in input.answers {
+            let (QueryKind::Quantiles(window), Ok(samples)) = (kind, answer) else {
+                continue;
+            };
+            for s in samples {
+                let Some(q) = s.labels.get(label::QUERY_QUANTILE) else {
+                    continue;
+                };
+                let Some(q) = QUANTILES.iter().find(|known| **known == q.as_str()) else {
+                    continue;
+                };
+                let entry = out
+                    .entry(group_key(self, &s.labels))
+                    .or_default()
+                    .entry(*window)
+                    .or_insert_with(|| QUANTILES.iter().map(|q| (*q, None)).collect());
+                if let Some(slot) = entry.iter_mut().find(|(name, _)| name == q) {
+                    slot.1 = s.value.is_finite().then_some(s.value);
+                }
+            }
+        }
+        out
+    }
+
+    /// Sets SLI, budget, state and reason from the window's `(bad, total)`;
+    /// `windows` holds `(bad, total)` of every window counted.
+    fn judge(
+        &self,
+        r: &mut SloResult,
+        counts: Option<(f64, f64)>,
+        budget: f64,
+        windows: &BTreeMap<PromDuration, (f64, f64)>,
+    ) {
+        let Some((bad, total)) = counts else {
+            r.state = State::InsufficientData;
+            r.reason = self.nothing_matched(&r.window_name, &BTreeSet::new());
+            return;
+        };
+        r.events = Some(total);
+        if total <= 0.0 || total < self.min_events as f64 {
+            r.state = State::InsufficientData;
+            r.reason = format!(
+                "{} events in {}, fewer than min_events {}",
+                short_number(total),
+                r.window_name,
+                self.min_events
+            );
+            return;
+        }
+        let sli = (total - bad) / total;
+        let remaining = 1.0 - bad / (total * budget);
+        r.sli = Some(sli);
+        r.error_budget_remaining = Some(remaining);
+        let objective = self
+            .objective
+            .as_ref()
+            .map_or(String::new(), |o| format!("{}%", o.percent_text()));
+        if remaining < -AT_OBJECTIVE {
+            r.state = State::Fail;
+            r.reason = format!(
+                "SLI {} below objective {objective}: error budget overspent ({} remaining)",
+                percent(sli),
+                percent(remaining)
+            );
+            return;
+        }
+        if remaining < self.warn_budget_remaining {
+            r.state = State::Warn;
+            r.reason = format!(
+                "error budget {} remaining, under {}",
+                percent(remaining),
+                percent(self.warn_budget_remaining)
+            );
+            return;
+        }
+        if let Some(burn) = self.page_burn(r, windows) {
+            r.state = State::Warn;
+            r.reason = burn;
+            return;
+        }
+        r.state = State::Pass;
+        r.reason = format!(
+            "SLI {} meets objective {objective}; {} of the error budget remaining",
+            percent(sli),
+            percent(remaining)
+        );
+    }
+
+    /// A page-level burn under way: both windows of a page tier over its factor
+    /// (and, for uptime, enough failed scrapes in the long window). Only tiers
+    /// whose windows lie inside the judged window count.
+    fn page_burn(
+        &self,
+        r: &SloResult,
+        windows: &BTreeMap<PromDuration, (f64, f64)>,
+    ) -> Option<String> {
+        let burn = |w: PromDuration| {
+            r.burn_rates
+                .iter()
+                .find(|(x, _)| *x == w)
+                .and_then(|(_, b)| *b)
+        };
+        let min_bad = self.indicator.min_bad_to_page().unwrap_or(0.0);
+        self.tiers()
+            .into_iter()
+            .filter(|t| t.severity == Severity::Page && t.long <= r.window)
+            .find_map(|t| {
+                let (long, short) = (burn(t.long)?, burn(t.short)?);
+                let bad = windows.get(&t.long).map_or(0.0, |(b, _)| *b);
+                (long > t.factor && short > t.factor && bad >= min_bad).then(|| {
+                    format!(
+                        "page-level burn: {} {long:.1} and {} {short:.1} over {}",
+                        t.long,
+                        t.short,
+                        short_number(t.factor)
+                    )
+                })
+            })
+    }
+}
+
+/// Why a group whose source series are gone is not judged, and since when: the
+/// shortest window that still counted events for it, and the one before it.
+fn vanished_reason(windows: &BTreeMap<PromDuration, (f64, f64)>, judged: PromDuration) -> String {
+    let queried: Vec<PromDuration> = BURN_WINDOWS
+        .iter()
+        .copied()
+        .filter(|w| *w < judged)
+        .chain(std::iter::once(judged))
+        .collect();
+    let seen = queried.iter().position(|w| windows.contains_key(w));
+    let since = match seen {
+        Some(0) => format!("last seen less than {} ago", queried[0]),
+        Some(i) => format!(
+            "last seen between {} and {} ago",
+            queried[i - 1],
+            queried[i]
+        ),
+        None => "not seen in any window".into(),
+    };
+    format!("source series absent now ({since}): the history before is not judged")
+}
