@@ -232,7 +232,10 @@ pub fn p95(r: &SloResult) -> Option<(PromDuration, Option<f64>)> {
 
 /// `p95 (1h) 184ms`, or `-` for SLOs without latency.
 pub fn p95_text(r: &SloResult) -> String {
-    p95(r).map_or("-".into(), |(w, v)| format!("{} ({w})", millis(v)))
+    match p95(r) {
+        Some((w, Some(v))) => format!("{} ({w})", millis(Some(v))),
+        _ => "-".into(),
+    }
 }
 
 /// A human name for a result's group: the service, plus any further group labels.

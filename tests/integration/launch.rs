@@ -108,6 +108,15 @@ fn checkpoints_give_the_same_verdict_days_later_as_on_time() {
     let doc: Value = serde_json::from_str(&day).expect("json");
     assert_eq!(doc["launch"]["state"], "fail");
     assert_eq!(doc["launch"]["score"], 0.0, "a failing key SLO vetoes");
+    // The checkpoint keeps the text the user wrote, not `1d`; burns longer than it
+    // would read pre-launch traffic and are null.
+    for r in doc["results"].as_array().expect("results") {
+        assert_eq!(r["window"], "24h", "{r:#}");
+        if r["kind"] == "ratio" {
+            assert_eq!(r["burn_rates"]["3d"], Value::Null, "{r:#}");
+            assert!(r["burn_rates"]["1d"].is_number(), "{r:#}");
+        }
+    }
     assert_eq!(
         states(&doc),
         [
