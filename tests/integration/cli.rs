@@ -34,6 +34,21 @@ fn validate_prints_all_five_mistakes_and_exits_64() {
     }
 }
 
+/// A 90 % cache objective cannot burn at 14.4x: validate says it capped the factor.
+#[test]
+fn validate_says_which_burn_factors_it_capped() {
+    let out = run_slogate(&["validate", &format!("--config.file={EXAMPLE}")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "{EXAMPLE}: slos[3].objective: note: page tier 1h/5m: burn factor capped from 14.4x \
+             to 7.5x so that a total outage crosses it (at most 75% errors against a budget of 0.1)\n\
+             {EXAMPLE}: OK (5 SLOs)\n"
+        )
+    );
+}
+
 #[test]
 fn bad_usage_exits_64_before_doing_anything() {
     for args in [
