@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::slo::conventions::label;
 use crate::slo::promql::{Part, QueryKind, QUANTILES};
-use crate::slo::{Indicator, PromDuration, Sample, Slo, BURN_WINDOWS};
+use crate::slo::{Counts, Indicator, PromDuration, Sample, SliKind, Slo, BURN_WINDOWS};
 
 /// A verdict, in SPEC's order of precedence (unknown first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -76,7 +76,7 @@ pub type Quantiles = Vec<(&'static str, Option<f64>)>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct SloResult {
     pub slo: String,
-    pub kind: &'static str,
+    pub kind: SliKind,
     pub service: Option<String>,
     /// The `group_by` labels of this result.
     pub group: BTreeMap<String, String>,
@@ -108,52 +108,6 @@ pub struct SloResult {
     pub queries: Vec<String>,
 }
 
-/// Event counts of one group over one window.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct Counts {
-    good: Option<f64>,
-    bad: Option<f64>,
-    total: Option<f64>,
-}
-
-impl Counts {
-    /// `(bad, total)` events, or `None` when there is no series to count.
-    /// A missing error series means no errors; a missing good series, no good events.
-    fn bad_total(self, indicator: &Indicator) -> Option<(f64, f64)> {
-        let (bad, total) = match indicator {
-            Indicator::Cache { .. } => {
-                if self.good.is_none() && self.bad.is_none() {
-                    return None;
-                }
-                let (g, b) = (self.good.unwrap_or(0.0), self.bad.unwrap_or(0.0));
-                (b, g + b)
-            }
-            _ => {
-                let total = self.total?;
-                let bad = match (self.bad, self.good) {
-                    (Some(b), _) => b,
-                    (None, Some(g)) => total - g,
-                    (None, None)
-                        if matches!(
-                            indicator,
-                            Indicator::Ratio {
-                                numerator: crate::slo::RatioNumerator::Errors(_),
-                                ..
-                            }
-                        ) =>
-                    {
-                        0.0
-                    }
-                    (None, None) => total,
-                };
-                (bad, total)
-            }
-        };
-        // Counter skew between two series can push bad past the bounds for a moment.
-        Some((bad.clamp(0.0, total.max(0.0)), total.max(0.0)))
-    }
-}
-
 type GroupKey = Vec<String>;
 
 fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
@@ -161,20 +115,6 @@ fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
         .iter()
         .map(|g| labels.get(g).cloned().unwrap_or_default())
         .collect()
-}
-
-impl Counts {
-    /// Adds `value` to the slot of `part`; parts that are not event counts are
-    /// ignored (presence and buckets are read apart).
-    fn add(&mut self, part: Part, value: f64) {
-        let slot = match part {
-            Part::Good => &mut self.good,
-            Part::Bad => &mut self.bad,
-            Part::Total => &mut self.total,
-            Part::Present | Part::Bucket => return,
-        };
-        *slot = Some(slot.unwrap_or(0.0) + value);
-    }
 }
 
 fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> {
@@ -382,7 +322,7 @@ impl Slo {
                     .map(|t| {
                         steps
                             .get(&((t * 1000.0).round() as i64))
-                            .and_then(|c| c.bad_total(&self.indicator))
+                            .and_then(|c| self.indicator.bad_total(*c))
                             .filter(|(_, total)| *total > 0.0)
                             .map(|(bad, total)| bad / (total * budget))
                     })

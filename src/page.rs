@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use crate::eval::{SloResult, State};
-use crate::report::{burn_1h, group_name, p95_text, pct, plain, score_text, time};
+use crate::report::{burn_shown, group_name, p95_text, pct, plain, score_text, time};
 use crate::scheduler::{LaunchStatus, Snapshot};
+use crate::slo::shown_window;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -26,15 +27,15 @@ fn colour(state: State) -> &'static str {
 }
 
 fn cell(r: &SloResult) -> String {
-    let main = if r.kind == "threshold" {
+    let main = if r.kind.is_probe() {
         format!("value {}", plain(r.value))
     } else {
         format!("SLI {} / {}", pct(r.sli), pct(r.objective))
     };
     let mut details = Vec::new();
-    if r.kind != "threshold" {
+    if !r.kind.is_probe() {
         details.push(format!("budget {}", pct(r.error_budget_remaining)));
-        details.push(format!("burn 1h {}", plain(burn_1h(r))));
+        details.push(format!("burn {} {}", shown_window(), plain(burn_shown(r))));
     }
     if r.latency_seconds.is_some() {
         details.push(format!("p95 {}", p95_text(r)));

@@ -18,7 +18,7 @@ pub use table::table;
 use crate::eval::{self, short_number, Readiness, SloResult, State};
 use crate::scheduler::{Checkpoint, LaunchStatus, Snapshot};
 use crate::slo::promql::{QUANTILES, SHOWN_QUANTILE_WINDOW};
-use crate::slo::PromDuration;
+use crate::slo::{shown_window, PromDuration};
 
 /// The launch checkpoint a report is about.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ fn result_json(r: &SloResult) -> Value {
                 .collect(),
         )
     });
-    let probe = r.kind == "threshold";
+    let probe = r.kind.is_probe();
     json!({
         "slo": r.slo,
         "kind": r.kind,
@@ -207,11 +207,12 @@ pub fn millis(v: Option<f64>) -> String {
         .map_or("-".into(), |s| format!("{}ms", short_number(s * 1000.0)))
 }
 
-/// The burn rate over the hour, the window pages look at first.
-pub fn burn_1h(r: &SloResult) -> Option<f64> {
+/// The burn rate people read first (over 1h, the window pages look at first).
+pub fn burn_shown(r: &SloResult) -> Option<f64> {
+    let shown = shown_window();
     r.burn_rates
         .iter()
-        .find(|(w, _)| w.as_millis() == 3_600_000)
+        .find(|(w, _)| *w == shown)
         .and_then(|(_, b)| *b)
 }
 

@@ -4,14 +4,19 @@
 mod burn;
 pub mod conventions;
 mod duration;
+mod indicator;
 pub mod promql;
 
 use std::collections::BTreeMap;
 
 pub use burn::{
-    tiers, BurnTier, Severity, Tier, BURN_TIERS, BURN_WINDOWS, MAX_THRESHOLD_ERROR_RATIO,
+    dashboard_windows, rule_source, shown_window, tiers, BurnTier, BurnWindow, RuleSource,
+    Severity, Tier, BURN_TIERS, BURN_WINDOWS, MAX_THRESHOLD_ERROR_RATIO, WINDOWS,
 };
 pub use duration::{DurationError, PromDuration};
+pub use indicator::{
+    CompareOp, Counts, Indicator, Part, RatioNumerator, SliKind, Source, MIN_FAILED_SCRAPES_TO_PAGE,
+};
 
 /// One series of an instant-query answer: its labels and value (NaN and infinities
 /// are passed through as Prometheus sent them).
@@ -138,123 +143,6 @@ impl Selector {
         }
     }
 }
-
-/// A comparison of a threshold probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Eq,
-    Ne,
-}
-
-impl CompareOp {
-    pub fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "<" => Self::Lt,
-            "<=" => Self::Le,
-            ">" => Self::Gt,
-            ">=" => Self::Ge,
-            "==" => Self::Eq,
-            "!=" => Self::Ne,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Lt => "<",
-            Self::Le => "<=",
-            Self::Gt => ">",
-            Self::Ge => ">=",
-            Self::Eq => "==",
-            Self::Ne => "!=",
-        }
-    }
-
-    pub fn holds(self, left: f64, right: f64) -> bool {
-        match self {
-            Self::Lt => left < right,
-            Self::Le => left <= right,
-            Self::Gt => left > right,
-            Self::Ge => left >= right,
-            Self::Eq => left == right,
-            Self::Ne => left != right,
-        }
-    }
-
-    /// Of two measured values, the one further from passing against `limit`.
-    pub fn worse(self, a: f64, b: f64, limit: f64) -> f64 {
-        match self {
-            Self::Lt | Self::Le => a.max(b),
-            Self::Gt | Self::Ge => a.min(b),
-            Self::Eq | Self::Ne if self.holds(a, limit) => b,
-            Self::Eq | Self::Ne => a,
-        }
-    }
-}
-
-/// Where an SLO's good and bad events come from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Indicator {
-    /// `errors` (or `good`) over `total` request counters.
-    Ratio {
-        numerator: RatioNumerator,
-        total: Selector,
-    },
-    /// Requests faster than `threshold`, read from a classic histogram.
-    Latency {
-        histogram: Selector,
-        threshold: PromDuration,
-    },
-    /// Share of scrapes where the target was up.
-    Uptime { selector: Selector },
-    /// Cache hits over hits plus misses.
-    Cache { hits: Selector, misses: Selector },
-    /// A checklist probe: `query op value` must hold; no budget.
-    Threshold {
-        query: String,
-        op: CompareOp,
-        value: f64,
-    },
-}
-
-/// The numerator of a ratio SLI.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RatioNumerator {
-    Errors(Selector),
-    Good(Selector),
-}
-
-impl Indicator {
-    /// The kind's name as written in the config and reported in outputs.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Ratio { .. } => "ratio",
-            Self::Latency { .. } => "latency",
-            Self::Uptime { .. } => "uptime",
-            Self::Cache { .. } => "cache",
-            Self::Threshold { .. } => "threshold",
-        }
-    }
-
-    /// True for checklist probes, which have no objective, budget or burn rate.
-    pub fn is_probe(&self) -> bool {
-        matches!(self, Self::Threshold { .. })
-    }
-
-    /// Bad events a page needs in its long window besides the burn rate. A scrape
-    /// is a coarse event: one failed scrape of one target is a 16.7x burn over 1h
-    /// and 200x over 5m, yet pages nobody; ten failed scrapes in the hour do.
-    pub fn min_bad_to_page(&self) -> Option<f64> {
-        matches!(self, Self::Uptime { .. }).then_some(MIN_FAILED_SCRAPES_TO_PAGE)
-    }
-}
-
-/// Failed scrapes in a page tier's long window before an uptime SLO pages.
-pub const MIN_FAILED_SCRAPES_TO_PAGE: f64 = 10.0;
 
 /// Per-tier alerting overrides (used by the rule generator).
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -23,30 +23,12 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
     };
     for (i, slo) in config.slos.iter().enumerate() {
         let path = format!("slos[{i}].sli");
-        // (field, selector, may legitimately be empty)
-        let selectors = match &slo.indicator {
-            Indicator::Ratio { numerator, total } => {
-                let num = match numerator {
-                    crate::slo::RatioNumerator::Errors(s) => {
-                        ("ratio.errors", s.render("", &[]), true)
-                    }
-                    crate::slo::RatioNumerator::Good(s) => ("ratio.good", s.render("", &[]), false),
-                };
-                vec![num, ("ratio.total", total.render("", &[]), false)]
-            }
-            Indicator::Latency { histogram, .. } => {
-                vec![("latency.histogram", histogram.render("_count", &[]), false)]
-            }
-            Indicator::Uptime { selector } => {
-                vec![("uptime.selector", selector.text.clone(), false)]
-            }
-            Indicator::Cache { hits, misses } => vec![
-                ("cache.hits", hits.render("", &[]), false),
-                ("cache.misses", misses.render("", &[]), true),
-            ],
-            Indicator::Threshold { query, .. } => vec![("threshold.query", query.clone(), true)],
-        };
-        for (field, selector, may_be_empty) in selectors {
+        for crate::slo::Source {
+            field,
+            promql: selector,
+            may_be_empty,
+        } in slo.indicator.sources()
+        {
             let problem = |message: String| Problem {
                 path: format!("{path}.{field}"),
                 message,

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::slo::SliKind;
+
 /// A number kept as its decimal text (`99.9` stays `99.9`).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -130,6 +132,22 @@ pub struct Sli {
     pub uptime: Option<Uptime>,
     pub cache: Option<Cache>,
     pub threshold: Option<Threshold>,
+}
+
+impl Sli {
+    /// The kinds this block sets (exactly one is valid).
+    pub fn kinds_set(&self) -> Vec<SliKind> {
+        [
+            (SliKind::Ratio, self.ratio.is_some()),
+            (SliKind::Latency, self.latency.is_some()),
+            (SliKind::Uptime, self.uptime.is_some()),
+            (SliKind::Cache, self.cache.is_some()),
+            (SliKind::Threshold, self.threshold.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(kind, set)| set.then_some(kind))
+        .collect()
+    }
 }
 
 #[derive(Debug, Deserialize)]

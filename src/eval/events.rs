@@ -153,7 +153,7 @@ impl Slo {
                 let windows: BTreeMap<PromDuration, (f64, f64)> = by_window
                     .iter()
                     .filter_map(|(w, groups)| {
-                        Some((*w, groups.get(key)?.bad_total(&self.indicator)?))
+                        Some((*w, self.indicator.bad_total(*groups.get(key)?)?))
                     })
                     .collect();
                 r.burn_rates = BURN_WINDOWS
@@ -178,7 +178,7 @@ impl Slo {
                     }
                 }
                 if !presence.present.contains(key) {
-                    r.events = counts.bad_total(&self.indicator).map(|(_, t)| t);
+                    r.events = self.indicator.bad_total(*counts).map(|(_, t)| t);
                     r.state = State::InsufficientData;
                     r.reason = vanished_reason(&windows, input.window);
                     return r;
@@ -189,7 +189,7 @@ impl Slo {
                     r.reason = problem;
                     return r;
                 }
-                self.judge(&mut r, counts.bad_total(&self.indicator), budget, &windows);
+                self.judge(&mut r, self.indicator.bad_total(*counts), budget, &windows);
                 r
             })
             .collect()

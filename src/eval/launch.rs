@@ -81,7 +81,7 @@ mod tests {
     fn result(slo: &str, state: State, key: bool, weight: f64) -> SloResult {
         SloResult {
             slo: slo.into(),
-            kind: "ratio",
+            kind: crate::slo::SliKind::Ratio,
             service: None,
             group: BTreeMap::new(),
             labels: BTreeMap::new(),

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::eval::State;
 use crate::slo::conventions::{dashboard, metric};
 use crate::slo::promql::{QUANTILES, QUANTILE_WINDOWS};
-use crate::slo::{tiers, Indicator, PromDuration, Severity, Slo};
+use crate::slo::{dashboard_windows, tiers, Indicator, PromDuration, Severity, SliKind, Slo};
 
 /// Burn thresholds drawn on burn-rate panels: 1x (budget pace), then the ticket and
 /// page factors for `window`.
@@ -40,6 +40,12 @@ fn burn_thresholds(window: PromDuration) -> Thresholds {
     Thresholds::absolute(&steps)
 }
 
+/// A regex matching any of `windows` (`1h|6h`).
+fn windows_regex(windows: &[PromDuration]) -> String {
+    let names: Vec<String> = windows.iter().map(ToString::to_string).collect();
+    names.join("|")
+}
+
 /// `sel` narrowed to the given SLOs.
 fn of_slos(sel: &str, slos: &[&Slo]) -> String {
     format!("{sel}, slo=~\"{}\"", names_of(slos))
@@ -52,7 +58,7 @@ fn names_of(slos: &[&Slo]) -> String {
         .join("|")
 }
 
-fn kinds<'a>(config: &'a Config, kind: &str) -> Vec<&'a Slo> {
+fn kinds<'a>(config: &'a Config, kind: SliKind) -> Vec<&'a Slo> {
     config
         .slos
         .iter()
@@ -201,7 +207,10 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         "Error-budget burn rate; dashed lines: budget pace (1x), ticket and page thresholds.",
         vec![Query(
             "{{slo}} {{window}}",
-            gauge(metric::SLO_BURN_RATE, &format!("{sel}, window=~\"1h|6h\"")),
+            gauge(
+                metric::SLO_BURN_RATE,
+                &format!("{sel}, window=~\"{}\"", windows_regex(&dashboard_windows())),
+            ),
         )],
         FieldConfig {
             thresholds: burn_thresholds(main_window(config)),
@@ -209,7 +218,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         },
         (9, 7),
     ));
-    let latency = kinds(config, "latency");
+    let latency = kinds(config, SliKind::Latency);
     if let Some(threshold) = latency.iter().find_map(|s| match &s.indicator {
         Indicator::Latency { threshold, .. } => Some(*threshold),
         _ => None,
@@ -242,7 +251,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             (8, 7),
         ));
     }
-    let ratios = kinds(config, "ratio");
+    let ratios = kinds(config, SliKind::Ratio);
     if let Some(objective) = ratios.iter().find_map(|s| s.objective.as_ref()) {
         panels.push(timeseries(
             layout,
@@ -262,7 +271,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             (8, 7),
         ));
     }
-    let caches = kinds(config, "cache");
+    let caches = kinds(config, SliKind::Cache);
     if let Some(objective) = caches.iter().find_map(|s| s.objective.as_ref()) {
         panels.push(timeseries(
             layout,
@@ -328,10 +337,7 @@ fn definitions(config: &Config) -> String {
             slo.indicator.kind(),
             slo.window
         ));
-        let query = match &slo.indicator {
-            Indicator::Threshold { query, op, value } => format!("{query} {} {value}", op.as_str()),
-            _ => slo.events_query(slo.window).unwrap_or_default(),
-        };
+        let query = slo.indicator.definition(|| slo.events_query(slo.window));
         text.push_str(&format!("```promql\n{query}\n```\n\n"));
         if let Some(r) = &slo.runbook_url {
             text.push_str(&format!("Runbook: [{r}]({r})\n\n"));

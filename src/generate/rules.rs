@@ -16,10 +16,12 @@ use serde::Serialize;
 
 use super::{header, File, Links};
 use crate::slo::conventions::{alert, dashboard, label, metric, record, SLOGATE_JOB};
-use crate::slo::{AlertTier, Indicator, PromDuration, Severity, Slo, Tier};
+use crate::slo::{
+    rule_source, AlertTier, Indicator, PromDuration, RuleSource, Severity, Slo, Tier,
+};
 
-/// Windows read from raw counters; longer ones are summed from recorded 5m counts.
-const RAW_WINDOWS: [u64; 5] = [300, 1800, 3600, 7200, 21600];
+/// The window of the recorded base counts that long windows sum.
+const BASE_WINDOW: PromDuration = PromDuration::from_secs(300);
 /// Waits before a burn alert fires: long enough to skip a scrape blip.
 const PAGE_FOR: PromDuration = PromDuration::from_secs(120);
 const TICKET_FOR: PromDuration = PromDuration::from_secs(15 * 60);
@@ -107,7 +109,7 @@ pub fn ratio_windows(slo: &Slo) -> Vec<PromDuration> {
 
 fn recording_rules(slo: &Slo) -> Vec<Rule> {
     let labels = record_labels(slo);
-    let Some((bad5, total5)) = slo.rule_events(PromDuration::from_secs(300)) else {
+    let Some((bad5, total5)) = slo.rule_events(BASE_WINDOW) else {
         return Vec::new();
     };
     let mut rules = vec![
@@ -135,7 +137,7 @@ fn recording_rules(slo: &Slo) -> Vec<Rule> {
         }
     }
     for window in ratio_windows(slo) {
-        let expr = if RAW_WINDOWS.contains(&(window.as_millis() / 1000)) {
+        let expr = if rule_source(window) == RuleSource::Raw {
             let (bad, total) = slo.rule_events(window).expect("not a probe");
             slo.with_service_label(format!("{bad} / ({total} > 0)"))
         } else {
@@ -385,14 +387,6 @@ impl AlertContext<'_> {
         if !self.slo.alerting.ticket.enabled {
             return None;
         }
-        let negated = match op.as_str() {
-            "<" => ">=",
-            "<=" => ">",
-            ">" => "<=",
-            ">=" => "<",
-            "==" => "!=",
-            _ => "==",
-        };
         let summary = format!("Checklist probe {} is failing", self.slo.name);
         let description = format!(
             "{query} is {{{{ $value | humanize }}}}, which is not {} {}.",
@@ -401,7 +395,7 @@ impl AlertContext<'_> {
         );
         Some(self.alert(
             alert::PROBE_FAILING,
-            format!("({query}) {negated} {}", number(*value)),
+            format!("({query}) {} {}", op.negated().as_str(), number(*value)),
             Severity::Ticket,
             NOT_READY_FOR,
             (summary, description),

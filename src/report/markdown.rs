@@ -1,9 +1,10 @@
 //! The Markdown readiness report of a launch review: a table per service, the reason
 //! of every non-pass, a burn-rate sparkline per SLO, and probes as a checklist.
 
-use super::{burn_1h, mark, pct, plain, score_text, time, Report};
+use super::{burn_shown, mark, pct, plain, score_text, time, Report};
 pub use crate::eval::Trends;
 use crate::eval::{SloResult, State};
+use crate::slo::shown_window;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -44,7 +45,7 @@ fn row(r: &SloResult, trends: &Trends) -> String {
         pct(r.objective),
         measured,
         pct(r.error_budget_remaining),
-        plain(burn_1h(r)),
+        plain(burn_shown(r)),
         trend,
         mark(r.state),
         r.state.as_str(),
@@ -81,22 +82,23 @@ pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
         ));
     }
     for (service, results) in r.by_service() {
-        let slos: Vec<&&SloResult> = results.iter().filter(|x| x.kind != "threshold").collect();
+        let slos: Vec<&&SloResult> = results.iter().filter(|x| !x.kind.is_probe()).collect();
         if slos.is_empty() {
             continue;
         }
         let ready = r.readiness.services.get(&service).copied().unwrap_or(false);
         out.push_str(&format!(
-            "\n## {} {}\n\n| SLO | objective | measured | error budget | burn 1h | burn trend | state | reason |\n\
+            "\n## {} {}\n\n| SLO | objective | measured | error budget | burn {} | burn trend | state | reason |\n\
              | --- | ---: | ---: | ---: | ---: | --- | --- | --- |\n",
             cell(&service),
-            if ready { "✅ ready" } else { "❌ not ready" }
+            if ready { "✅ ready" } else { "❌ not ready" },
+            shown_window()
         ));
         for x in slos {
             out.push_str(&row(x, trends));
         }
     }
-    let probes: Vec<&SloResult> = r.results.iter().filter(|x| x.kind == "threshold").collect();
+    let probes: Vec<&SloResult> = r.results.iter().filter(|x| x.kind.is_probe()).collect();
     if !probes.is_empty() {
         out.push_str("\n## Checklist\n\n");
         for p in probes {

@@ -1,7 +1,8 @@
 //! The aligned terminal table of `check`, with probes repeated as a checklist.
 
-use super::{burn_1h, group_name, mark, p95_text, pct, plain, score_text, time, Report};
+use super::{burn_shown, group_name, mark, p95_text, pct, plain, score_text, time, Report};
 use crate::eval::SloResult;
+use crate::slo::shown_window;
 
 fn align(rows: &[Vec<String>]) -> String {
     let columns = rows.first().map_or(0, Vec::len);
@@ -30,6 +31,7 @@ fn align(rows: &[Vec<String>]) -> String {
 
 /// The aligned terminal table of `check`.
 pub fn table(r: &Report<'_>) -> String {
+    let burn = format!("BURN {}", shown_window());
     let header = [
         "SERVICE",
         "SLO",
@@ -37,7 +39,7 @@ pub fn table(r: &Report<'_>) -> String {
         "OBJECTIVE",
         "SLI/VALUE",
         "BUDGET",
-        "BURN 1h",
+        &burn,
         "P95 (WINDOW)",
         "EVENTS",
         "STATE",
@@ -52,13 +54,13 @@ pub fn table(r: &Report<'_>) -> String {
             x.slo.clone(),
             x.kind.to_string(),
             pct(x.objective),
-            if x.kind == "threshold" {
+            if x.kind.is_probe() {
                 plain(x.value)
             } else {
                 pct(x.sli)
             },
             pct(x.error_budget_remaining),
-            plain(burn_1h(x)),
+            plain(burn_shown(x)),
             p95_text(x),
             x.events
                 .filter(|e| e.is_finite())
@@ -68,7 +70,7 @@ pub fn table(r: &Report<'_>) -> String {
         ]);
     }
     let mut out = align(&rows);
-    let probes: Vec<&&SloResult> = results.iter().filter(|x| x.kind == "threshold").collect();
+    let probes: Vec<&&SloResult> = results.iter().filter(|x| x.kind.is_probe()).collect();
     if !probes.is_empty() {
         out.push_str("\nCHECKLIST\n");
         for p in probes {

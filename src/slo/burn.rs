@@ -4,17 +4,85 @@
 
 use super::PromDuration;
 
-/// Windows over which burn rates are reported, shortest first. Every alert tier's
-/// windows are taken from this table.
-pub const BURN_WINDOWS: [PromDuration; 7] = [
-    PromDuration::from_secs(5 * 60),
-    PromDuration::from_secs(30 * 60),
-    PromDuration::from_secs(3600),
-    PromDuration::from_secs(2 * 3600),
-    PromDuration::from_secs(6 * 3600),
-    PromDuration::from_secs(86400),
-    PromDuration::from_secs(3 * 86400),
+/// How generated recording rules compute a window's error ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSource {
+    /// From the raw counters: exact, and what slogate's gauges compute.
+    Raw,
+    /// Summed from the recorded 5-minute counts: one series per group to read.
+    Recorded,
+}
+
+/// One burn window and the roles it plays: how rules compute it, whether the
+/// overview dashboard draws it, whether reports show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BurnWindow {
+    pub window: PromDuration,
+    pub rules: RuleSource,
+    /// Drawn on the overview dashboard's burn panel (a fast and a slow page window).
+    pub on_dashboard: bool,
+    /// The burn people read first in tables, reports and the status page.
+    pub shown: bool,
+}
+
+const fn row(secs: u64, rules: RuleSource, on_dashboard: bool, shown: bool) -> BurnWindow {
+    BurnWindow {
+        window: PromDuration::from_secs(secs),
+        rules,
+        on_dashboard,
+        shown,
+    }
+}
+
+/// Every burn window, shortest first; every alert tier's windows are taken from it.
+/// Windows up to 6h are read raw (cheap enough, exact); 1d and 3d are summed from
+/// recorded 5m counts. A new window is one row here.
+pub const WINDOWS: [BurnWindow; 7] = [
+    row(5 * 60, RuleSource::Raw, false, false),
+    row(30 * 60, RuleSource::Raw, false, false),
+    row(3600, RuleSource::Raw, true, true),
+    row(2 * 3600, RuleSource::Raw, false, false),
+    row(6 * 3600, RuleSource::Raw, true, false),
+    row(86400, RuleSource::Recorded, false, false),
+    row(3 * 86400, RuleSource::Recorded, false, false),
 ];
+
+/// The burn windows alone, shortest first.
+pub const BURN_WINDOWS: [PromDuration; WINDOWS.len()] = {
+    let mut out = [PromDuration::from_secs(0); WINDOWS.len()];
+    let mut i = 0;
+    while i < WINDOWS.len() {
+        out[i] = WINDOWS[i].window;
+        i += 1;
+    }
+    out
+};
+
+/// The burn window shown in tables, reports and the status page (1h).
+pub fn shown_window() -> PromDuration {
+    WINDOWS
+        .iter()
+        .find(|w| w.shown)
+        .map_or(BURN_WINDOWS[0], |w| w.window)
+}
+
+/// How rules compute `window`'s ratio: raw for table windows marked so, recorded
+/// for the rest (the long table windows and any SLO window).
+pub fn rule_source(window: PromDuration) -> RuleSource {
+    WINDOWS
+        .iter()
+        .find(|w| w.window == window)
+        .map_or(RuleSource::Recorded, |w| w.rules)
+}
+
+/// The windows the overview dashboard draws burn rates for.
+pub fn dashboard_windows() -> Vec<PromDuration> {
+    WINDOWS
+        .iter()
+        .filter(|w| w.on_dashboard)
+        .map(|w| w.window)
+        .collect()
+}
 
 /// The window the SRE workbook's tiers are quoted for.
 const WORKBOOK_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);

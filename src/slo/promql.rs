@@ -2,44 +2,8 @@
 //! generators write) is spelled here.
 
 use super::conventions::label;
-use super::{Indicator, PromDuration, RatioNumerator, Selector, Slo};
-
-/// Which share of events a part of a combined SLI query counts, or which fact
-/// about the source series it reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Part {
-    Good,
-    Bad,
-    Total,
-    /// Source series present at the evaluation instant (count per group).
-    Present,
-    /// One series per `le` bucket of a latency histogram present at the instant.
-    Bucket,
-}
-
-impl Part {
-    const ALL: [Part; 5] = [
-        Self::Good,
-        Self::Bad,
-        Self::Total,
-        Self::Present,
-        Self::Bucket,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Good => "good",
-            Self::Bad => "bad",
-            Self::Total => "total",
-            Self::Present => "present",
-            Self::Bucket => "bucket",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == text)
-    }
-}
+pub use super::Part;
+use super::{Indicator, PromDuration, Slo};
 
 /// What a planned query answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -142,77 +106,6 @@ fn count_by(group_by: &[String], extra: &[&str], inner: &str) -> String {
 
 fn tag(expr: &str, name: &str, value: &str) -> String {
     format!("label_replace({expr}, \"{name}\", \"{value}\", \"\", \"\")")
-}
-
-impl Indicator {
-    /// The per-series expressions counting each part of the events over `window`,
-    /// before aggregation. Empty for probes.
-    pub fn event_parts(&self, window: PromDuration) -> Vec<(Part, String)> {
-        let increase = |s: &Selector, suffix: &str, extra: &[String]| {
-            format!("increase({}[{window}])", s.render(suffix, extra))
-        };
-        match self {
-            Self::Ratio { numerator, total } => {
-                let num = match numerator {
-                    RatioNumerator::Errors(s) => (Part::Bad, increase(s, "", &[])),
-                    RatioNumerator::Good(s) => (Part::Good, increase(s, "", &[])),
-                };
-                vec![num, (Part::Total, increase(total, "", &[]))]
-            }
-            Self::Latency {
-                histogram,
-                threshold,
-            } => vec![
-                (
-                    Part::Good,
-                    increase(histogram, "_bucket", &[le_matcher(*threshold)]),
-                ),
-                (Part::Total, increase(histogram, "_count", &[])),
-            ],
-            Self::Uptime { selector } => vec![
-                (
-                    Part::Good,
-                    format!("sum_over_time({}[{window}])", selector.text),
-                ),
-                (
-                    Part::Total,
-                    format!("count_over_time({}[{window}])", selector.text),
-                ),
-            ],
-            Self::Cache { hits, misses } => vec![
-                (Part::Good, increase(hits, "", &[])),
-                (Part::Bad, increase(misses, "", &[])),
-            ],
-            Self::Threshold { .. } => Vec::new(),
-        }
-    }
-}
-
-impl Indicator {
-    /// The parts an SLI cannot be computed without, with the selector each reads
-    /// (a missing error counter is no error; a missing cache-miss counter is no miss,
-    /// but then hits must exist).
-    pub fn required_parts(&self) -> Vec<(Part, String)> {
-        match self {
-            Self::Ratio { numerator, total } => {
-                let mut parts = Vec::new();
-                if let RatioNumerator::Good(good) = numerator {
-                    parts.push((Part::Good, good.text.clone()));
-                }
-                parts.push((Part::Total, total.text.clone()));
-                parts
-            }
-            Self::Latency { histogram, .. } => {
-                vec![(Part::Total, histogram.render("_count", &[]))]
-            }
-            Self::Uptime { selector } => vec![(Part::Total, selector.text.clone())],
-            Self::Cache { hits, misses } => vec![
-                (Part::Good, hits.text.clone()),
-                (Part::Bad, misses.text.clone()),
-            ],
-            Self::Threshold { .. } => Vec::new(),
-        }
-    }
 }
 
 impl Slo {
@@ -397,7 +290,7 @@ mod tests {
 #[cfg(test)]
 mod parse_tests {
     use super::*;
-    use crate::slo::{CompareOp, Objective, Slo};
+    use crate::slo::{CompareOp, Objective, RatioNumerator, Selector, Slo};
 
     fn sel(text: &str, name: &str, matchers: &[&str]) -> Selector {
         Selector {
@@ -484,53 +377,9 @@ impl Slo {
         sum_by(&self.group_by, &[], inner)
     }
 
-    /// `a`, or 0 for every group of `b` where `a` has no series.
-    fn or_zero(a: &str, b: &str) -> String {
-        format!("({a} or 0 * {b})")
-    }
-
     /// Bad and total events over `window`, aggregated by group. `None` for probes.
     pub fn rule_events(&self, window: PromDuration) -> Option<(String, String)> {
-        let inc = |s: &Selector, suffix: &str, extra: &[String]| {
-            self.agg(&format!("increase({}[{window}])", s.render(suffix, extra)))
-        };
-        Some(match &self.indicator {
-            Indicator::Ratio { numerator, total } => {
-                let total = inc(total, "", &[]);
-                let bad = match numerator {
-                    RatioNumerator::Errors(e) => Self::or_zero(&inc(e, "", &[]), &total),
-                    RatioNumerator::Good(g) => {
-                        format!("({total} - {})", Self::or_zero(&inc(g, "", &[]), &total))
-                    }
-                };
-                (bad, total)
-            }
-            Indicator::Latency {
-                histogram,
-                threshold,
-            } => {
-                // No `or 0` for the good part: a histogram always exposes the
-                // threshold's bucket, so its absence means the threshold is not a
-                // boundary, and every request would count as slow.
-                let total = inc(histogram, "_count", &[]);
-                let good = inc(histogram, "_bucket", &[le_matcher(*threshold)]);
-                (format!("({total} - {good})"), total)
-            }
-            Indicator::Uptime { selector } => {
-                let count = self.agg(&format!("count_over_time({}[{window}])", selector.text));
-                let up = self.agg(&format!("sum_over_time({}[{window}])", selector.text));
-                (format!("({count} - {up})"), count)
-            }
-            Indicator::Cache { hits, misses } => {
-                let (h, m) = (inc(hits, "", &[]), inc(misses, "", &[]));
-                let misses = Self::or_zero(&m, &h);
-                (
-                    misses.clone(),
-                    format!("({} + {misses})", Self::or_zero(&h, &m)),
-                )
-            }
-            Indicator::Threshold { .. } => return None,
-        })
+        self.indicator.rule_events(window, |inner| self.agg(inner))
     }
 
     /// Copies the first `group_by` label into `service` when it has another name,
@@ -548,13 +397,7 @@ impl Slo {
 
     /// The series whose disappearance means the SLI has no data.
     pub fn source_selector(&self) -> Option<String> {
-        Some(match &self.indicator {
-            Indicator::Ratio { total, .. } => total.render("", &[]),
-            Indicator::Latency { histogram, .. } => histogram.render("_count", &[]),
-            Indicator::Uptime { selector } => selector.text.clone(),
-            Indicator::Cache { hits, .. } => hits.render("", &[]),
-            Indicator::Threshold { .. } => return None,
-        })
+        self.indicator.source_selector()
     }
 
     /// Groups that had source series within the SLO window but have none now, or

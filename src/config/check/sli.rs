@@ -5,7 +5,7 @@ use promql_parser::parser::Expr;
 
 use super::{parse_promql, Checker};
 use crate::config::wire;
-use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector};
+use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector, SliKind};
 
 impl Checker {
     /// A vector selector with a metric name, e.g. `http_requests_total{code=~"5.."}`.
@@ -53,26 +53,25 @@ impl Checker {
 
     pub(super) fn sli(&mut self, path: &str, w: &Option<wire::Sli>) -> Option<Indicator> {
         let w = self.required(path, w)?;
-        let set: Vec<&str> = [
-            ("ratio", w.ratio.is_some()),
-            ("latency", w.latency.is_some()),
-            ("uptime", w.uptime.is_some()),
-            ("cache", w.cache.is_some()),
-            ("threshold", w.threshold.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(k, on)| on.then_some(k))
-        .collect();
+        let set = w.kinds_set();
         if set.len() != 1 {
+            let names = |kinds: &[SliKind]| {
+                kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             let found = if set.is_empty() {
                 "none".to_string()
             } else {
-                set.join(", ")
+                names(&set)
             };
             self.problem(
                 path,
                 format!(
-                    "set exactly one of ratio, latency, uptime, cache, threshold (found {found})"
+                    "set exactly one of {} (found {found})",
+                    names(&SliKind::ALL)
                 ),
             );
             return None;
