@@ -12,11 +12,12 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, ServeArgs, SimulateArgs};
 use crate::config::{self, Config, ConfigError};
+use crate::eval::snapshot::{Checkpoint, KnownGroups, Published, Snapshot};
 use crate::eval::State;
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
 use crate::report::Report;
-use crate::scheduler::{self, Engine, KnownGroups, Published, Request};
+use crate::scheduler::{self, Engine, Request};
 use crate::server::{self, AppState, ReloadRequest};
 use crate::slo::{PromDuration, MAX_WINDOW};
 
@@ -50,7 +51,7 @@ fn engine(config: &Config, metrics: &QueryMetrics) -> Result<Engine> {
         .with_context(|| format!("{}: prometheus", config.source))?;
     Ok(Engine {
         slos: config.slos.clone(),
-        client,
+        source: client,
         interval: config.evaluation.interval,
         concurrency: config.evaluation.concurrency,
         launch: config.launch.clone(),
@@ -187,6 +188,26 @@ pub fn parse_at(text: &str) -> Result<DateTime<Utc>, UsageError> {
         })
 }
 
+/// Parses `--launch.checkpoint`.
+fn checkpoint_flag(text: Option<&str>) -> Result<Option<(String, PromDuration)>, UsageError> {
+    let Some(c) = text else { return Ok(None) };
+    c.parse::<PromDuration>()
+        .ok()
+        .filter(|d| d.as_millis() > 0 && *d <= MAX_WINDOW)
+        .map(|d| Some((c.trim().to_string(), d)))
+        .ok_or_else(|| {
+            UsageError(format!(
+                "--launch.checkpoint {c:?} is not a Prometheus duration between 1ms and {MAX_WINDOW} (e.g. 1h, 24h)"
+            ))
+        })
+}
+
+/// What `check` judged: the current state, or one launch checkpoint.
+enum Judged {
+    Now(Snapshot),
+    Checkpoint(Checkpoint, DateTime<Utc>),
+}
+
 /// `slogate check`: returns the exit code.
 pub async fn check(args: CheckArgs) -> Result<u8> {
     init_tls();
@@ -194,82 +215,51 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         Some(t) => parse_at(t)?,
         None => Utc::now(),
     };
-    let checkpoint = args
-        .launch_checkpoint
-        .as_deref()
-        .map(|c| {
-            c.parse::<PromDuration>()
-                .ok()
-                .filter(|d| d.as_millis() > 0 && *d <= MAX_WINDOW)
-                .ok_or_else(|| {
-                    UsageError(format!(
-                        "--launch.checkpoint {c:?} is not a Prometheus duration between 1ms and {MAX_WINDOW} (e.g. 1h, 24h)"
-                    ))
-                })
-        })
-        .transpose()?;
+    let checkpoint = checkpoint_flag(args.launch_checkpoint.as_deref())?;
     let config = load(&args.config)?;
     let engine = engine(&config, &QueryMetrics::default())?;
-    if let Some(after) = checkpoint {
-        let Some(launch) = &config.launch else {
-            return Err(UsageError(format!(
-                "--launch.checkpoint needs a launch block (launch.at) in {}",
-                config.source
-            ))
-            .into());
-        };
-        let name = args.launch_checkpoint.as_deref().unwrap_or_default().trim();
-        let c = scheduler::evaluate_checkpoint(
-            &engine.client,
-            &engine.slos,
-            launch.at,
-            (name, after),
-            now,
-            engine.concurrency,
-        )
-        .await;
-        let report = Report::of_checkpoint(&c, launch.at);
-        let trends = if args.output == Output::Markdown && c.state != State::Pending {
-            scheduler::trends(
-                &engine.client,
+    let judged = match checkpoint {
+        Some((name, after)) => {
+            let launch = config.launch.as_ref().ok_or_else(|| {
+                UsageError(format!(
+                    "--launch.checkpoint needs a launch block (launch.at) in {}",
+                    config.source
+                ))
+            })?;
+            let c = scheduler::evaluate_checkpoint(
+                &engine.source,
                 &engine.slos,
-                Some(after),
-                c.due,
-                TREND_STEPS,
+                launch.at,
+                (&name, after),
+                now,
+                engine.concurrency,
             )
-            .await
-        } else {
-            Default::default()
-        };
-        print!("{}", render(args.output, &report, &trends));
-        return Ok(crate::report::exit_code(&c.results));
-    }
-    let snapshot = scheduler::evaluate(
-        &engine.client,
-        &Request {
-            slos: &engine.slos,
-            at: now,
-            window: None,
-            concurrency: engine.concurrency,
-        },
-        &KnownGroups::new(),
-    )
-    .await;
-    tracing::debug!(
-        queries = snapshot.queries_sent,
-        took_ms = snapshot.duration.as_millis() as u64,
-        "Evaluated"
-    );
-    let trends = if args.output == Output::Markdown {
-        scheduler::trends(&engine.client, &engine.slos, None, now, TREND_STEPS).await
+            .await;
+            Judged::Checkpoint(c, launch.at)
+        }
+        None => {
+            let req = Request {
+                slos: &engine.slos,
+                at: now,
+                window: None,
+                concurrency: engine.concurrency,
+            };
+            Judged::Now(scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await)
+        }
+    };
+    let (report, trend_window, trend_at) = match &judged {
+        Judged::Now(s) => (Report::of_snapshot(s), None, now),
+        Judged::Checkpoint(c, at) => (Report::of_checkpoint(c, *at), Some(c.after), c.due),
+    };
+    let pending = report.results.iter().any(|r| r.state == State::Pending);
+    let trends = if args.output == Output::Markdown && !pending {
+        let (source, slos) = (&engine.source, &engine.slos);
+        scheduler::trends(source, slos, trend_window, trend_at, TREND_STEPS).await
     } else {
         Default::default()
     };
-    print!(
-        "{}",
-        render(args.output, &Report::of_snapshot(&snapshot), &trends)
-    );
-    Ok(crate::report::exit_code(&snapshot.results))
+    print!("{}", render(args.output, &report, &trends));
+    Ok(crate::report::exit_code(report.results))
 }
 
 /// Points in a report's burn sparkline.
@@ -314,7 +304,12 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         runbook_url: args.runbook_url,
     };
     let source = args.config_file.display().to_string();
-    let files = crate::generate::all(&config, &links, &source);
+    let spec = crate::generate::Spec {
+        slos: &config.slos,
+        interval: config.evaluation.interval,
+        has_launch: config.launch.is_some(),
+    };
+    let files = crate::generate::all(&spec, &links, &source);
     let paths: Vec<std::path::PathBuf> = files
         .iter()
         .map(|f| args.output_dir.join(&f.path))

@@ -9,24 +9,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-
 use crate::prom;
-use crate::slo::{PromDuration, Slo};
+use crate::slo::{Launch, Slo};
 
 /// How often and how widely the daemon evaluates.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvaluationSettings {
     pub interval: Duration,
     pub concurrency: usize,
-}
-
-/// A launch and the checkpoints after it at which SLOs are judged.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Launch {
-    pub at: DateTime<Utc>,
-    /// Each checkpoint as written (`24h`, the name outputs use) and its duration.
-    pub checkpoints: Vec<(String, PromDuration)>,
 }
 
 /// A validated configuration.

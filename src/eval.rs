@@ -3,6 +3,7 @@
 
 mod events;
 pub mod launch;
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 
@@ -106,6 +107,8 @@ pub struct SloResult {
     pub runbook_url: Option<String>,
     pub reason: String,
     pub queries: Vec<String>,
+    /// The group's source series are gone now (it is judged `insufficient_data`).
+    pub vanished: bool,
 }
 
 type GroupKey = Vec<String>;
@@ -207,6 +210,7 @@ impl Slo {
             key: self.key,
             weight: self.weight,
             runbook_url: self.runbook_url.clone(),
+            vanished: false,
             reason: String::new(),
             queries: input.queries.clone(),
         }
@@ -342,14 +346,22 @@ pub struct Readiness {
 }
 
 /// A service is ready when all its key SLOs are; overall when every service is.
-/// Nothing evaluated is never ready.
+/// Nothing evaluated is never ready. A vanished group does not hold its service
+/// back while another group of the same SLO and service still has data (a
+/// rolled-out version, a replaced pod): it is reported, not counted.
 pub fn roll_up(results: &[SloResult]) -> Readiness {
     let mut services: BTreeMap<String, bool> = BTreeMap::new();
+    let replaced = |r: &SloResult| {
+        r.vanished
+            && results
+                .iter()
+                .any(|o| o.slo == r.slo && o.service == r.service && !o.vanished)
+    };
     for r in results {
         let ready = services
             .entry(r.service.clone().unwrap_or_default())
             .or_insert(true);
-        if r.key && !r.ready {
+        if r.key && !r.ready && !replaced(r) {
             *ready = false;
         }
     }

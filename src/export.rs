@@ -12,9 +12,9 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use crate::eval::snapshot::{Published, Snapshot};
 use crate::eval::{SloResult, State};
 use crate::prom::QueryMetrics;
-use crate::scheduler::{Published, Snapshot};
 use crate::slo::conventions::{label, metric};
 
 /// The content type of `/metrics`.

@@ -1,10 +1,16 @@
-//! Generated artifacts from typed structs: Prometheus rule files (and, later,
-//! dashboards). Pure: config in, `(relative path, text)` out; `app` writes them.
+//! Generated artifacts from typed structs: Prometheus rule files and Grafana
+//! dashboards. Pure: SLOs and settings in, `(relative path, text)` out; `app`
+//! writes them.
 
 pub mod dashboards;
 mod grafana;
 mod panels;
 pub mod rules;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::slo::Slo;
 
 /// The first line of every generated file.
 pub const HEADER: &str =
@@ -32,10 +38,32 @@ pub fn header(source: &str) -> String {
     HEADER.replace("{source}", source)
 }
 
-/// Every generated file for `config`: rules and dashboards.
-pub fn all(config: &crate::config::Config, links: &Links, source: &str) -> Vec<File> {
-    let mut files = rules::generate(&config.slos, config.evaluation.interval, links, source);
-    files.extend(dashboards::generate(config, source));
+/// What generators read: the SLOs and the settings that shape their output.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec<'a> {
+    pub slos: &'a [Arc<Slo>],
+    /// How often slogate evaluates (the staleness alert, dashboard refresh).
+    pub interval: Duration,
+    /// The config has a launch block: dashboards draw the checkpoint panel.
+    pub has_launch: bool,
+}
+
+#[cfg(test)]
+impl<'a> Spec<'a> {
+    /// The spec of a parsed config, for tests.
+    pub fn of(config: &'a crate::config::Config) -> Self {
+        Self {
+            slos: &config.slos,
+            interval: config.evaluation.interval,
+            has_launch: config.launch.is_some(),
+        }
+    }
+}
+
+/// Every generated file for `spec`: rules and dashboards.
+pub fn all(spec: &Spec<'_>, links: &Links, source: &str) -> Vec<File> {
+    let mut files = rules::generate(spec.slos, spec.interval, links, source);
+    files.extend(dashboards::generate(spec, source));
     files
 }
 

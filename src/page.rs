@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use crate::eval::snapshot::{LaunchStatus, Snapshot};
 use crate::eval::{SloResult, State};
 use crate::report::{burn_shown, group_name, p95_text, pct, plain, score_text, time};
-use crate::scheduler::{LaunchStatus, Snapshot};
 use crate::slo::shown_window;
 
 fn esc(s: &str) -> String {

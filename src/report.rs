@@ -15,8 +15,8 @@ pub use junit::junit;
 pub use markdown::{markdown, Trends};
 pub use table::table;
 
+use crate::eval::snapshot::{Checkpoint, LaunchStatus, Snapshot};
 use crate::eval::{self, short_number, Readiness, SloResult, State};
-use crate::scheduler::{Checkpoint, LaunchStatus, Snapshot};
 use crate::slo::promql::{QUANTILES, SHOWN_QUANTILE_WINDOW};
 use crate::slo::{shown_window, PromDuration};
 

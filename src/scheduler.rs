@@ -1,111 +1,71 @@
 //! Owns time and concurrency: runs every query of an evaluation with bounded
-//! concurrency at one instant, judges the answers, and publishes an immutable
-//! snapshot that scrapes and API calls read.
+//! concurrency at one instant, hands the answers to `eval`, and publishes the
+//! snapshot; evaluates on an interval, at once after a reload, and settles launch
+//! checkpoints. Talks to Prometheus through [`Source`], so it is tested with a fake.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 
-use crate::config::Launch;
-use crate::eval::{self, launch, Answers, Readiness, SloResult, State};
+use crate::eval::snapshot::{
+    self, Checkpoint, KnownGroups, LaunchStatus, Planned, Published, Run, Snapshot,
+};
+use crate::eval::{self, Answers};
 use crate::prom::{Client, ClientError};
 use crate::slo::promql::QueryKind;
-use crate::slo::{PromDuration, Slo};
+use crate::slo::{Launch, PromDuration, Sample, Series, Slo};
 
-/// The outcome of one evaluation of every SLO.
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    pub evaluated_at: DateTime<Utc>,
-    pub results: Vec<SloResult>,
-    pub readiness: Readiness,
-    /// Every query reached Prometheus (answered, even with an error).
-    pub prometheus_up: bool,
-    pub duration: Duration,
-    pub queries_sent: usize,
-    /// The weighted launch score of these results, 0 to 1.
-    pub score: Option<f64>,
-    /// Launch checkpoints, when the config has a launch block (serve only).
-    pub launch: Option<LaunchStatus>,
+/// Why a query has no answer: the text for the reason, and whether the server
+/// could not be reached at all (as opposed to answering with an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub unreachable: bool,
 }
 
-/// One launch checkpoint: every SLO judged over `[at, at + after]` as of `at + after`.
-#[derive(Debug, Clone)]
-pub struct Checkpoint {
-    /// The checkpoint as the user wrote it (`24h`).
-    pub name: String,
-    pub after: PromDuration,
-    pub due: DateTime<Utc>,
-    pub state: State,
-    pub score: Option<f64>,
-    pub results: Vec<SloResult>,
-    pub queries_sent: usize,
-    pub prometheus_up: bool,
+/// Where answers come from: the Prometheus HTTP client, or a fake in tests.
+pub trait Source: Clone + Send + Sync + 'static {
+    /// An instant query evaluated at `time` (Unix seconds).
+    fn query(
+        &self,
+        promql: &str,
+        time: f64,
+    ) -> impl Future<Output = Result<Vec<Sample>, Failure>> + Send;
+
+    /// A range query over `[start, end]` every `step` seconds.
+    fn query_range(
+        &self,
+        promql: &str,
+        range: (f64, f64, f64),
+    ) -> impl Future<Output = Result<Vec<Series>, Failure>> + Send;
 }
 
-/// The launch and its checkpoints.
-#[derive(Debug, Clone)]
-pub struct LaunchStatus {
-    pub at: DateTime<Utc>,
-    pub checkpoints: Vec<Checkpoint>,
-}
-
-/// Evaluates one checkpoint as of `now`: pending until due, then judged as of the
-/// due time, so running it days later gives the same answer.
-pub async fn evaluate_checkpoint(
-    client: &Client,
-    slos: &[Arc<Slo>],
-    launch_at: DateTime<Utc>,
-    (name, after): (&str, PromDuration),
-    now: DateTime<Utc>,
-    concurrency: usize,
-) -> Checkpoint {
-    // Config checks keep checkpoints within MAX_WINDOW, far inside chrono's range;
-    // saturate rather than panic should one ever get past them.
-    let due = i64::try_from(after.as_millis())
-        .ok()
-        .and_then(chrono::TimeDelta::try_milliseconds)
-        .and_then(|d| launch_at.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    if now < due {
-        let due_text = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        return Checkpoint {
-            name: name.to_string(),
-            after,
-            due,
-            state: State::Pending,
-            score: None,
-            results: slos
-                .iter()
-                .map(|s| s.pending((name, after), &due_text))
-                .collect(),
-            queries_sent: 0,
-            prometheus_up: true,
-        };
+fn failure(e: ClientError) -> Failure {
+    Failure {
+        unreachable: e.is_unreachable(),
+        message: e.to_string(),
     }
-    let snapshot = evaluate(
-        client,
-        &Request {
-            slos,
-            at: due,
-            window: Some((name, after)),
-            concurrency,
-        },
-        &KnownGroups::new(),
-    )
-    .await;
-    Checkpoint {
-        name: name.to_string(),
-        after,
-        due,
-        state: launch::checkpoint_state(&snapshot.results),
-        score: snapshot.score,
-        results: snapshot.results,
-        queries_sent: snapshot.queries_sent,
-        prometheus_up: snapshot.prometheus_up,
+}
+
+impl Source for Client {
+    async fn query(&self, promql: &str, time: f64) -> Result<Vec<Sample>, Failure> {
+        Client::query(self, promql, Some(time))
+            .await
+            .map_err(failure)
+    }
+
+    async fn query_range(
+        &self,
+        promql: &str,
+        (start, end, step): (f64, f64, f64),
+    ) -> Result<Vec<Series>, Failure> {
+        Client::query_range(self, promql, start, end, step)
+            .await
+            .map_err(failure)
     }
 }
 
@@ -121,87 +81,94 @@ pub struct Request<'a> {
     pub concurrency: usize,
 }
 
-/// Group label sets seen per SLO, remembered so an outage is reported per group.
-pub type KnownGroups = HashMap<String, Vec<BTreeMap<String, String>>>;
-
-/// Runs one evaluation.
-pub async fn evaluate(client: &Client, req: &Request<'_>, known: &KnownGroups) -> Snapshot {
+/// Runs one evaluation: every planned query at `req.at`, at most
+/// `req.concurrency` in flight, then the judgement.
+pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGroups) -> Snapshot {
     let started = Instant::now();
     let time = req.at.timestamp_millis() as f64 / 1000.0;
-    let plans: Vec<(usize, PromDuration, Vec<_>)> = req
+    let mut planned: Vec<Planned<'_>> = req
         .slos
         .iter()
-        .enumerate()
-        .map(|(i, slo)| {
+        .map(|slo| {
             let window = req.window.map_or(slo.window, |(_, w)| w);
-            (i, window, slo.plan(window))
+            Planned {
+                slo,
+                window,
+                plan: slo.plan(window),
+                answers: Answers::new(),
+            }
         })
         .collect();
     // Owned jobs: borrowed ones trip a higher-ranked lifetime limit of rustc
     // when this future is spawned.
-    let jobs: Vec<(usize, QueryKind, String)> = plans
+    let jobs: Vec<(usize, QueryKind, String)> = planned
         .iter()
-        .flat_map(|(i, _, plan)| plan.iter().map(move |q| (*i, q.kind, q.promql.clone())))
+        .enumerate()
+        .flat_map(|(i, p)| p.plan.iter().map(move |q| (i, q.kind, q.promql.clone())))
         .collect();
-    let answers: Vec<(usize, QueryKind, Result<_, ClientError>)> = stream::iter(jobs)
+    let answers: Vec<(usize, QueryKind, Result<Vec<Sample>, Failure>)> = stream::iter(jobs)
         .map(|(i, kind, promql)| {
-            let client = client.clone();
-            async move { (i, kind, client.query(&promql, Some(time)).await) }
+            let source = source.clone();
+            async move { (i, kind, source.query(&promql, time).await) }
         })
         .buffer_unordered(req.concurrency.max(1))
         .collect()
         .await;
     let queries_sent = answers.len();
     let mut prometheus_up = true;
-    let mut by_slo: Vec<Answers> = vec![Answers::new(); req.slos.len()];
+    let mut first_error: Option<(String, String)> = None;
     let mut failed = 0;
-    let mut first_error = None;
     for (i, kind, answer) in answers {
-        let answer = answer.map_err(|e| {
-            if e.is_unreachable() {
-                prometheus_up = false;
-            }
+        let answer = answer.map_err(|f| {
+            prometheus_up &= !f.unreachable;
             failed += 1;
-            first_error.get_or_insert_with(|| (req.slos[i].name.clone(), e.to_string()));
-            e.to_string()
+            first_error.get_or_insert_with(|| (planned[i].slo.name.clone(), f.message.clone()));
+            f.message
         });
-        by_slo[i].insert(kind, answer);
+        planned[i].answers.insert(kind, answer);
     }
     // One line per evaluation, not one per query: an outage fails them all.
     if let Some((slo, error)) = first_error {
         tracing::warn!(failed, of = queries_sent, slo = %slo, %error, "Queries failed");
     }
-    let no_groups = Vec::new();
-    let results: Vec<SloResult> = plans
-        .iter()
-        .flat_map(|(i, window, plan)| {
-            let slo = &req.slos[*i];
-            slo.evaluate(&eval::Input {
-                window: *window,
-                window_name: req.window.map(|(name, _)| name),
-                answers: &by_slo[*i],
-                queries: plan.iter().map(|q| q.promql.clone()).collect(),
-                known_groups: known.get(&slo.name).unwrap_or(&no_groups),
-            })
-        })
-        .collect();
-    Snapshot {
-        evaluated_at: req.at,
-        readiness: eval::roll_up(&results),
-        score: launch::score(&results),
-        results,
+    let run = Run {
+        at: req.at,
         prometheus_up,
         duration: started.elapsed(),
         queries_sent,
-        launch: None,
+    };
+    snapshot::judge(&planned, req.window.map(|(name, _)| name), known, run)
+}
+
+/// Evaluates one checkpoint as of `now`: pending until due, then judged as of the
+/// due time, so running it days later gives the same answer.
+pub async fn evaluate_checkpoint<S: Source>(
+    source: &S,
+    slos: &[Arc<Slo>],
+    launch_at: DateTime<Utc>,
+    checkpoint: (&str, PromDuration),
+    now: DateTime<Utc>,
+    concurrency: usize,
+) -> Checkpoint {
+    let due = snapshot::checkpoint_due(launch_at, checkpoint.1);
+    if now < due {
+        return Checkpoint::pending(slos, checkpoint, due);
     }
+    let req = Request {
+        slos,
+        at: due,
+        window: Some(checkpoint),
+        concurrency,
+    };
+    let judged = evaluate(source, &req, &KnownGroups::new()).await;
+    Checkpoint::judged(checkpoint, due, judged)
 }
 
 /// Burn-rate trends for reports: per SLO, `steps` points across the window ending
 /// at `at` (the SLO's own window, or `window`), from one range query per SLO.
 /// SLOs whose query fails are left out: a trend is decoration, not a verdict.
-pub async fn trends(
-    client: &Client,
+pub async fn trends<S: Source>(
+    source: &S,
     slos: &[Arc<Slo>],
     window: Option<PromDuration>,
     at: DateTime<Utc>,
@@ -213,75 +180,39 @@ pub async fn trends(
         let window = window.unwrap_or(slo.window);
         // Whole seconds, at least a minute: Prometheus' step and a PromQL range.
         let step_secs = (window.as_millis() / 1000 / u64::from(steps.max(1))).max(60);
-        let step = PromDuration::from_secs(step_secs);
-        let Some(promql) = slo.events_query(step) else {
+        let Some(promql) = slo.events_query(PromDuration::from_secs(step_secs)) else {
             continue;
         };
         let start = end - (step_secs * (u64::from(steps) - 1)) as f64;
         let timestamps: Vec<f64> = (0..steps)
             .map(|i| start + f64::from(i) * step_secs as f64)
             .collect();
-        match client
-            .query_range(&promql, start, end, step_secs as f64)
+        match source
+            .query_range(&promql, (start, end, step_secs as f64))
             .await
         {
             Ok(series) => out.extend(slo.burn_trend(&series, &timestamps)),
-            Err(e) => tracing::warn!(slo = %slo.name, error = %e, "Trend query failed"),
+            Err(e) => tracing::warn!(slo = %slo.name, error = %e.message, "Trend query failed"),
         }
     }
     out
 }
 
-/// Remembers the groups of every SLO that was judged from data.
-pub fn remember_groups(known: &mut KnownGroups, snapshot: &Snapshot) {
-    let mut seen: KnownGroups = HashMap::new();
-    for r in &snapshot.results {
-        if r.state != eval::State::Unknown {
-            let groups = seen.entry(r.slo.clone()).or_default();
-            groups.push(r.group.clone());
-        }
-    }
-    for (slo, groups) in seen {
-        known.insert(slo, groups);
-    }
-}
-
-/// The latest snapshot, shared with the HTTP server and the metrics collector.
-#[derive(Debug, Default)]
-pub struct Published {
-    latest: RwLock<Option<Arc<Snapshot>>>,
-}
-
-impl Published {
-    pub fn publish(&self, snapshot: Snapshot) {
-        let mut guard = self.latest.write().unwrap_or_else(|e| e.into_inner());
-        *guard = Some(Arc::new(snapshot));
-    }
-
-    pub fn latest(&self) -> Option<Arc<Snapshot>> {
-        self.latest
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-}
-
 /// What the daemon evaluates with; replaced as a whole on reload.
 #[derive(Debug, Clone)]
-pub struct Engine {
+pub struct Engine<S: Source = Client> {
     pub slos: Vec<Arc<Slo>>,
-    pub client: Client,
+    pub source: S,
     pub interval: Duration,
     pub concurrency: usize,
     pub launch: Option<Launch>,
 }
 
-/// Checkpoints already judged for good (neither pending nor unknown), reused until
-/// the config changes: their answer no longer depends on the clock.
-type Settled = HashMap<PromDuration, Checkpoint>;
+/// Checkpoints already judged for good, reused until the config changes.
+type Settled = std::collections::HashMap<PromDuration, Checkpoint>;
 
-async fn launch_status(
-    engine: &Engine,
+async fn launch_status<S: Source>(
+    engine: &Engine<S>,
     now: DateTime<Utc>,
     settled: &mut Settled,
 ) -> Option<LaunchStatus> {
@@ -292,7 +223,7 @@ async fn launch_status(
             Some(c) => c.clone(),
             None => {
                 let c = evaluate_checkpoint(
-                    &engine.client,
+                    &engine.source,
                     &engine.slos,
                     launch.at,
                     (name, *after),
@@ -300,7 +231,7 @@ async fn launch_status(
                     engine.concurrency,
                 )
                 .await;
-                if !matches!(c.state, State::Pending | State::Unknown) {
+                if c.is_settled() {
                     settled.insert(*after, c.clone());
                 }
                 c
@@ -314,18 +245,42 @@ async fn launch_status(
     })
 }
 
+/// Logs a change of the overall verdict at info (routine evaluations at debug).
+fn log_evaluation(snapshot: &Snapshot, last_ready: &mut Option<bool>) {
+    tracing::debug!(
+        results = snapshot.results.len(),
+        queries = snapshot.queries_sent,
+        prometheus_up = snapshot.prometheus_up,
+        ready = snapshot.readiness.ready,
+        took_ms = snapshot.duration.as_millis() as u64,
+        "Evaluated"
+    );
+    if *last_ready != Some(snapshot.readiness.ready) {
+        let not_ready: Vec<&str> = snapshot
+            .readiness
+            .services
+            .iter()
+            .filter(|(_, ok)| !**ok)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        tracing::info!(ready = snapshot.readiness.ready, not_ready = %not_ready.join(","), "Readiness changed");
+        *last_ready = Some(snapshot.readiness.ready);
+    }
+}
+
 /// Evaluates every `interval` (as of now, or of `fixed_at` when replaying), and at
-/// once whenever the engine is replaced, until `shutdown` resolves.
-pub async fn run(
-    mut engine: watch::Receiver<Arc<Engine>>,
+/// once whenever the engine is replaced, until `shutdown` resolves. Evaluations
+/// never overlap: the next waits for the previous one to finish.
+pub async fn run<S: Source>(
+    mut engine: watch::Receiver<Arc<Engine<S>>>,
     fixed_at: Option<DateTime<Utc>>,
     published: Arc<Published>,
-    shutdown: impl std::future::Future<Output = ()>,
+    shutdown: impl Future<Output = ()>,
 ) {
     let mut known = KnownGroups::new();
     let mut settled = Settled::new();
     let mut last_ready = None;
-    let mut judged_with: Option<Arc<Engine>> = None;
+    let mut judged_with: Option<Arc<Engine<S>>> = None;
     tokio::pin!(shutdown);
     loop {
         let current = engine.borrow_and_update().clone();
@@ -342,39 +297,16 @@ pub async fn run(
         let now = fixed_at.unwrap_or_else(Utc::now);
         // SLOs removed by a reload must not come back as "unknown" placeholders.
         known.retain(|name, _| current.slos.iter().any(|s| &s.name == name));
-        let mut snapshot = evaluate(
-            &current.client,
-            &Request {
-                slos: &current.slos,
-                at: now,
-                window: None,
-                concurrency: current.concurrency,
-            },
-            &known,
-        )
-        .await;
-        remember_groups(&mut known, &snapshot);
+        let req = Request {
+            slos: &current.slos,
+            at: now,
+            window: None,
+            concurrency: current.concurrency,
+        };
+        let mut snapshot = evaluate(&current.source, &req, &known).await;
+        snapshot::remember_groups(&mut known, &snapshot);
         snapshot.launch = launch_status(&current, now, &mut settled).await;
-        tracing::debug!(
-            results = snapshot.results.len(),
-            queries = snapshot.queries_sent,
-            prometheus_up = snapshot.prometheus_up,
-            ready = snapshot.readiness.ready,
-            took_ms = snapshot.duration.as_millis() as u64,
-            "Evaluated"
-        );
-        // Routine evaluations log at debug; a change of the overall verdict at info.
-        if last_ready != Some(snapshot.readiness.ready) {
-            let not_ready: Vec<&str> = snapshot
-                .readiness
-                .services
-                .iter()
-                .filter(|(_, ok)| !**ok)
-                .map(|(s, _)| s.as_str())
-                .collect();
-            tracing::info!(ready = snapshot.readiness.ready, not_ready = %not_ready.join(","), "Readiness changed");
-            last_ready = Some(snapshot.readiness.ready);
-        }
+        log_evaluation(&snapshot, &mut last_ready);
         published.publish(snapshot);
         tokio::select! {
             _ = &mut shutdown => return,
@@ -387,3 +319,6 @@ pub async fn run(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -10,8 +10,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::eval::snapshot::Published;
 use crate::export::{Exporter, CONTENT_TYPE};
-use crate::scheduler::Published;
 
 /// A reload request; the app answers with the outcome.
 pub type ReloadRequest = oneshot::Sender<Result<(), String>>;

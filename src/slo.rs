@@ -144,6 +144,14 @@ impl Selector {
     }
 }
 
+/// A launch and the checkpoints after it at which SLOs are judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Launch {
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Each checkpoint as written (`24h`, the name outputs use) and its duration.
+    pub checkpoints: Vec<(String, PromDuration)>,
+}
+
 /// Per-tier alerting overrides (used by the rule generator).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlertTier {

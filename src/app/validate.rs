@@ -101,7 +101,21 @@ fn tier_notes(config: &Config) -> Vec<Problem> {
         let Some(objective) = &slo.objective else {
             continue;
         };
-        for t in slo.tiers() {
+        let tiers = slo.tiers();
+        if !tiers
+            .iter()
+            .any(|t| t.severity == crate::slo::Severity::Page)
+        {
+            notes.push(Problem {
+                path: format!("slos[{i}]"),
+                message: format!(
+                    "no page tier fits a {} window at objective {}%: SLOFastBurn is not generated",
+                    slo.window,
+                    objective.percent_text()
+                ),
+            });
+        }
+        for t in tiers {
             if let Some(from) = t.capped_from {
                 notes.push(Problem {
                     path: format!("slos[{i}].objective"),

@@ -10,10 +10,10 @@ use promql_parser::parser::{self, Expr};
 mod sli;
 
 use super::wire;
-use super::{Config, EvaluationSettings, Launch, Problem};
+use super::{Config, EvaluationSettings, Problem};
 use crate::prom;
 use crate::slo::conventions::label;
-use crate::slo::{AlertTier, Alerting, Objective, PromDuration, Slo, MAX_WINDOW};
+use crate::slo::{AlertTier, Alerting, Launch, Objective, PromDuration, Slo, MAX_WINDOW};
 
 const API_VERSION: &str = "slogate/v1";
 const DEFAULT_URL: &str = "http://127.0.0.1:9090";

@@ -319,3 +319,42 @@ fn latency_quantiles_are_keyed_by_window() {
         ]
     );
 }
+
+#[test]
+fn a_vanished_group_does_not_hold_back_its_service_while_a_sibling_has_data() {
+    let s = Slo {
+        group_by: vec!["service".into(), "version".into()],
+        ..ratio("30d")
+    };
+    let group = |version: &str, part_name: &str, value: f64| {
+        let mut p = part("checkout", part_name, value);
+        p.labels.insert("version".into(), version.into());
+        p
+    };
+    let answers: Answers = s
+        .plan(s.window)
+        .into_iter()
+        .map(|q| {
+            let mut samples = vec![group("v1", "total", 1000.0), group("v2", "total", 1000.0)];
+            if q.kind == QueryKind::Events(s.window) {
+                samples.push(group("v2", "present", 1.0));
+            }
+            (q.kind, Ok(samples))
+        })
+        .collect();
+    let rs = s.evaluate(&Input {
+        window: s.window,
+        window_name: None,
+        answers: &answers,
+        queries: Vec::new(),
+        known_groups: &[],
+    });
+    let states: Vec<(State, bool)> = rs.iter().map(|r| (r.state, r.vanished)).collect();
+    assert_eq!(
+        states,
+        vec![(State::InsufficientData, true), (State::Pass, false)]
+    );
+    assert!(roll_up(&rs).ready, "v2 carries checkout");
+    // Alone, a vanished group is not ready.
+    assert!(!roll_up(&rs[..1]).ready);
+}

@@ -180,6 +180,7 @@ impl Slo {
                 if !presence.present.contains(key) {
                     r.events = self.indicator.bad_total(*counts).map(|(_, t)| t);
                     r.state = State::InsufficientData;
+                    r.vanished = true;
                     r.reason = vanished_reason(&windows, input.window);
                     return r;
                 }

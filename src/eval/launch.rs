@@ -100,6 +100,7 @@ mod tests {
             key,
             weight,
             runbook_url: None,
+            vanished: false,
             reason: String::new(),
             queries: Vec::new(),
         }

@@ -10,8 +10,7 @@ use super::panels::{
     stat, state_code, state_mapping, timeseries, variable_datasource, variable_query, yes_no,
     Layout, PanelSpec, Query,
 };
-use super::File;
-use crate::config::Config;
+use super::{File, Spec};
 use crate::eval::State;
 use crate::slo::conventions::{dashboard, metric};
 use crate::slo::promql::{QUANTILES, QUANTILE_WINDOWS};
@@ -58,9 +57,8 @@ fn names_of(slos: &[&Slo]) -> String {
         .join("|")
 }
 
-fn kinds<'a>(config: &'a Config, kind: SliKind) -> Vec<&'a Slo> {
-    config
-        .slos
+fn kinds<'a>(spec: &Spec<'a>, kind: SliKind) -> Vec<&'a Slo> {
+    spec.slos
         .iter()
         .map(|s| s.as_ref())
         .filter(|s| s.indicator.kind() == kind)
@@ -68,16 +66,15 @@ fn kinds<'a>(config: &'a Config, kind: SliKind) -> Vec<&'a Slo> {
 }
 
 /// The window most SLOs use (for drawing burn thresholds).
-fn main_window(config: &Config) -> PromDuration {
-    config
-        .slos
+fn main_window(spec: &Spec<'_>) -> PromDuration {
+    spec.slos
         .iter()
         .find(|s| !s.indicator.is_probe())
         .map_or(PromDuration::from_secs(30 * 86400), |s| s.window)
 }
 
-fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
-    let interval = config.evaluation.interval.as_secs_f64();
+fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
+    let interval = spec.interval.as_secs_f64();
     let mut panels = vec![layout.row("slogate", None)];
     panels.push(stat(
         layout,
@@ -144,7 +141,7 @@ fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
         },
         (5, 4),
     ));
-    if config.launch.is_some() {
+    if spec.has_launch {
         let states = State::CHECKPOINT_STATES;
         panels.push(stat(
             layout,
@@ -164,7 +161,7 @@ fn health_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
     panels
 }
 
-fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
+fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
     let sel = "service=\"$service\"";
     let mut panels = vec![layout.row("$service", Some("service"))];
     panels.push(stat(
@@ -213,12 +210,12 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             ),
         )],
         FieldConfig {
-            thresholds: burn_thresholds(main_window(config)),
+            thresholds: burn_thresholds(main_window(spec)),
             ..FieldConfig::default()
         },
         (9, 7),
     ));
-    let latency = kinds(config, SliKind::Latency);
+    let latency = kinds(spec, SliKind::Latency);
     if let Some(threshold) = latency.iter().find_map(|s| match &s.indicator {
         Indicator::Latency { threshold, .. } => Some(*threshold),
         _ => None,
@@ -251,7 +248,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             (8, 7),
         ));
     }
-    let ratios = kinds(config, SliKind::Ratio);
+    let ratios = kinds(spec, SliKind::Ratio);
     if let Some(objective) = ratios.iter().find_map(|s| s.objective.as_ref()) {
         panels.push(timeseries(
             layout,
@@ -271,7 +268,7 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
             (8, 7),
         ));
     }
-    let caches = kinds(config, SliKind::Cache);
+    let caches = kinds(spec, SliKind::Cache);
     if let Some(objective) = caches.iter().find_map(|s| s.objective.as_ref()) {
         panels.push(timeseries(
             layout,
@@ -294,10 +291,10 @@ fn service_panels(layout: &mut Layout, config: &Config) -> Vec<Panel> {
     panels
 }
 
-fn overview(config: &Config, source: &str) -> Dashboard {
+fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
     let mut layout = Layout::new();
-    let mut panels = health_panels(&mut layout, config);
-    panels.extend(service_panels(&mut layout, config));
+    let mut panels = health_panels(&mut layout, spec);
+    panels.extend(service_panels(&mut layout, spec));
     new_dashboard(
         dashboard::OVERVIEW_UID,
         "slogate / SLO overview",
@@ -321,9 +318,9 @@ fn overview(config: &Config, source: &str) -> Dashboard {
 }
 
 /// Markdown describing every SLO: objective, window, the PromQL of its SLI, runbook.
-fn definitions(config: &Config) -> String {
+fn definitions(spec: &Spec<'_>) -> String {
     let mut text = String::from("## SLO definitions\n\n");
-    for slo in &config.slos {
+    for slo in spec.slos {
         let objective = slo
             .objective
             .as_ref()
@@ -346,7 +343,7 @@ fn definitions(config: &Config) -> String {
     text
 }
 
-fn detail(config: &Config, source: &str) -> Dashboard {
+fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
     let mut layout = Layout::new();
     let sel = "service=\"$service\", slo=\"$slo\"";
     let mut panels = Vec::new();
@@ -411,7 +408,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
         "Burn rate over 5m to 3d; dashed lines: budget pace (1x), ticket and page thresholds.",
         vec![Query("{{window}}", gauge(metric::SLO_BURN_RATE, sel))],
         FieldConfig {
-            thresholds: burn_thresholds(main_window(config)),
+            thresholds: burn_thresholds(main_window(spec)),
             ..FieldConfig::default()
         },
         (12, 8),
@@ -435,7 +432,7 @@ fn detail(config: &Config, source: &str) -> Dashboard {
             description: "The PromQL slogate evaluates for each SLO.".into(),
             queries: Vec::new(),
             defaults: FieldConfig::default(),
-            options: json!({"mode": "markdown", "content": definitions(config)}),
+            options: json!({"mode": "markdown", "content": definitions(spec)}),
             size: (24, 14),
         },
     ));
@@ -471,8 +468,8 @@ fn detail(config: &Config, source: &str) -> Dashboard {
 }
 
 /// The dashboards for `config`, as `dashboards/<uid>.json`.
-pub fn generate(config: &Config, source: &str) -> Vec<File> {
-    [overview(config, source), detail(config, source)]
+pub fn generate(spec: &Spec<'_>, source: &str) -> Vec<File> {
+    [overview(spec, source), detail(spec, source)]
         .into_iter()
         .map(|d| File {
             path: format!("dashboards/{}.json", d.uid),
@@ -515,10 +512,14 @@ pub fn queries(
 mod tests {
     use super::*;
 
-    fn config(path: &str) -> Config {
+    fn config(path: &str) -> crate::config::Config {
         let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
             .expect("read");
         crate::config::parse(path, &text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn generate(c: &crate::config::Config, source: &str) -> Vec<File> {
+        super::generate(&Spec::of(c), source)
     }
 
     #[test]

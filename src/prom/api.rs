@@ -24,6 +24,9 @@ struct Envelope {
     data: Option<Data>,
     #[serde(default)]
     warnings: Vec<String>,
+    /// VictoriaMetrics' flag for an answer some storage nodes did not contribute to.
+    #[serde(default, rename = "isPartial")]
+    is_partial: bool,
     #[serde(default, rename = "errorType")]
     error_type: Option<String>,
     #[serde(default)]
@@ -75,6 +78,10 @@ pub struct Parsed<T> {
 }
 
 /// The `data` of a successful envelope and its warnings, or why there is none.
+/// The warning slogate reads into an answer flagged `isPartial: true`.
+pub const PARTIAL_FLAG_WARNING: &str =
+    "the answer is flagged isPartial: some storage nodes did not answer";
+
 fn data(status: u16, body: &[u8]) -> Result<(Data, Vec<String>), QueryError> {
     let malformed = |detail: String| QueryError::Malformed { status, detail };
     let envelope: Envelope = serde_json::from_slice(body)
@@ -90,7 +97,11 @@ fn data(status: u16, body: &[u8]) -> Result<(Data, Vec<String>), QueryError> {
     let data = envelope
         .data
         .ok_or_else(|| malformed("success without data".into()))?;
-    Ok((data, envelope.warnings))
+    let mut warnings = envelope.warnings;
+    if envelope.is_partial {
+        warnings.push(PARTIAL_FLAG_WARNING.into());
+    }
+    Ok((data, warnings))
 }
 
 /// Parses a range-query response body into series.
@@ -210,6 +221,14 @@ mod tests {
             ["PromQL info: metric might not be a counter"]
         );
         assert!(parsed.value.is_empty());
+    }
+
+    #[test]
+    fn a_victoriametrics_partial_flag_reads_as_a_warning() {
+        let body = br#"{"status":"success","isPartial":true,
+            "data":{"resultType":"vector","result":[]}}"#;
+        let parsed = parse_response(200, body).unwrap();
+        assert_eq!(parsed.warnings, [PARTIAL_FLAG_WARNING]);
     }
 
     #[test]

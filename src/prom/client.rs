@@ -285,11 +285,12 @@ impl Client {
         Ok(parsed.value)
     }
 
-    /// Asks Thanos-style servers not to answer with partial data; Prometheus,
-    /// Mimir and VictoriaMetrics ignore the parameter.
+    /// Asks for complete answers: Thanos reads `partial_response=false`,
+    /// VictoriaMetrics `deny_partial_response=1`; Prometheus ignores both.
     fn ask_complete(&self, form: &mut Vec<(&'static str, String)>) {
         if self.partial_response == PartialResponse::Reject {
             form.push(("partial_response", "false".into()));
+            form.push(("deny_partial_response", "1".into()));
         }
     }
 
@@ -313,7 +314,8 @@ impl Client {
 /// unreachable, a partial response). Prometheus' own notes about a query's
 /// semantics (`PromQL info: ...`, `PromQL warning: ...`) leave the data whole.
 pub fn is_partial_data_warning(warning: &str) -> bool {
-    !warning.trim_start().starts_with("PromQL ")
+    let w = warning.trim();
+    !w.is_empty() && !w.starts_with("PromQL ")
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -367,6 +369,10 @@ mod tests {
         assert!(is_partial_data_warning(
             "No StoreAPIs matched for this query"
         ));
+        assert!(is_partial_data_warning(
+            super::super::api::PARTIAL_FLAG_WARNING
+        ));
+        assert!(!is_partial_data_warning("  "));
         assert!(is_partial_data_warning(
             "receive 10.0.0.1:10901: rpc error: code = Unavailable desc = connection refused"
         ));

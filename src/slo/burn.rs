@@ -1,6 +1,7 @@
 //! Burn windows and alert tiers as data: the SRE workbook's multi-window,
 //! multi-burn-rate table, and the one rule that fits it to any SLO window and
-//! objective. Rules, the `warn` verdict and dashboards all read [`tiers`].
+//! objective. Rules and the `warn` verdict read [`tiers`] per SLO; dashboards
+//! draw the uncapped factors of the most common window.
 
 use super::PromDuration;
 

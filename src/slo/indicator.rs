@@ -281,6 +281,19 @@ impl Indicator {
         Some(main.promql)
     }
 
+    /// The selectors whose series show the SLI's source is there: the main
+    /// source, and for a cache either counter (a cache that only ever missed has
+    /// no hit series yet, and is failing, not gone).
+    pub fn presence_selectors(&self) -> Vec<String> {
+        match self {
+            Self::Cache { hits, misses } => vec![hits.render("", &[]), misses.render("", &[])],
+            Self::Ratio { .. } | Self::Latency { .. } | Self::Uptime { .. } => {
+                self.source_selector().into_iter().collect()
+            }
+            Self::Threshold { .. } => Vec::new(),
+        }
+    }
+
     /// The per-series expressions counting each part of the events over `window`,
     /// before aggregation. Empty for probes.
     pub fn event_parts(&self, window: PromDuration) -> Vec<(Part, String)> {

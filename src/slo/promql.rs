@@ -155,10 +155,12 @@ impl Slo {
     /// exist (a threshold between buckets). Instant selectors: they read one sample
     /// per series.
     fn presence_parts(&self) -> Vec<(Part, String)> {
-        let Some(source) = self.source_selector() else {
-            return Vec::new();
-        };
-        let mut parts = vec![(Part::Present, count_by(&self.group_by, &[], &source))];
+        let mut parts: Vec<(Part, String)> = self
+            .indicator
+            .presence_selectors()
+            .iter()
+            .map(|s| (Part::Present, count_by(&self.group_by, &[], s)))
+            .collect();
         if let Indicator::Latency { histogram, .. } = &self.indicator {
             let buckets = histogram.render("_bucket", &[]);
             parts.push((Part::Bucket, count_by(&self.group_by, &["le"], &buckets)));
@@ -403,7 +405,10 @@ impl Slo {
     /// Groups that had source series within the SLO window but have none now, or
     /// no source series at all.
     pub fn missing_data_expr(&self) -> Option<String> {
-        let sel = self.source_selector()?;
+        let sources = self.indicator.presence_selectors();
+        if sources.is_empty() {
+            return None;
+        }
         let group = |inner: &str| {
             if self.group_by.is_empty() {
                 format!("group({inner})")
@@ -420,14 +425,15 @@ impl Slo {
             super::conventions::label::SLO,
             self.name
         );
-        let vanished = format!(
-            "{} unless {}",
-            group(&format!("last_over_time({recorded}[{}])", self.window)),
-            group(&sel)
-        );
+        let mut vanished = group(&format!("last_over_time({recorded}[{}])", self.window));
+        for s in &sources {
+            vanished.push_str(&format!(" unless {}", group(s)));
+        }
+        let absent: Vec<String> = sources.iter().map(|s| format!("absent({s})")).collect();
         Some(format!(
-            "({}) or on () absent({sel})",
-            self.with_service_label(vanished)
+            "({}) or on () ({})",
+            self.with_service_label(vanished),
+            absent.join(" and on () ")
         ))
     }
 }

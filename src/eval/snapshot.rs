@@ -1,0 +1,192 @@
+//! The outcome of an evaluation as a pure value: every SLO's results, the
+//! readiness roll-up, launch checkpoints. Reports, the page, the exporter and the
+//! server read these; the scheduler only decides when they are made.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::{launch, roll_up, Answers, Input, Readiness, SloResult, State};
+use crate::slo::promql::PlannedQuery;
+use crate::slo::{PromDuration, Slo};
+
+/// The outcome of one evaluation of every SLO.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub evaluated_at: DateTime<Utc>,
+    pub results: Vec<SloResult>,
+    pub readiness: Readiness,
+    /// Every query reached Prometheus (answered, even with an error).
+    pub prometheus_up: bool,
+    pub duration: Duration,
+    pub queries_sent: usize,
+    /// The weighted launch score of these results, 0 to 1.
+    pub score: Option<f64>,
+    /// Launch checkpoints, when the config has a launch block (serve only).
+    pub launch: Option<LaunchStatus>,
+}
+
+/// One launch checkpoint: every SLO judged over `[at, at + after]` as of `at + after`.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The checkpoint as the user wrote it (`24h`).
+    pub name: String,
+    pub after: PromDuration,
+    pub due: DateTime<Utc>,
+    pub state: State,
+    pub score: Option<f64>,
+    pub results: Vec<SloResult>,
+    pub queries_sent: usize,
+    pub prometheus_up: bool,
+}
+
+/// The launch and its checkpoints.
+#[derive(Debug, Clone)]
+pub struct LaunchStatus {
+    pub at: DateTime<Utc>,
+    pub checkpoints: Vec<Checkpoint>,
+}
+
+/// Group label sets seen per SLO, remembered so an outage is reported per group.
+pub type KnownGroups = HashMap<String, Vec<BTreeMap<String, String>>>;
+
+/// How an evaluation went, besides its answers.
+#[derive(Debug, Clone, Copy)]
+pub struct Run {
+    pub at: DateTime<Utc>,
+    pub prometheus_up: bool,
+    pub duration: Duration,
+    pub queries_sent: usize,
+}
+
+/// One SLO's part of an evaluation: the window judged, its planned queries and
+/// their answers.
+#[derive(Debug, Clone)]
+pub struct Planned<'a> {
+    pub slo: &'a Slo,
+    pub window: PromDuration,
+    pub plan: Vec<PlannedQuery>,
+    pub answers: Answers,
+}
+
+/// Judges every SLO's answers into a snapshot. `window_name` names the window
+/// of a checkpoint (`24h`); `known` lists the groups seen before, so a failed
+/// query reports `unknown` for each.
+pub fn judge(
+    planned: &[Planned<'_>],
+    window_name: Option<&str>,
+    known: &KnownGroups,
+    run: Run,
+) -> Snapshot {
+    let no_groups = Vec::new();
+    let results: Vec<SloResult> = planned
+        .iter()
+        .flat_map(|p| {
+            p.slo.evaluate(&Input {
+                window: p.window,
+                window_name,
+                answers: &p.answers,
+                queries: p.plan.iter().map(|q| q.promql.clone()).collect(),
+                known_groups: known.get(&p.slo.name).unwrap_or(&no_groups),
+            })
+        })
+        .collect();
+    Snapshot {
+        evaluated_at: run.at,
+        readiness: roll_up(&results),
+        score: launch::score(&results),
+        results,
+        prometheus_up: run.prometheus_up,
+        duration: run.duration,
+        queries_sent: run.queries_sent,
+        launch: None,
+    }
+}
+
+/// Remembers the groups of every SLO that was judged from data.
+pub fn remember_groups(known: &mut KnownGroups, snapshot: &Snapshot) {
+    let mut seen: KnownGroups = HashMap::new();
+    for r in &snapshot.results {
+        if r.state != State::Unknown {
+            seen.entry(r.slo.clone()).or_default().push(r.group.clone());
+        }
+    }
+    known.extend(seen);
+}
+
+/// When a checkpoint `after` the launch is due. Config checks keep checkpoints
+/// within `MAX_WINDOW`, far inside chrono's range; this saturates rather than
+/// panics should one ever get past them.
+pub fn checkpoint_due(launch_at: DateTime<Utc>, after: PromDuration) -> DateTime<Utc> {
+    i64::try_from(after.as_millis())
+        .ok()
+        .and_then(chrono::TimeDelta::try_milliseconds)
+        .and_then(|d| launch_at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+impl Checkpoint {
+    /// A checkpoint not reached yet: every SLO `pending`.
+    pub fn pending(
+        slos: &[Arc<Slo>],
+        (name, after): (&str, PromDuration),
+        due: DateTime<Utc>,
+    ) -> Self {
+        let due_text = due.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Self {
+            name: name.to_string(),
+            after,
+            due,
+            state: State::Pending,
+            score: None,
+            results: slos
+                .iter()
+                .map(|s| s.pending((name, after), &due_text))
+                .collect(),
+            queries_sent: 0,
+            prometheus_up: true,
+        }
+    }
+
+    /// A checkpoint judged from the snapshot of its window, as of its due time.
+    pub fn judged((name, after): (&str, PromDuration), due: DateTime<Utc>, s: Snapshot) -> Self {
+        Self {
+            name: name.to_string(),
+            after,
+            due,
+            state: launch::checkpoint_state(&s.results),
+            score: s.score,
+            results: s.results,
+            queries_sent: s.queries_sent,
+            prometheus_up: s.prometheus_up,
+        }
+    }
+
+    /// Judged for good: neither pending nor unknown, so its answer no longer
+    /// depends on the clock or on Prometheus being reachable.
+    pub fn is_settled(&self) -> bool {
+        !matches!(self.state, State::Pending | State::Unknown)
+    }
+}
+
+/// The latest snapshot, shared with the HTTP server and the metrics collector.
+#[derive(Debug, Default)]
+pub struct Published {
+    latest: RwLock<Option<Arc<Snapshot>>>,
+}
+
+impl Published {
+    pub fn publish(&self, snapshot: Snapshot) {
+        let mut guard = self.latest.write().unwrap_or_else(|e| e.into_inner());
+        *guard = Some(Arc::new(snapshot));
+    }
+
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        self.latest
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,213 @@
+//! The scheduler against a fake source, in paused tokio time: evaluation timing,
+//! the concurrency bound, no overlapping evaluations, checkpoint settling, reload.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::*;
+use crate::slo::conventions::label;
+use crate::slo::{Indicator, RatioNumerator, Selector};
+
+/// Answers every query with a healthy group `a` after `delay`, counting calls and
+/// the most queries ever in flight at once.
+#[derive(Clone)]
+struct Fake {
+    delay: Duration,
+    stats: Arc<Mutex<Stats>>,
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    calls: usize,
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+impl Fake {
+    fn new(delay: Duration) -> Self {
+        Self {
+            delay,
+            stats: Arc::default(),
+        }
+    }
+
+    fn stats(&self) -> (usize, usize) {
+        let s = self.stats.lock().expect("stats");
+        (s.calls, s.max_in_flight)
+    }
+}
+
+fn sample(part: &str, value: f64) -> Sample {
+    Sample {
+        labels: BTreeMap::from([
+            ("service".to_string(), "a".to_string()),
+            (label::QUERY_PART.to_string(), part.to_string()),
+        ]),
+        value,
+    }
+}
+
+impl Source for Fake {
+    async fn query(&self, _promql: &str, _time: f64) -> Result<Vec<Sample>, Failure> {
+        {
+            let mut s = self.stats.lock().expect("stats");
+            s.calls += 1;
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        }
+        tokio::time::sleep(self.delay).await;
+        self.stats.lock().expect("stats").in_flight -= 1;
+        Ok(vec![
+            sample("total", 1000.0),
+            sample("bad", 0.0),
+            sample("present", 1.0),
+        ])
+    }
+
+    async fn query_range(&self, _: &str, _: (f64, f64, f64)) -> Result<Vec<Series>, Failure> {
+        Ok(Vec::new())
+    }
+}
+
+fn slo() -> Arc<Slo> {
+    let sel = |n: &str| Selector {
+        text: n.into(),
+        name: n.into(),
+        matchers: Vec::new(),
+    };
+    Arc::new(Slo::for_test(Indicator::Ratio {
+        numerator: RatioNumerator::Errors(sel("errors_total")),
+        total: sel("requests_total"),
+    }))
+}
+
+/// Queries one evaluation of [`slo`] sends: the window and 7 burn windows.
+const QUERIES: usize = 8;
+
+fn engine(
+    fake: &Fake,
+    interval: Duration,
+    concurrency: usize,
+    launch: Option<Launch>,
+) -> Engine<Fake> {
+    Engine {
+        slos: vec![slo()],
+        source: fake.clone(),
+        interval,
+        concurrency,
+        launch,
+    }
+}
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+/// Runs the scheduler until `stop` (tokio time), driving `during` alongside.
+async fn run_until(
+    first: Engine<Fake>,
+    fixed_at: Option<DateTime<Utc>>,
+    stop: Duration,
+    during: impl FnOnce(watch::Sender<Arc<Engine<Fake>>>) -> std::pin::Pin<Box<dyn Future<Output = ()>>>,
+) -> Arc<Published> {
+    let (tx, rx) = watch::channel(Arc::new(first));
+    let published = Arc::new(Published::default());
+    let scheduler = run(rx, fixed_at, published.clone(), tokio::time::sleep(stop));
+    tokio::join!(scheduler, during(tx));
+    published
+}
+
+#[tokio::test(start_paused = true)]
+async fn evaluates_on_the_interval_and_never_overlaps() {
+    // Each query takes 90s, longer than the 60s interval: evaluations start at
+    // 0s, 150s and 300s (90s of queries, then the interval), never two at once.
+    let fake = Fake::new(Duration::from_secs(90));
+    let e = engine(&fake, Duration::from_secs(60), 8, None);
+    let published = run_until(e, None, Duration::from_secs(400), |tx| {
+        Box::pin(async move {
+            // A dropped sender stops the scheduler: hold it past the end.
+            tokio::time::sleep(Duration::from_secs(500)).await;
+            drop(tx);
+        })
+    })
+    .await;
+    assert_eq!(fake.stats(), (3 * QUERIES, QUERIES));
+    let latest = published.latest().expect("published");
+    assert_eq!(latest.queries_sent, QUERIES);
+    assert!(latest.readiness.ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn queries_in_flight_stay_within_the_concurrency_bound() {
+    let fake = Fake::new(Duration::from_secs(1));
+    let slos = vec![slo(), slo()];
+    let req = Request {
+        slos: &slos,
+        at: at("2026-11-24T12:00:00Z"),
+        window: None,
+        concurrency: 3,
+    };
+    let s = evaluate(&fake, &req, &KnownGroups::new()).await;
+    assert_eq!(fake.stats(), (2 * QUERIES, 3));
+    assert_eq!(s.results.len(), 2);
+    assert_eq!(s.evaluated_at, req.at);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reload_evaluates_at_once_with_the_new_engine() {
+    let fake = Fake::new(Duration::from_millis(10));
+    let hour = Duration::from_secs(3600);
+    let replacement = engine(&fake, hour, 8, None);
+    run_until(
+        engine(&fake, hour, 8, None),
+        None,
+        Duration::from_secs(60),
+        |tx| {
+            Box::pin(async move {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                tx.send_replace(Arc::new(replacement));
+                // Keep the channel open until the scheduler stops.
+                tokio::time::sleep(Duration::from_secs(120)).await;
+            })
+        },
+    )
+    .await;
+    // Once at start, once at the reload; the hourly interval never came.
+    assert_eq!(fake.stats().0, 2 * QUERIES);
+}
+
+#[tokio::test(start_paused = true)]
+async fn settled_checkpoints_are_judged_once_until_a_reload() {
+    let fake = Fake::new(Duration::from_millis(10));
+    let now = at("2026-11-24T12:00:00Z");
+    let launch = Launch {
+        at: at("2026-11-24T09:00:00Z"),
+        checkpoints: vec![("1h".into(), PromDuration::from_secs(3600))],
+    };
+    // A 1h checkpoint plans the 1h window and the 5m and 30m burn windows.
+    let checkpoint_queries = 3;
+    let minute = Duration::from_secs(60);
+    let replacement = engine(&fake, minute, 8, Some(launch.clone()));
+    let published = run_until(
+        engine(&fake, minute, 8, Some(launch)),
+        Some(now),
+        Duration::from_secs(150),
+        |tx| {
+            Box::pin(async move {
+                // Evaluations at 0s and 60s; the reload at 90s; then 150s stops.
+                tokio::time::sleep(Duration::from_secs(90)).await;
+                tx.send_replace(Arc::new(replacement));
+                tokio::time::sleep(Duration::from_secs(120)).await;
+            })
+        },
+    )
+    .await;
+    // 0s: evaluation + checkpoint; 60s: evaluation only (settled);
+    // 90s (reload): evaluation + checkpoint again.
+    assert_eq!(fake.stats().0, 3 * QUERIES + 2 * checkpoint_queries);
+    let latest = published.latest().expect("published");
+    let c = &latest.launch.as_ref().expect("launch").checkpoints[0];
+    assert_eq!((c.name.as_str(), c.state), ("1h", eval::State::Pass));
+}
