@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::prom;
+use crate::prom::settings as prom;
 use crate::slo::{Launch, Slo};
 
 /// How often and how widely the daemon evaluates.

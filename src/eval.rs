@@ -152,23 +152,10 @@ pub struct Input<'a> {
 }
 
 fn percent(ratio: f64) -> String {
-    let p = ratio * 100.0;
-    let text = format!("{p:.4}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text}%")
+    crate::slo::number::percent(ratio, 4)
 }
 
-/// Formats a number for a reason string: short, never NaN.
-pub fn short_number(v: f64) -> String {
-    if v.abs() >= 1000.0 || v == v.trunc() {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    }
-}
+pub use crate::slo::number::short as short_number;
 
 impl Slo {
     fn result(&self, input: &Input<'_>, group: &BTreeMap<String, String>) -> SloResult {

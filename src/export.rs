@@ -12,6 +12,7 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use crate::escape::label_value as escape;
 use crate::eval::snapshot::{Published, Snapshot};
 use crate::eval::{SloResult, State};
 use crate::prom::QueryMetrics;
@@ -147,13 +148,6 @@ fn slo_labels(r: &SloResult) -> Labels {
     map.entry(label::SERVICE.into())
         .or_insert_with(|| r.service.clone().unwrap_or_default());
     map.into_iter().collect()
-}
-
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 /// Latency quantiles as an OpenMetrics summary (quantiles only): a `quantile` label
@@ -322,5 +316,49 @@ impl Collector for SnapshotCollector {
             f.encode(&mut encoder)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::snapshot;
+
+    fn encoded(snapshot: Option<Snapshot>) -> String {
+        let published = Arc::new(Published::default());
+        if let Some(s) = snapshot {
+            published.publish(s);
+        }
+        let flags = Arc::new(Flags::default());
+        Exporter::new(published, &QueryMetrics::default(), flags).encode()
+    }
+
+    #[test]
+    fn a_snapshot_becomes_gauges_without_nan() {
+        let text = encoded(Some(snapshot::example()));
+        for line in [
+            "slogate_slo_sli_ratio{service=\"search\",slo=\"availability\",team=\"<b>payments</b>\"} 0.99",
+            "slogate_slo_error_budget_remaining_ratio{service=\"search\",slo=\"availability\",team=\"<b>payments</b>\"} -9.0",
+            "slogate_slo_value{service=\"platform\",slo=\"backups\"} 90000.0",
+            "slogate_slo_ready{service=\"checkout\",slo=\"availability\",team=\"<b>payments</b>\"} 1.0",
+            "slogate_service_ready{service=\"platform\"} 0.0",
+            "slogate_ready 0.0",
+            "slogate_prometheus_up 1.0",
+            "slogate_evaluation_duration_seconds 0.012",
+            "slogate_launch_score_ratio{checkpoint=\"now\"} 0.0",
+        ] {
+            assert!(text.contains(&format!("{line}\n")), "{line} missing in\n{text}");
+        }
+        assert!(!text.contains("NaN") && text.ends_with("# EOF\n"), "{text}");
+        // A probe has no budget: no budget series at all rather than a placeholder.
+        assert!(!text.contains("slogate_slo_error_budget_remaining_ratio{service=\"platform\""));
+    }
+
+    #[test]
+    fn before_any_evaluation_nothing_is_ready_and_no_slo_series_exist() {
+        let text = encoded(None);
+        assert!(text.contains("\nslogate_ready 0.0\n"), "{text}");
+        assert!(!text.contains("slogate_slo_"), "{text}");
+        assert!(text.contains("slogate_config_last_reload_successful 1.0"));
     }
 }

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod escape;
 pub mod eval;
 pub mod export;
 pub mod generate;

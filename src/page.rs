@@ -3,17 +3,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use crate::escape::markup as esc;
 use crate::eval::snapshot::{LaunchStatus, Snapshot};
 use crate::eval::{SloResult, State};
 use crate::report::{burn_shown, group_name, p95_text, pct, plain, score_text, time};
 use crate::slo::shown_window;
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 fn colour(state: State) -> &'static str {
     match state {
@@ -178,4 +172,27 @@ pub fn render(s: &Snapshot) -> String {
     }
     html.push_str("</table></body></html>\n");
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_shows_states_reasons_and_escapes_what_it_prints() {
+        let html = render(&crate::eval::snapshot::example());
+        assert!(html.contains("NOT READY"), "{html}");
+        assert!(
+            html.contains(
+                "SLI 99% below objective 99.9%: error budget overspent (-900% remaining)"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("data-state=\"pass\"") && html.contains("data-state=\"fail\""));
+        assert!(html.contains("value 90000 is not &lt; 86400"), "{html}");
+        assert!(
+            !html.contains("is not < 86400"),
+            "reasons are escaped: {html}"
+        );
+    }
 }

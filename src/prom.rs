@@ -2,50 +2,8 @@
 
 mod api;
 mod client;
+pub mod settings;
 
 pub use api::{parse_range_response, parse_response, Parsed, QueryError, Sample, Series};
 pub use client::{is_partial_data_warning, Client, ClientError, QueryMetrics};
-
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
-
-/// How to reach and authenticate to a Prometheus-compatible server.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    pub url: String,
-    pub timeout: Duration,
-    pub bearer_token_file: Option<PathBuf>,
-    pub basic_auth: Option<BasicAuth>,
-    pub ca_file: Option<PathBuf>,
-    pub insecure_skip_verify: bool,
-    pub headers: BTreeMap<String, String>,
-    pub partial_response: PartialResponse,
-}
-
-/// What to do with an answer that says some of its data is missing (a Thanos or
-/// Mimir store down): judge it `unknown` (reject, the default) or take it as is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PartialResponse {
-    #[default]
-    Reject,
-    Accept,
-}
-
-impl PartialResponse {
-    /// Parses the config value (`reject`, `accept`).
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "reject" => Some(Self::Reject),
-            "accept" => Some(Self::Accept),
-            _ => None,
-        }
-    }
-}
-
-/// HTTP basic auth; the password is read from a file, never from the config.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BasicAuth {
-    pub username: String,
-    pub password_file: PathBuf,
-}
+pub use settings::{BasicAuth, PartialResponse, Settings};

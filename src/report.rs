@@ -187,13 +187,8 @@ pub fn status_json(r: &Report<'_>) -> Value {
 
 /// A ratio as a percentage with up to 3 decimals, or `-`.
 pub fn pct(v: Option<f64>) -> String {
-    match v.filter(|v| v.is_finite()) {
-        Some(v) => {
-            let text = format!("{:.3}", v * 100.0);
-            format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
-        }
-        None => "-".into(),
-    }
+    v.filter(|v| v.is_finite())
+        .map_or("-".into(), |v| crate::slo::number::percent(v, 3))
 }
 
 /// A plain number, or `-`.
@@ -276,5 +271,54 @@ pub fn mark(state: State) -> &'static str {
         State::InsufficientData => "❔",
         State::Unknown => "❓",
         State::Pending => "⏳",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::snapshot;
+
+    #[test]
+    fn json_table_markdown_and_junit_agree_on_the_verdicts() {
+        let s = snapshot::example();
+        let report = Report::of_snapshot(&s);
+        let doc = status_json(&report);
+        assert_eq!(doc["ready"], false);
+        assert_eq!(doc["services"]["checkout"], true);
+        let search = &doc["results"][1];
+        assert_eq!(
+            (&search["service"], &search["state"], &search["window"]),
+            (
+                &Value::from("search"),
+                &Value::from("fail"),
+                &Value::from("30d")
+            )
+        );
+        assert_eq!(search["error_budget_remaining"], -9.0);
+        assert_eq!(
+            doc["results"][2]["burn_rates"],
+            Value::Null,
+            "a probe has no burn"
+        );
+        let table = table(&report);
+        assert!(
+            table.starts_with("SERVICE   SLO           KIND   "),
+            "{table}"
+        );
+        assert!(
+            table.contains("CHECKLIST\n  [ ] ❌ backups  fail (value 90000 is not < 86400)\n"),
+            "{table}"
+        );
+        assert!(table.ends_with("NOT READY (score 0.0/100)\n"), "{table}");
+        let md = markdown(&report, &Trends::new());
+        assert!(md.contains("## search ❌ not ready"), "{md}");
+        assert!(
+            md.contains("- [ ] ❌ **backups**: value 90000 is not < 86400"),
+            "{md}"
+        );
+        let xml = junit(&report);
+        assert!(xml.contains("tests=\"3\" failures=\"2\""), "{xml}");
+        assert_eq!(exit_code(report.results), 1);
     }
 }

@@ -83,3 +83,6 @@ async fn reload(State(s): State<AppState>) -> Response {
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ mod burn;
 pub mod conventions;
 mod duration;
 mod indicator;
+pub mod number;
 pub mod promql;
 
 use std::collections::BTreeMap;

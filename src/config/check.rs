@@ -11,7 +11,7 @@ mod sli;
 
 use super::wire;
 use super::{Config, EvaluationSettings, Problem};
-use crate::prom;
+use crate::prom::settings as prom;
 use crate::slo::conventions::label;
 use crate::slo::{AlertTier, Alerting, Launch, Objective, PromDuration, Slo, MAX_WINDOW};
 
@@ -300,7 +300,7 @@ impl Checker {
 
     /// Checks a Prometheus URL; also used for `--prometheus.url`.
     pub fn url(&mut self, path: &str, url: &str) {
-        match reqwest::Url::parse(url) {
+        match url::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
             _ => self.problem(
                 path,

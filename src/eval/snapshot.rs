@@ -190,3 +190,88 @@ impl Published {
             .clone()
     }
 }
+
+/// A small snapshot for tests of everything that renders one: `availability`
+/// (ratio, 99.9 % over 30d) passing for `checkout` and failing for `search`
+/// ("<b>" in a label tests escaping), and a `backups` probe failing.
+#[cfg(test)]
+pub fn example() -> Snapshot {
+    use crate::slo::conventions::label;
+    use crate::slo::promql::QueryKind;
+    use crate::slo::{CompareOp, Indicator, RatioNumerator, Sample, Selector};
+
+    let sel = |n: &str| Selector {
+        text: n.into(),
+        name: n.into(),
+        matchers: Vec::new(),
+    };
+    let part = |service: &str, part: &str, value: f64| Sample {
+        labels: BTreeMap::from([
+            ("service".to_string(), service.to_string()),
+            (label::QUERY_PART.to_string(), part.to_string()),
+        ]),
+        value,
+    };
+    let ratio = Slo {
+        labels: BTreeMap::from([("team".to_string(), "<b>payments</b>".to_string())]),
+        ..Slo::for_test(Indicator::Ratio {
+            numerator: RatioNumerator::Errors(sel("errors_total")),
+            total: sel("requests_total"),
+        })
+    };
+    let probe = Slo {
+        name: "backups".into(),
+        group_by: Vec::new(),
+        service: Some("platform".into()),
+        ..Slo::for_test(Indicator::Threshold {
+            query: "time() - backup_timestamp_seconds".into(),
+            op: CompareOp::Lt,
+            value: 86400.0,
+        })
+    };
+    let answers_ratio: Answers = ratio
+        .plan(ratio.window)
+        .into_iter()
+        .map(|q| {
+            let samples = vec![
+                part("checkout", "bad", 0.0),
+                part("checkout", "total", 100_000.0),
+                part("checkout", "present", 1.0),
+                part("search", "bad", 1000.0),
+                part("search", "total", 100_000.0),
+                part("search", "present", 1.0),
+            ];
+            (q.kind, Ok(samples))
+        })
+        .collect();
+    let answers_probe = Answers::from([(
+        QueryKind::Probe,
+        Ok(vec![Sample {
+            labels: BTreeMap::new(),
+            value: 90000.0,
+        }]),
+    )]);
+    let planned = [
+        Planned {
+            plan: ratio.plan(ratio.window),
+            window: ratio.window,
+            slo: &ratio,
+            answers: answers_ratio,
+        },
+        Planned {
+            plan: probe.plan(probe.window),
+            window: probe.window,
+            slo: &probe,
+            answers: answers_probe,
+        },
+    ];
+    let run = Run {
+        at: DateTime::parse_from_rfc3339("2026-11-24T12:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc),
+        prometheus_up: true,
+        duration: Duration::from_millis(12),
+        queries_sent: 9,
+    };
+    judge(&planned, None, &KnownGroups::new(), run)
+}

@@ -150,8 +150,7 @@ fn recording_rules(slo: &Slo) -> Vec<Rule> {
 }
 
 fn number(v: f64) -> String {
-    let text = format!("{v:.6}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::slo::number::decimal(v, 6)
 }
 
 fn humanize(d: Duration) -> String {

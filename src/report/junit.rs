@@ -2,15 +2,8 @@
 //! fail is a failure; unknown and insufficient_data are errors; pending is skipped.
 
 use super::{time, Report};
+use crate::escape::markup as xml;
 use crate::eval::State;
-
-fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
 
 /// The report as a JUnit XML document.
 pub fn junit(r: &Report<'_>) -> String {
