@@ -472,29 +472,9 @@ impl Checker {
         }
     }
 
-    fn slo(&mut self, path: &str, w: &wire::Slo, d: &Defaults) -> Option<Slo> {
-        let name = self.required(&format!("{path}.name"), &w.name).cloned();
-        if let Some(n) = &name {
-            if !is_slo_name(n) {
-                self.problem(
-                    &format!("{path}.name"),
-                    format!("{n:?} may only hold letters, digits, '-' and '_'"),
-                );
-            }
-        }
-        let indicator = self.sli(&format!("{path}.sli"), &w.sli);
-        let objective = match &indicator {
-            Some(i) if i.is_probe() => {
-                if w.objective.is_some() {
-                    self.problem(
-                        &format!("{path}.objective"),
-                        "threshold probes have no objective: the probe's value and op decide",
-                    );
-                }
-                None
-            }
-            _ => self.objective(&format!("{path}.objective"), &w.objective),
-        };
+    /// The SLO's label names: valid, not reserved, not hiding a group's value or
+    /// contradicting its service.
+    fn slo_labels(&mut self, path: &str, w: &wire::Slo) {
         for (i, g) in w.group_by.iter().enumerate() {
             self.label_name(&format!("{path}.group_by[{i}]"), g);
         }
@@ -521,6 +501,32 @@ impl Checker {
                 );
             }
         }
+    }
+
+    fn slo(&mut self, path: &str, w: &wire::Slo, d: &Defaults) -> Option<Slo> {
+        let name = self.required(&format!("{path}.name"), &w.name).cloned();
+        if let Some(n) = &name {
+            if !is_slo_name(n) {
+                self.problem(
+                    &format!("{path}.name"),
+                    format!("{n:?} may only hold letters, digits, '-' and '_'"),
+                );
+            }
+        }
+        let indicator = self.sli(&format!("{path}.sli"), &w.sli);
+        let objective = match &indicator {
+            Some(i) if i.is_probe() => {
+                if w.objective.is_some() {
+                    self.problem(
+                        &format!("{path}.objective"),
+                        "threshold probes have no objective: the probe's value and op decide",
+                    );
+                }
+                None
+            }
+            _ => self.objective(&format!("{path}.objective"), &w.objective),
+        };
+        self.slo_labels(path, w);
         let window = self.window(&format!("{path}.window"), w.window.as_deref(), d.window);
         let min_events = self.min_events(&format!("{path}.min_events"), w.min_events, d.min_events);
         let warn_budget_remaining = self.warn_budget(

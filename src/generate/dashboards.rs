@@ -142,23 +142,28 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         (5, 4),
     ));
     if spec.has_launch {
-        let states = State::CHECKPOINT_STATES;
-        panels.push(stat(
-            layout,
-            "Launch checkpoints",
-            "State of each launch checkpoint: every SLO judged over [launch, launch + checkpoint].",
-            vec![Query(
-                "T+{{checkpoint}}",
-                state_code(metric::LAUNCH_CHECKPOINT_STATE, "", "checkpoint", &states),
-            )],
-            FieldConfig {
-                mappings: vec![state_mapping(&states)],
-                ..FieldConfig::default()
-            },
-            (24, 4),
-        ));
+        panels.push(launch_panel(layout));
     }
     panels
+}
+
+/// Each launch checkpoint's state.
+fn launch_panel(layout: &mut Layout) -> Panel {
+    let states = State::CHECKPOINT_STATES;
+    stat(
+        layout,
+        "Launch checkpoints",
+        "State of each launch checkpoint: every SLO judged over [launch, launch + checkpoint].",
+        vec![Query(
+            "T+{{checkpoint}}",
+            state_code(metric::LAUNCH_CHECKPOINT_STATE, "", "checkpoint", &states),
+        )],
+        FieldConfig {
+            mappings: vec![state_mapping(&states)],
+            ..FieldConfig::default()
+        },
+        (24, 4),
+    )
 }
 
 fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
@@ -200,7 +205,10 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
     ));
     panels.push(timeseries(
         layout,
-        "Burn rate (1h, 6h)",
+        &format!(
+            "Burn rate ({})",
+            windows_regex(&dashboard_windows()).replace('|', ", ")
+        ),
         "Error-budget burn rate; dashed lines: budget pace (1x), ticket and page thresholds.",
         vec![Query(
             "{{slo}} {{window}}",
@@ -215,6 +223,14 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         },
         (9, 7),
     ));
+    panels.extend(latency_panel(layout, spec, sel));
+    panels.extend(error_rate_panel(layout, spec, sel));
+    panels.extend(cache_panel(layout, spec, sel));
+    panels
+}
+
+/// p95 over 5m and 1h against the threshold, for services with latency SLOs.
+fn latency_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let latency = kinds(spec, SliKind::Latency);
     if let Some(threshold) = latency.iter().find_map(|s| match &s.indicator {
         Indicator::Latency { threshold, .. } => Some(*threshold),
@@ -233,7 +249,7 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
                 ),
             )
         };
-        panels.push(timeseries(
+        return Some(timeseries(
             layout,
             "p95 latency",
             &format!(
@@ -248,9 +264,14 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
             (8, 7),
         ));
     }
+    None
+}
+
+/// Failed requests against the error budget, for services with ratio SLOs.
+fn error_rate_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let ratios = kinds(spec, SliKind::Ratio);
     if let Some(objective) = ratios.iter().find_map(|s| s.objective.as_ref()) {
-        panels.push(timeseries(
+        return Some(timeseries(
             layout,
             "Error rate",
             &format!(
@@ -268,9 +289,14 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
             (8, 7),
         ));
     }
+    None
+}
+
+/// Hit ratio against the target, for services with cache SLOs.
+fn cache_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let caches = kinds(spec, SliKind::Cache);
     if let Some(objective) = caches.iter().find_map(|s| s.objective.as_ref()) {
-        panels.push(timeseries(
+        return Some(timeseries(
             layout,
             "Cache hit ratio",
             &format!(
@@ -288,7 +314,7 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
             (8, 7),
         ));
     }
-    panels
+    None
 }
 
 fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
@@ -299,15 +325,7 @@ fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
         dashboard::OVERVIEW_UID,
         "slogate / SLO overview",
         source,
-        vec![
-            variable_datasource(),
-            variable_query(
-                "service",
-                "Service",
-                &format!("label_values({}, service)", metric::SLO_SLI),
-                true,
-            ),
-        ],
+        vec![variable_datasource(), service_variable(true)],
         vec![link(
             "SLO detail",
             &dashboard_url(dashboard::DETAIL_UID),
@@ -343,17 +361,16 @@ fn definitions(spec: &Spec<'_>) -> String {
     text
 }
 
-fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
-    let mut layout = Layout::new();
-    let sel = "service=\"$service\", slo=\"$slo\"";
+/// The detail dashboard's stat row: state, SLI, objective, budget, events.
+fn detail_stats(layout: &mut Layout, sel: &str) -> Vec<Panel> {
     let mut panels = Vec::new();
-    panels.push(slo_state(&mut layout, "State", sel, (4, 5)));
+    panels.push(slo_state(layout, "State", sel, (4, 5)));
     for (title, name) in [
         ("SLI", metric::SLO_SLI),
         ("Objective", metric::SLO_OBJECTIVE),
     ] {
         panels.push(stat(
-            &mut layout,
+            layout,
             title,
             &format!("{name} for the selected SLO."),
             vec![Query("{{slo}}", gauge(name, sel))],
@@ -362,7 +379,7 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         ));
     }
     panels.push(stat(
-        &mut layout,
+        layout,
         "Error budget remaining",
         "Share of the error budget left; negative when overspent.",
         vec![Query("{{slo}}", gauge(metric::SLO_BUDGET_REMAINING, sel))],
@@ -370,7 +387,7 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         (5, 5),
     ));
     panels.push(stat(
-        &mut layout,
+        layout,
         "Events",
         "Events counted in the SLO window and each burn window.",
         vec![Query("{{window}}", gauge(metric::SLO_EVENTS, sel))],
@@ -383,6 +400,36 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         },
         (5, 5),
     ));
+    panels
+}
+
+/// The `service` variable: every service slogate reports on.
+fn service_variable(multi: bool) -> super::grafana::Variable {
+    let query = format!("label_values({}, service)", metric::SLO_SLI);
+    variable_query("service", "Service", &query, multi)
+}
+
+/// The detail dashboard's variables: datasource, service, then its SLOs.
+fn detail_variables() -> Vec<super::grafana::Variable> {
+    vec![
+        variable_datasource(),
+        service_variable(false),
+        variable_query(
+            "slo",
+            "SLO",
+            &format!(
+                "label_values({}{{service=\"$service\"}}, slo)",
+                metric::SLO_SLI
+            ),
+            false,
+        ),
+    ]
+}
+
+fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
+    let mut layout = Layout::new();
+    let sel = "service=\"$service\", slo=\"$slo\"";
+    let mut panels = detail_stats(&mut layout, sel);
     panels.push(timeseries(
         &mut layout,
         "SLI and objective",
@@ -440,24 +487,7 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         dashboard::DETAIL_UID,
         "slogate / SLO detail",
         source,
-        vec![
-            variable_datasource(),
-            variable_query(
-                "service",
-                "Service",
-                &format!("label_values({}, service)", metric::SLO_SLI),
-                false,
-            ),
-            variable_query(
-                "slo",
-                "SLO",
-                &format!(
-                    "label_values({}{{service=\"$service\"}}, slo)",
-                    metric::SLO_SLI
-                ),
-                false,
-            ),
-        ],
+        detail_variables(),
         vec![link(
             "SLO overview",
             &dashboard_url(dashboard::OVERVIEW_UID),

@@ -48,28 +48,38 @@ pub fn table(r: &Report<'_>) -> String {
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(ToString::to_string).collect()];
     let mut results: Vec<&SloResult> = r.results.iter().collect();
     results.sort_by_key(|x| (x.service.clone(), x.slo.clone(), group_name(x)));
-    for x in &results {
-        rows.push(vec![
-            group_name(x),
-            x.slo.clone(),
-            x.kind.to_string(),
-            pct(x.objective),
-            if x.kind.is_probe() {
-                plain(x.value)
-            } else {
-                pct(x.sli)
-            },
-            pct(x.error_budget_remaining),
-            plain(burn_shown(x)),
-            p95_text(x),
-            x.events
-                .filter(|e| e.is_finite())
-                .map_or("-".into(), |e| format!("{e:.0}")),
-            x.state.as_str().to_string(),
-            x.reason.clone(),
-        ]);
-    }
+    rows.extend(results.iter().map(|x| row(x)));
     let mut out = align(&rows);
+    out.push_str(&checklist(&results));
+    out.push_str(&footer(r));
+    out
+}
+
+fn row(x: &SloResult) -> Vec<String> {
+    vec![
+        group_name(x),
+        x.slo.clone(),
+        x.kind.to_string(),
+        pct(x.objective),
+        if x.kind.is_probe() {
+            plain(x.value)
+        } else {
+            pct(x.sli)
+        },
+        pct(x.error_budget_remaining),
+        plain(burn_shown(x)),
+        p95_text(x),
+        x.events
+            .filter(|e| e.is_finite())
+            .map_or("-".into(), |e| format!("{e:.0}")),
+        x.state.as_str().to_string(),
+        x.reason.clone(),
+    ]
+}
+
+/// Probes again, as a checklist.
+fn checklist(results: &[&SloResult]) -> String {
+    let mut out = String::new();
     let probes: Vec<&&SloResult> = results.iter().filter(|x| x.kind.is_probe()).collect();
     if !probes.is_empty() {
         out.push_str("\nCHECKLIST\n");
@@ -84,6 +94,12 @@ pub fn table(r: &Report<'_>) -> String {
             ));
         }
     }
+    out
+}
+
+/// When, against what, which services are ready, and the verdict.
+fn footer(r: &Report<'_>) -> String {
+    let mut out = String::new();
     let services: Vec<String> = r
         .readiness
         .services

@@ -126,31 +126,20 @@ pub struct BurnTier {
 /// 10 % in 1d is 3x and 10 % in 3d is 1x (both ticket). The short window is 1/12 of
 /// the long one so the alert resets soon after the burn stops.
 pub const BURN_TIERS: [BurnTier; 4] = [
-    BurnTier {
-        long: PromDuration::from_secs(3600),
-        short: PromDuration::from_secs(5 * 60),
-        factor: 14.4,
-        severity: Severity::Page,
-    },
-    BurnTier {
-        long: PromDuration::from_secs(6 * 3600),
-        short: PromDuration::from_secs(30 * 60),
-        factor: 6.0,
-        severity: Severity::Page,
-    },
-    BurnTier {
-        long: PromDuration::from_secs(86400),
-        short: PromDuration::from_secs(2 * 3600),
-        factor: 3.0,
-        severity: Severity::Ticket,
-    },
-    BurnTier {
-        long: PromDuration::from_secs(3 * 86400),
-        short: PromDuration::from_secs(6 * 3600),
-        factor: 1.0,
-        severity: Severity::Ticket,
-    },
+    tier(3600, 5 * 60, 14.4, Severity::Page),
+    tier(6 * 3600, 30 * 60, 6.0, Severity::Page),
+    tier(86400, 2 * 3600, 3.0, Severity::Ticket),
+    tier(3 * 86400, 6 * 3600, 1.0, Severity::Ticket),
 ];
+
+const fn tier(long_secs: u64, short_secs: u64, factor: f64, severity: Severity) -> BurnTier {
+    BurnTier {
+        long: PromDuration::from_secs(long_secs),
+        short: PromDuration::from_secs(short_secs),
+        factor,
+        severity,
+    }
+}
 
 /// A tier fitted to one SLO: its windows, the factor it alerts at, and why the
 /// factor differs from the workbook's when it does.

@@ -1,7 +1,7 @@
 //! Faults a real Prometheus cannot produce (garbage bodies, a hung socket, a 503),
 //! from a tiny loopback server: each gives `unknown` with the reason, in time.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,31 +39,11 @@ fn partial_body() -> String {
     )
 }
 
-/// Reads one HTTP request (headers and a Content-Length body) as text.
+/// Reads one HTTP request (head and body) as text.
 fn read_request(stream: &mut std::net::TcpStream) -> String {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = stream.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        data.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&data);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if data.len() >= end + 4 + length || data.len() > 1 << 20 {
-                break;
-            }
-        }
-    }
-    String::from_utf8_lossy(&data).into_owned()
+    crate::harness::read_http_request(stream).map_or(String::new(), |(head, body)| {
+        format!("{head}\r\n\r\n{}", String::from_utf8_lossy(&body))
+    })
 }
 
 /// Serves `fault` on 127.0.0.1 for at most 200 connections; returns the port, the

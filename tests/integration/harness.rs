@@ -373,3 +373,35 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
 }
+
+/// Reads one HTTP/1.1 request from `stream`: its head (request line and headers)
+/// as text and its Content-Length body; `None` when the peer closes first. At most
+/// 1 MiB.
+pub fn read_http_request(stream: &mut std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
+        data.extend_from_slice(&buf[..n]);
+        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+            if data.len() > 1 << 20 {
+                return None;
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&data[..end]).into_owned();
+        let length = head
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length:")
+                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+            })
+            .unwrap_or(0)
+            .min(1 << 20);
+        if data.len() >= end + 4 + length {
+            return Some((head, data[end + 4..end + 4 + length].to_vec()));
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! and unit-tests them, and end to end a real Prometheus fires SLOFastBurn to a real
 //! Alertmanager whose webhook receives it.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
@@ -170,32 +170,7 @@ fn webhook() -> (u16, Arc<Mutex<Vec<Value>>>) {
         for stream in listener.incoming().take(500) {
             let Ok(mut stream) = stream else { continue };
             let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-            let mut data = Vec::new();
-            let mut buf = [0u8; 16384];
-            // Read headers, then Content-Length bytes of body.
-            let body = loop {
-                let Ok(n) = stream.read(&mut buf) else {
-                    break None;
-                };
-                if n == 0 {
-                    break None;
-                }
-                data.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&data).into_owned();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                        })
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length {
-                        break Some(data[end + 4..end + 4 + length].to_vec());
-                    }
-                }
-            };
+            let body = crate::harness::read_http_request(&mut stream).map(|(_, body)| body);
             let _ = stream
                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             if let Some(Ok(v)) = body.map(|b| serde_json::from_slice::<Value>(&b)) {

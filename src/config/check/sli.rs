@@ -77,46 +77,10 @@ impl Checker {
             return None;
         }
         if let Some(r) = &w.ratio {
-            let p = format!("{path}.ratio");
-            let total = self.selector(&format!("{p}.total"), &r.total);
-            let numerator = match (&r.errors, &r.good) {
-                (Some(_), None) => self
-                    .selector(&format!("{p}.errors"), &r.errors)
-                    .map(RatioNumerator::Errors),
-                (None, Some(_)) => self
-                    .selector(&format!("{p}.good"), &r.good)
-                    .map(RatioNumerator::Good),
-                _ => {
-                    self.problem(&p, "set exactly one of errors or good");
-                    None
-                }
-            };
-            return Some(Indicator::Ratio {
-                numerator: numerator?,
-                total: total?,
-            });
+            return self.ratio(&format!("{path}.ratio"), r);
         }
         if let Some(l) = &w.latency {
-            let p = format!("{path}.latency");
-            let histogram = self.selector(&format!("{p}.histogram"), &l.histogram);
-            if let Some(h) = &histogram {
-                if h.name.ends_with("_bucket") || h.name.ends_with("_count") {
-                    self.problem(
-                        &format!("{p}.histogram"),
-                        format!(
-                            "{:?}: name the histogram's base name, without _bucket or _count",
-                            h.text
-                        ),
-                    );
-                }
-            }
-            let threshold = self
-                .required(&format!("{p}.threshold"), &l.threshold)
-                .and_then(|t| self.prom_duration(&format!("{p}.threshold"), t));
-            return Some(Indicator::Latency {
-                histogram: histogram?,
-                threshold: threshold?,
-            });
+            return self.latency(&format!("{path}.latency"), l);
         }
         if let Some(u) = &w.uptime {
             let selector = self.selector(&format!("{path}.uptime.selector"), &u.selector)?;
@@ -130,8 +94,52 @@ impl Checker {
                 misses: misses?,
             });
         }
-        let t = w.threshold.as_ref()?;
-        let p = format!("{path}.threshold");
+        self.threshold(&format!("{path}.threshold"), w.threshold.as_ref()?)
+    }
+
+    fn ratio(&mut self, p: &str, r: &wire::Ratio) -> Option<Indicator> {
+        let total = self.selector(&format!("{p}.total"), &r.total);
+        let numerator = match (&r.errors, &r.good) {
+            (Some(_), None) => self
+                .selector(&format!("{p}.errors"), &r.errors)
+                .map(RatioNumerator::Errors),
+            (None, Some(_)) => self
+                .selector(&format!("{p}.good"), &r.good)
+                .map(RatioNumerator::Good),
+            _ => {
+                self.problem(p, "set exactly one of errors or good");
+                None
+            }
+        };
+        Some(Indicator::Ratio {
+            numerator: numerator?,
+            total: total?,
+        })
+    }
+
+    fn latency(&mut self, p: &str, l: &wire::Latency) -> Option<Indicator> {
+        let histogram = self.selector(&format!("{p}.histogram"), &l.histogram);
+        if let Some(h) = &histogram {
+            if h.name.ends_with("_bucket") || h.name.ends_with("_count") {
+                self.problem(
+                    &format!("{p}.histogram"),
+                    format!(
+                        "{:?}: name the histogram's base name, without _bucket or _count",
+                        h.text
+                    ),
+                );
+            }
+        }
+        let threshold = self
+            .required(&format!("{p}.threshold"), &l.threshold)
+            .and_then(|t| self.prom_duration(&format!("{p}.threshold"), t));
+        Some(Indicator::Latency {
+            histogram: histogram?,
+            threshold: threshold?,
+        })
+    }
+
+    fn threshold(&mut self, p: &str, t: &wire::Threshold) -> Option<Indicator> {
         let query =
             self.required(&format!("{p}.query"), &t.query)
                 .and_then(|q| match parse_promql(q) {
