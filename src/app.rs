@@ -247,6 +247,11 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
             Judged::Now(scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await)
         }
     };
+    let (queries, took) = match &judged {
+        Judged::Now(s) => (s.queries_sent, s.duration),
+        Judged::Checkpoint(c, _) => (c.queries_sent, std::time::Duration::ZERO),
+    };
+    tracing::debug!(queries, took_ms = took.as_millis() as u64, "Evaluated");
     let (report, trend_window, trend_at) = match &judged {
         Judged::Now(s) => (Report::of_snapshot(s), None, now),
         Judged::Checkpoint(c, at) => (Report::of_checkpoint(c, *at), Some(c.after), c.due),
