@@ -59,6 +59,11 @@ impl Exporter {
             queries.duration.clone(),
         );
         registry.register(
+            metric::QUERY_SAMPLES,
+            "Samples Prometheus reported reading for slogate's queries (stats=all)",
+            queries.samples.clone(),
+        );
+        registry.register(
             metric::BUILD,
             "slogate build information",
             Info::new(vec![

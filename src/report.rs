@@ -40,6 +40,17 @@ pub struct Report<'a> {
     pub launch: Option<LaunchView>,
     /// Checkpoints of the launch, for the status API and page.
     pub timeline: Option<&'a LaunchStatus>,
+    /// What the evaluation cost Prometheus.
+    pub cost: Cost,
+}
+
+/// What an evaluation cost: queries sent, samples Prometheus read and its
+/// evaluation time (both `None` when the server reports no statistics).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cost {
+    pub queries: usize,
+    pub samples: Option<u64>,
+    pub prometheus_eval_seconds: Option<f64>,
 }
 
 impl<'a> Report<'a> {
@@ -53,6 +64,11 @@ impl<'a> Report<'a> {
             score: s.score,
             launch: None,
             timeline: s.launch.as_ref(),
+            cost: Cost {
+                queries: s.queries_sent,
+                samples: s.samples_read,
+                prometheus_eval_seconds: s.prometheus_eval_seconds,
+            },
         }
     }
 
@@ -71,6 +87,11 @@ impl<'a> Report<'a> {
                 score: c.score,
             }),
             timeline: None,
+            cost: Cost {
+                queries: c.queries_sent,
+                samples: c.samples_read,
+                prometheus_eval_seconds: c.prometheus_eval_seconds,
+            },
         }
     }
 
@@ -161,6 +182,11 @@ pub fn status_json(r: &Report<'_>) -> Value {
         "score": score_json(r.score),
         "services": r.readiness.services,
         "results": r.results.iter().map(result_json).collect::<Vec<_>>(),
+        "cost": {
+            "queries": r.cost.queries,
+            "samples": r.cost.samples,
+            "prometheus_eval_seconds": num(r.cost.prometheus_eval_seconds),
+        },
     });
     if let Some(l) = &r.launch {
         doc["launch"] = json!({
@@ -316,6 +342,10 @@ mod tests {
         assert!(
             md.contains("- [ ] ❌ **backups**: value 90000 is not < 86400"),
             "{md}"
+        );
+        assert_eq!(
+            doc["cost"],
+            serde_json::json!({"queries": 9, "samples": 12345, "prometheus_eval_seconds": 0.004})
         );
         let xml = junit(&report);
         assert!(xml.contains("tests=\"3\" failures=\"2\""), "{xml}");

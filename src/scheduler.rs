@@ -15,7 +15,7 @@ use crate::eval::snapshot::{
     self, Checkpoint, KnownGroups, LaunchStatus, Planned, Published, Run, Snapshot,
 };
 use crate::eval::{self, Answers};
-use crate::prom::{Client, ClientError};
+use crate::prom::{Client, ClientError, Cost};
 use crate::slo::promql::QueryKind;
 use crate::slo::{Launch, PromDuration, Sample, Series, Slo};
 
@@ -29,12 +29,13 @@ pub struct Failure {
 
 /// Where answers come from: the Prometheus HTTP client, or a fake in tests.
 pub trait Source: Clone + Send + Sync + 'static {
-    /// An instant query evaluated at `time` (Unix seconds).
+    /// An instant query evaluated at `time` (Unix seconds), with what it cost
+    /// when the server says.
     fn query(
         &self,
         promql: &str,
         time: f64,
-    ) -> impl Future<Output = Result<Vec<Sample>, Failure>> + Send;
+    ) -> impl Future<Output = Result<(Vec<Sample>, Option<Cost>), Failure>> + Send;
 
     /// A range query over `[start, end]` every `step` seconds.
     fn query_range(
@@ -52,8 +53,8 @@ fn failure(e: ClientError) -> Failure {
 }
 
 impl Source for Client {
-    async fn query(&self, promql: &str, time: f64) -> Result<Vec<Sample>, Failure> {
-        Client::query(self, promql, Some(time))
+    async fn query(&self, promql: &str, time: f64) -> Result<(Vec<Sample>, Option<Cost>), Failure> {
+        Client::query_costed(self, promql, Some(time))
             .await
             .map_err(failure)
     }
@@ -106,7 +107,8 @@ pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGro
         .enumerate()
         .flat_map(|(i, p)| p.plan.iter().map(move |q| (i, q.kind, q.promql.clone())))
         .collect();
-    let answers: Vec<(usize, QueryKind, Result<Vec<Sample>, Failure>)> = stream::iter(jobs)
+    type Answered = Result<(Vec<Sample>, Option<Cost>), Failure>;
+    let answers: Vec<(usize, QueryKind, Answered)> = stream::iter(jobs)
         .map(|(i, kind, promql)| {
             let source = source.clone();
             async move { (i, kind, source.query(&promql, time).await) }
@@ -118,7 +120,16 @@ pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGro
     let mut prometheus_up = true;
     let mut first_error: Option<(String, String)> = None;
     let mut failed = 0;
+    let mut cost: Option<Cost> = None;
     for (i, kind, answer) in answers {
+        let answer = answer.map(|(samples, c)| {
+            if let Some(c) = c {
+                let total = cost.get_or_insert_with(Cost::default);
+                total.samples += c.samples;
+                total.eval_seconds += c.eval_seconds;
+            }
+            samples
+        });
         let answer = answer.map_err(|f| {
             prometheus_up &= !f.unreachable;
             failed += 1;
@@ -136,6 +147,8 @@ pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGro
         prometheus_up,
         duration: started.elapsed(),
         queries_sent,
+        samples_read: cost.map(|c| c.samples),
+        prometheus_eval_seconds: cost.map(|c| c.eval_seconds),
     };
     snapshot::judge(&planned, req.window.map(|(name, _)| name), known, run)
 }

@@ -22,6 +22,11 @@ pub struct Snapshot {
     pub prometheus_up: bool,
     pub duration: Duration,
     pub queries_sent: usize,
+    /// Samples Prometheus reported reading for these queries (`stats=all`);
+    /// `None` when the server reports no statistics.
+    pub samples_read: Option<u64>,
+    /// Prometheus' own evaluation time for these queries, summed.
+    pub prometheus_eval_seconds: Option<f64>,
     /// The weighted launch score of these results, 0 to 1.
     pub score: Option<f64>,
     /// Launch checkpoints, when the config has a launch block (serve only).
@@ -39,6 +44,8 @@ pub struct Checkpoint {
     pub score: Option<f64>,
     pub results: Vec<SloResult>,
     pub queries_sent: usize,
+    pub samples_read: Option<u64>,
+    pub prometheus_eval_seconds: Option<f64>,
     pub prometheus_up: bool,
 }
 
@@ -59,6 +66,8 @@ pub struct Run {
     pub prometheus_up: bool,
     pub duration: Duration,
     pub queries_sent: usize,
+    pub samples_read: Option<u64>,
+    pub prometheus_eval_seconds: Option<f64>,
 }
 
 /// One SLO's part of an evaluation: the window judged, its planned queries and
@@ -101,6 +110,8 @@ pub fn judge(
         prometheus_up: run.prometheus_up,
         duration: run.duration,
         queries_sent: run.queries_sent,
+        samples_read: run.samples_read,
+        prometheus_eval_seconds: run.prometheus_eval_seconds,
         launch: None,
     }
 }
@@ -146,6 +157,8 @@ impl Checkpoint {
                 .map(|s| s.pending((name, after), &due_text))
                 .collect(),
             queries_sent: 0,
+            samples_read: None,
+            prometheus_eval_seconds: None,
             prometheus_up: true,
         }
     }
@@ -160,6 +173,8 @@ impl Checkpoint {
             score: s.score,
             results: s.results,
             queries_sent: s.queries_sent,
+            samples_read: s.samples_read,
+            prometheus_eval_seconds: s.prometheus_eval_seconds,
             prometheus_up: s.prometheus_up,
         }
     }
@@ -272,6 +287,8 @@ pub fn example() -> Snapshot {
         prometheus_up: true,
         duration: Duration::from_millis(12),
         queries_sent: 9,
+        samples_read: Some(12_345),
+        prometheus_eval_seconds: Some(0.004),
     };
     judge(&planned, None, &KnownGroups::new(), run)
 }

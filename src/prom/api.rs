@@ -38,6 +38,49 @@ struct Data {
     #[serde(rename = "resultType")]
     result_type: String,
     result: serde_json::Value,
+    /// Present when the query asked for `stats=all` and the server supports it.
+    #[serde(default)]
+    stats: Option<Stats>,
+}
+
+#[derive(Deserialize)]
+struct Stats {
+    #[serde(default)]
+    timings: Option<Timings>,
+    #[serde(default)]
+    samples: Option<SampleStats>,
+}
+
+#[derive(Deserialize)]
+struct Timings {
+    #[serde(default, rename = "evalTotalTime")]
+    eval_total_time: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct SampleStats {
+    #[serde(default, rename = "totalQueryableSamples")]
+    total_queryable_samples: Option<f64>,
+}
+
+/// What one query cost the server, as it reported (Prometheus' `stats=all`).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Cost {
+    /// Samples the query read (`totalQueryableSamples`).
+    pub samples: u64,
+    /// The server's evaluation time in seconds (`evalTotalTime`).
+    pub eval_seconds: f64,
+}
+
+impl Stats {
+    fn cost(&self) -> Option<Cost> {
+        let samples = self.samples.as_ref()?.total_queryable_samples?;
+        let eval = self.timings.as_ref().and_then(|t| t.eval_total_time);
+        (samples.is_finite() && samples >= 0.0).then(|| Cost {
+            samples: samples as u64,
+            eval_seconds: eval.filter(|e| e.is_finite() && *e >= 0.0).unwrap_or(0.0),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -75,6 +118,8 @@ fn snippet(body: &[u8]) -> String {
 pub struct Parsed<T> {
     pub value: T,
     pub warnings: Vec<String>,
+    /// What the query cost, when the server said.
+    pub cost: Option<Cost>,
 }
 
 /// The `data` of a successful envelope and its warnings, or why there is none.
@@ -131,13 +176,18 @@ pub fn parse_range_response(status: u16, body: &[u8]) -> Result<Parsed<Vec<Serie
             })
         })
         .collect::<Result<_, _>>()
-        .map(|value| Parsed { value, warnings })
+        .map(|value| Parsed {
+            value,
+            warnings,
+            cost: None,
+        })
 }
 
 /// Parses a query response body (with its HTTP status) into samples.
 pub fn parse_response(status: u16, body: &[u8]) -> Result<Parsed<Vec<Sample>>, QueryError> {
     let malformed = |detail: String| QueryError::Malformed { status, detail };
     let (data, warnings) = data(status, body)?;
+    let cost = data.stats.as_ref().and_then(Stats::cost);
     let value = match data.result_type.as_str() {
         "vector" => {
             let items: Vec<VectorItem> = serde_json::from_value(data.result)
@@ -166,7 +216,11 @@ pub fn parse_response(status: u16, body: &[u8]) -> Result<Parsed<Vec<Sample>>, Q
         }
         other => Err(QueryError::ResultType(other.to_string())),
     };
-    value.map(|value| Parsed { value, warnings })
+    value.map(|value| Parsed {
+        value,
+        warnings,
+        cost,
+    })
 }
 
 #[cfg(test)]
@@ -221,6 +275,23 @@ mod tests {
             ["PromQL info: metric might not be a counter"]
         );
         assert!(parsed.value.is_empty());
+    }
+
+    #[test]
+    fn stats_all_gives_the_samples_read_and_the_eval_time() {
+        let body = br#"{"status":"success","data":{"resultType":"vector","result":[],
+            "stats":{"timings":{"evalTotalTime":0.0125,"execTotalTime":0.013},
+            "samples":{"totalQueryableSamples":518420,"peakSamples":12}}}}"#;
+        let parsed = parse_response(200, body).unwrap();
+        assert_eq!(
+            parsed.cost,
+            Some(Cost {
+                samples: 518_420,
+                eval_seconds: 0.0125
+            })
+        );
+        let plain = br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        assert_eq!(parse_response(200, plain).unwrap().cost, None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 
-use super::api::{parse_range_response, parse_response, QueryError, Sample, Series};
+use super::api::{parse_range_response, parse_response, Cost, QueryError, Sample, Series};
 use super::{PartialResponse, Settings};
 use crate::slo::conventions::{label, outcome};
 
@@ -54,6 +54,8 @@ impl ClientError {
 pub struct QueryMetrics {
     pub outcomes: Family<Vec<(String, String)>, Counter>,
     pub duration: Histogram,
+    /// Samples Prometheus reported reading for slogate's queries (`stats=all`).
+    pub samples: Counter,
 }
 
 impl Default for QueryMetrics {
@@ -69,6 +71,7 @@ impl Default for QueryMetrics {
             outcomes,
             // 5 ms to about 20 s
             duration: Histogram::new(exponential_buckets(0.005, 2.0, 13)),
+            samples: Counter::default(),
         }
     }
 }
@@ -231,11 +234,26 @@ impl Client {
     /// Runs an instant query evaluated at `time` (Unix seconds), or now.
     /// The whole call, retries included, ends within the configured timeout.
     pub async fn query(&self, promql: &str, time: Option<f64>) -> Result<Vec<Sample>, ClientError> {
+        self.query_costed(promql, time)
+            .await
+            .map(|(samples, _)| samples)
+    }
+
+    /// [`Client::query`], with what the query cost when the server reports it
+    /// (asked for with `stats=all`; counted in `slogate_query_samples_total`).
+    pub async fn query_costed(
+        &self,
+        promql: &str,
+        time: Option<f64>,
+    ) -> Result<(Vec<Sample>, Option<Cost>), ClientError> {
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.timeout, self.query_with_retries(promql, time))
             .await
             .unwrap_or(Err(ClientError::Timeout(self.timeout)));
         self.metrics.record(outcome.is_ok(), started.elapsed());
+        if let Ok((_, Some(cost))) = &outcome {
+            self.metrics.samples.inc_by(cost.samples);
+        }
         outcome
     }
 
@@ -243,7 +261,7 @@ impl Client {
         &self,
         promql: &str,
         time: Option<f64>,
-    ) -> Result<Vec<Sample>, ClientError> {
+    ) -> Result<(Vec<Sample>, Option<Cost>), ClientError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -264,8 +282,8 @@ impl Client {
         &self,
         promql: &str,
         time: Option<f64>,
-    ) -> Result<Vec<Sample>, ClientError> {
-        let mut form = vec![("query", promql.to_string())];
+    ) -> Result<(Vec<Sample>, Option<Cost>), ClientError> {
+        let mut form = vec![("query", promql.to_string()), ("stats", "all".to_string())];
         if let Some(t) = time {
             form.push(("time", format!("{t:.3}")));
         }
@@ -282,7 +300,7 @@ impl Client {
         let body = response.bytes().await.map_err(transport)?;
         let parsed = parse_response(status, &body)?;
         self.judge_warnings(promql, &parsed.warnings)?;
-        Ok(parsed.value)
+        Ok((parsed.value, parsed.cost))
     }
 
     /// Asks for complete answers: Thanos reads `partial_response=false`,

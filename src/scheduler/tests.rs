@@ -48,7 +48,11 @@ fn sample(part: &str, value: f64) -> Sample {
 }
 
 impl Source for Fake {
-    async fn query(&self, _promql: &str, _time: f64) -> Result<Vec<Sample>, Failure> {
+    async fn query(
+        &self,
+        _promql: &str,
+        _time: f64,
+    ) -> Result<(Vec<Sample>, Option<Cost>), Failure> {
         {
             let mut s = self.stats.lock().expect("stats");
             s.calls += 1;
@@ -57,11 +61,16 @@ impl Source for Fake {
         }
         tokio::time::sleep(self.delay).await;
         self.stats.lock().expect("stats").in_flight -= 1;
-        Ok(vec![
+        let samples = vec![
             sample("total", 1000.0),
             sample("bad", 0.0),
             sample("present", 1.0),
-        ])
+        ];
+        let cost = Cost {
+            samples: 100,
+            eval_seconds: 0.001,
+        };
+        Ok((samples, Some(cost)))
     }
 
     async fn query_range(&self, _: &str, _: (f64, f64, f64)) -> Result<Vec<Series>, Failure> {
@@ -152,6 +161,8 @@ async fn queries_in_flight_stay_within_the_concurrency_bound() {
     let s = evaluate(&fake, &req, &KnownGroups::new()).await;
     assert_eq!(fake.stats(), (2 * QUERIES, 3));
     assert_eq!(s.results.len(), 2);
+    // Each fake answer reports 100 samples read.
+    assert_eq!(s.samples_read, Some(2 * QUERIES as u64 * 100));
     assert_eq!(s.evaluated_at, req.at);
 }
 

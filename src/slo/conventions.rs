@@ -19,6 +19,8 @@ pub mod metric {
     /// Registered without `_total`: the client library appends it to counters.
     pub const QUERIES: &str = "slogate_queries";
     pub const QUERY_DURATION: &str = "slogate_query_duration_seconds";
+    /// Registered without `_total`: samples Prometheus read for slogate's queries.
+    pub const QUERY_SAMPLES: &str = "slogate_query_samples";
     pub const EVALUATION_DURATION: &str = "slogate_evaluation_duration_seconds";
     pub const LAST_EVALUATION: &str = "slogate_last_evaluation_timestamp_seconds";
     pub const CONFIG_RELOAD_OK: &str = "slogate_config_last_reload_successful";

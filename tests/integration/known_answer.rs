@@ -205,6 +205,44 @@ fn check_json_matches_the_designed_history() {
     assert!(!stdout.contains("NaN"), "NaN in output: {stdout}");
     let doc: Value = serde_json::from_str(&stdout).expect("check JSON");
     assert_designed(&doc);
+    assert_cost_is_what_prometheus_reports(&doc, &prom);
+}
+
+/// `cost` counts every query once and reports the samples Prometheus itself says
+/// those queries read (`stats=all`), summed.
+fn assert_cost_is_what_prometheus_reports(doc: &Value, prom: &Prometheus) {
+    let mut queries: Vec<(String, String)> = Vec::new();
+    for r in doc["results"].as_array().expect("results") {
+        for q in r["queries"].as_array().expect("queries") {
+            let key = (r["slo"].to_string(), q.as_str().expect("query").to_string());
+            if !queries.contains(&key) {
+                queries.push(key);
+            }
+        }
+    }
+    assert_eq!(doc["cost"]["queries"], queries.len(), "{:#}", doc["cost"]);
+    let samples: u64 = queries
+        .iter()
+        .map(|(_, q)| {
+            let answer: Value = crate::harness::http()
+                .post(format!("{}/api/v1/query", prom.url()))
+                .form(&[
+                    ("query", q.as_str()),
+                    ("time", &end().to_string()),
+                    ("stats", "all"),
+                ])
+                .send()
+                .and_then(|r| r.text())
+                .map(|body| serde_json::from_str(&body).expect("JSON"))
+                .expect("stats answer");
+            answer["data"]["stats"]["samples"]["totalQueryableSamples"]
+                .as_u64()
+                .expect("totalQueryableSamples")
+        })
+        .sum();
+    assert!(samples > 1_000_000, "{samples}");
+    assert_eq!(doc["cost"]["samples"], samples, "{:#}", doc["cost"]);
+    assert!(doc["cost"]["prometheus_eval_seconds"].as_f64() > Some(0.0));
 }
 
 #[test]
@@ -303,6 +341,8 @@ fn serve_reports_the_same_through_api_and_metrics() {
     assert_designed(&slogate.status());
     let metrics = slogate.metrics();
     assert!(!metrics.contains("NaN"), "{metrics}");
+    let read = metric_value(&metrics, "slogate_query_samples_total", &[]).expect("samples counter");
+    assert!(read > 1e6, "samples read so far: {read}");
     let (bad, total) = bad_total("availability", "search", WINDOW);
     let got = metric_value(
         &metrics,
