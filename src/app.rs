@@ -53,6 +53,7 @@ fn engine(config: &Config, metrics: &QueryMetrics) -> Result<Engine> {
         slos: config.slos.clone(),
         source: client,
         interval: config.evaluation.interval,
+        long_window_interval: config.evaluation.long_window_interval,
         concurrency: config.evaluation.concurrency,
         launch: config.launch.clone(),
     })

@@ -17,6 +17,9 @@ use crate::slo::{Launch, Slo};
 pub struct EvaluationSettings {
     pub interval: Duration,
     pub concurrency: usize,
+    /// How often `serve` re-reads windows of a day or more (the SLO window's
+    /// figures are at most this stale); shorter windows are read every interval.
+    pub long_window_interval: Duration,
 }
 
 /// A validated configuration.

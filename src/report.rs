@@ -42,6 +42,8 @@ pub struct Report<'a> {
     pub timeline: Option<&'a LaunchStatus>,
     /// What the evaluation cost Prometheus.
     pub cost: Cost,
+    /// When each window was last read (long windows are reused for a while).
+    pub windows_read_at: Option<&'a BTreeMap<PromDuration, DateTime<Utc>>>,
 }
 
 /// What an evaluation cost: queries sent, samples Prometheus read and its
@@ -69,6 +71,7 @@ impl<'a> Report<'a> {
                 samples: s.samples_read,
                 prometheus_eval_seconds: s.prometheus_eval_seconds,
             },
+            windows_read_at: Some(&s.windows_read_at),
         }
     }
 
@@ -92,6 +95,7 @@ impl<'a> Report<'a> {
                 samples: c.samples_read,
                 prometheus_eval_seconds: c.prometheus_eval_seconds,
             },
+            windows_read_at: None,
         }
     }
 
@@ -188,6 +192,13 @@ pub fn status_json(r: &Report<'_>) -> Value {
             "prometheus_eval_seconds": num(r.cost.prometheus_eval_seconds),
         },
     });
+    if let Some(reads) = r.windows_read_at.filter(|m| !m.is_empty()) {
+        let reads: Map<String, Value> = reads
+            .iter()
+            .map(|(w, t)| (w.to_string(), Value::from(time(*t))))
+            .collect();
+        doc["windows_read_at"] = Value::Object(reads);
+    }
     if let Some(l) = &r.launch {
         doc["launch"] = json!({
             "at": time(l.at),

@@ -3,6 +3,7 @@
 //! snapshot; evaluates on an interval, at once after a reload, and settles launch
 //! checkpoints. Talks to Prometheus through [`Source`], so it is tested with a fake.
 
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use tokio::sync::watch;
 use crate::eval::snapshot::{
     self, Checkpoint, KnownGroups, LaunchStatus, Planned, Published, Run, Snapshot,
 };
-use crate::eval::{self, Answers};
+use crate::eval::{self, Answer, Answers};
 use crate::prom::{Client, ClientError, Cost};
 use crate::slo::promql::QueryKind;
 use crate::slo::{Launch, PromDuration, Sample, Series, Slo};
@@ -82,13 +83,47 @@ pub struct Request<'a> {
     pub concurrency: usize,
 }
 
-/// Runs one evaluation: every planned query at `req.at`, at most
-/// `req.concurrency` in flight, then the judgement.
-pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGroups) -> Snapshot {
-    let started = Instant::now();
-    let time = req.at.timestamp_millis() as f64 / 1000.0;
-    let mut planned: Vec<Planned<'_>> = req
-        .slos
+/// Windows of a day or more: in `serve` they are re-read on their own cadence.
+const LONG_WINDOW: PromDuration = PromDuration::from_secs(86400);
+
+/// Answers of long windows kept between evaluations of `serve`, re-read every
+/// `every`: the SLO-window figures are then at most that stale, and Prometheus
+/// reads 30 days of samples every few minutes instead of every minute.
+#[derive(Debug)]
+pub struct LongWindows {
+    every: Duration,
+    kept: HashMap<String, Kept>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    read: tokio::time::Instant,
+    as_of: DateTime<Utc>,
+    samples: Vec<Sample>,
+}
+
+impl LongWindows {
+    pub fn new(every: Duration) -> Self {
+        Self {
+            every,
+            kept: HashMap::new(),
+        }
+    }
+
+    fn is_long(kind: QueryKind) -> bool {
+        matches!(kind, QueryKind::Events(w) | QueryKind::Quantiles(w) if w >= LONG_WINDOW)
+    }
+
+    /// A kept answer to `promql` younger than the cadence.
+    fn fresh(&self, kind: QueryKind, promql: &str) -> Option<&Kept> {
+        let kept = self.kept.get(promql)?;
+        (Self::is_long(kind) && kept.read.elapsed() < self.every).then_some(kept)
+    }
+}
+
+/// Every SLO's plan for `req`, with no answers yet.
+fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
+    req.slos
         .iter()
         .map(|slo| {
             let window = req.window.map_or(slo.window, |(_, w)| w);
@@ -99,58 +134,156 @@ pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGro
                 answers: Answers::new(),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// When each window's answers were evaluated (the oldest, when SLOs differ).
+fn note_read(
+    reads: &mut BTreeMap<PromDuration, DateTime<Utc>>,
+    kind: QueryKind,
+    at: DateTime<Utc>,
+) {
+    if let QueryKind::Events(w) | QueryKind::Quantiles(w) = kind {
+        let t = reads.entry(w).or_insert(at);
+        *t = (*t).min(at);
+    }
+}
+
+/// Runs one evaluation: every planned query at `req.at`, at most
+/// `req.concurrency` in flight, then the judgement.
+pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGroups) -> Snapshot {
+    evaluate_reusing(source, req, known, None).await
+}
+
+/// [`evaluate`], reusing long-window answers younger than their cadence.
+pub async fn evaluate_reusing<S: Source>(
+    source: &S,
+    req: &Request<'_>,
+    known: &KnownGroups,
+    mut long: Option<&mut LongWindows>,
+) -> Snapshot {
+    let started = Instant::now();
+    let time = req.at.timestamp_millis() as f64 / 1000.0;
+    let mut planned = plan_all(req);
+    let mut reads = BTreeMap::new();
     // Owned jobs: borrowed ones trip a higher-ranked lifetime limit of rustc
     // when this future is spawned.
-    let jobs: Vec<(usize, QueryKind, String)> = planned
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| p.plan.iter().map(move |q| (i, q.kind, q.promql.clone())))
-        .collect();
+    let mut jobs: Vec<(usize, QueryKind, String)> = Vec::new();
+    for (i, p) in planned.iter_mut().enumerate() {
+        for q in &p.plan {
+            match long.as_deref().and_then(|l| l.fresh(q.kind, &q.promql)) {
+                Some(kept) => {
+                    note_read(&mut reads, q.kind, kept.as_of);
+                    p.answers.insert(q.kind, Ok(kept.samples.clone()));
+                }
+                None => jobs.push((i, q.kind, q.promql.clone())),
+            }
+        }
+    }
     type Answered = Result<(Vec<Sample>, Option<Cost>), Failure>;
-    let answers: Vec<(usize, QueryKind, Answered)> = stream::iter(jobs)
+    let answers: Vec<(usize, QueryKind, String, Answered)> = stream::iter(jobs)
         .map(|(i, kind, promql)| {
             let source = source.clone();
-            async move { (i, kind, source.query(&promql, time).await) }
+            async move {
+                let answer = source.query(&promql, time).await;
+                (i, kind, promql, answer)
+            }
         })
         .buffer_unordered(req.concurrency.max(1))
         .collect()
         .await;
-    let queries_sent = answers.len();
-    let mut prometheus_up = true;
-    let mut first_error: Option<(String, String)> = None;
-    let mut failed = 0;
-    let mut cost: Option<Cost> = None;
-    for (i, kind, answer) in answers {
-        let answer = answer.map(|(samples, c)| {
-            if let Some(c) = c {
-                let total = cost.get_or_insert_with(Cost::default);
-                total.samples += c.samples;
-                total.eval_seconds += c.eval_seconds;
+    let mut outcome = Outcome::default();
+    for (i, kind, promql, answer) in answers {
+        let answer = outcome.take(answer, &planned[i].slo.name);
+        note_read(&mut reads, kind, req.at);
+        if let (Some(l), Ok(samples)) = (long.as_deref_mut(), &answer) {
+            if LongWindows::is_long(kind) {
+                let read = tokio::time::Instant::now();
+                let (as_of, samples) = (req.at, samples.clone());
+                l.kept.insert(
+                    promql,
+                    Kept {
+                        read,
+                        as_of,
+                        samples,
+                    },
+                );
             }
-            samples
-        });
-        let answer = answer.map_err(|f| {
-            prometheus_up &= !f.unreachable;
-            failed += 1;
-            first_error.get_or_insert_with(|| (planned[i].slo.name.clone(), f.message.clone()));
-            f.message
-        });
+        }
         planned[i].answers.insert(kind, answer);
     }
-    // One line per evaluation, not one per query: an outage fails them all.
-    if let Some((slo, error)) = first_error {
-        tracing::warn!(failed, of = queries_sent, slo = %slo, %error, "Queries failed");
+    if let Some(l) = long {
+        // Forget answers no SLO plans any more (a reload changed the queries).
+        l.kept.retain(|promql, _| {
+            planned
+                .iter()
+                .any(|p| p.plan.iter().any(|q| &q.promql == promql))
+        });
     }
+    outcome.log();
     let run = Run {
         at: req.at,
-        prometheus_up,
+        prometheus_up: outcome.prometheus_up,
         duration: started.elapsed(),
-        queries_sent,
-        samples_read: cost.map(|c| c.samples),
-        prometheus_eval_seconds: cost.map(|c| c.eval_seconds),
+        queries_sent: outcome.sent,
+        samples_read: outcome.cost.map(|c| c.samples),
+        prometheus_eval_seconds: outcome.cost.map(|c| c.eval_seconds),
+        windows_read_at: reads,
     };
     snapshot::judge(&planned, req.window.map(|(name, _)| name), known, run)
+}
+
+/// What the answers of one evaluation add up to.
+#[derive(Debug)]
+struct Outcome {
+    sent: usize,
+    failed: usize,
+    prometheus_up: bool,
+    cost: Option<Cost>,
+    first_error: Option<(String, String)>,
+}
+
+impl Default for Outcome {
+    fn default() -> Self {
+        Self {
+            sent: 0,
+            failed: 0,
+            prometheus_up: true,
+            cost: None,
+            first_error: None,
+        }
+    }
+}
+
+impl Outcome {
+    /// Counts one answer and turns it into what `eval` reads.
+    fn take(&mut self, answer: Result<(Vec<Sample>, Option<Cost>), Failure>, slo: &str) -> Answer {
+        self.sent += 1;
+        match answer {
+            Ok((samples, cost)) => {
+                if let Some(c) = cost {
+                    let total = self.cost.get_or_insert_with(Cost::default);
+                    total.samples += c.samples;
+                    total.eval_seconds += c.eval_seconds;
+                }
+                Ok(samples)
+            }
+            Err(f) => {
+                self.prometheus_up &= !f.unreachable;
+                self.failed += 1;
+                self.first_error
+                    .get_or_insert_with(|| (slo.to_string(), f.message.clone()));
+                Err(f.message)
+            }
+        }
+    }
+
+    /// One line per evaluation, not one per query: an outage fails them all.
+    fn log(&self) {
+        if let Some((slo, error)) = &self.first_error {
+            tracing::warn!(failed = self.failed, of = self.sent, slo = %slo, %error, "Queries failed");
+        }
+    }
 }
 
 /// Evaluates one checkpoint as of `now`: pending until due, then judged as of the
@@ -217,6 +350,8 @@ pub struct Engine<S: Source = Client> {
     pub slos: Vec<Arc<Slo>>,
     pub source: S,
     pub interval: Duration,
+    /// How often windows of a day or more are re-read.
+    pub long_window_interval: Duration,
     pub concurrency: usize,
     pub launch: Option<Launch>,
 }
@@ -294,6 +429,7 @@ pub async fn run<S: Source>(
     let mut settled = Settled::new();
     let mut last_ready = None;
     let mut judged_with: Option<Arc<Engine<S>>> = None;
+    let mut long = LongWindows::new(Duration::ZERO);
     tokio::pin!(shutdown);
     loop {
         let current = engine.borrow_and_update().clone();
@@ -305,6 +441,7 @@ pub async fn run<S: Source>(
             .is_some_and(|old| Arc::ptr_eq(old, &current))
         {
             settled.clear();
+            long = LongWindows::new(current.long_window_interval);
             judged_with = Some(current.clone());
         }
         let now = fixed_at.unwrap_or_else(Utc::now);
@@ -316,7 +453,7 @@ pub async fn run<S: Source>(
             window: None,
             concurrency: current.concurrency,
         };
-        let mut snapshot = evaluate(&current.source, &req, &known).await;
+        let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut long)).await;
         snapshot::remember_groups(&mut known, &snapshot);
         snapshot.launch = launch_status(&current, now, &mut settled).await;
         log_evaluation(&snapshot, &mut last_ready);

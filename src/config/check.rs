@@ -20,6 +20,9 @@ const DEFAULT_URL: &str = "http://127.0.0.1:9090";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_CONCURRENCY: usize = 8;
+/// 30 days of samples re-read every minute are most of slogate's cost; every five
+/// minutes they move the SLO-window figures by at most 5 minutes of events.
+const DEFAULT_LONG_WINDOW_INTERVAL: Duration = Duration::from_secs(300);
 const DEFAULT_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
 const DEFAULT_MIN_EVENTS: u64 = 100;
 const DEFAULT_WARN_BUDGET_REMAINING: f64 = 0.25;
@@ -329,6 +332,11 @@ impl Checker {
         EvaluationSettings {
             interval,
             concurrency,
+            long_window_interval: self.std_duration(
+                "evaluation.long_window_interval",
+                w.long_window_interval.as_deref(),
+                DEFAULT_LONG_WINDOW_INTERVAL,
+            ),
         }
     }
 

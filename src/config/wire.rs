@@ -71,6 +71,7 @@ pub struct Tls {
 pub struct Evaluation {
     pub interval: Option<String>,
     pub concurrency: Option<i64>,
+    pub long_window_interval: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +202,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "headers",
     "partial_response",
     "interval",
+    "long_window_interval",
     "concurrency",
     "window",
     "min_events",

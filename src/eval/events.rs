@@ -38,13 +38,25 @@ struct Presence {
     parts_seen: BTreeSet<&'static str>,
 }
 
-fn presence(slo: &Slo, samples: &[Sample]) -> Presence {
+fn part_of(s: &Sample) -> Option<Part> {
+    s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p))
+}
+
+/// The parts that had at least one sample in `samples`.
+fn parts_seen(samples: &[Sample]) -> BTreeSet<&'static str> {
+    samples
+        .iter()
+        .filter_map(part_of)
+        .map(Part::as_str)
+        .collect()
+}
+
+fn presence<'a>(slo: &Slo, samples: impl Iterator<Item = &'a Sample>) -> Presence {
     let mut p = Presence::default();
     for s in samples {
-        let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
+        let Some(part) = part_of(s) else {
             continue;
         };
-        p.parts_seen.insert(part.as_str());
         let key = group_key(slo, &s.labels);
         match part {
             Part::Present => {
@@ -137,7 +149,18 @@ impl Slo {
             Some(Ok(samples)) => samples,
             _ => &[],
         };
-        let presence = presence(self, main_samples);
+        // Presence rides on one events answer (the shortest window's): read them all.
+        let mut presence = presence(
+            self,
+            input
+                .answers
+                .iter()
+                .flat_map(|(kind, answer)| match (kind, answer) {
+                    (QueryKind::Events(_), Ok(samples)) => samples.as_slice(),
+                    _ => &[],
+                }),
+        );
+        presence.parts_seen = parts_seen(main_samples);
         let main = by_window.get(&input.window).cloned().unwrap_or_default();
         if main.is_empty() {
             let mut r = self.result(input, &BTreeMap::new());

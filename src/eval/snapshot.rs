@@ -27,6 +27,9 @@ pub struct Snapshot {
     pub samples_read: Option<u64>,
     /// Prometheus' own evaluation time for these queries, summed.
     pub prometheus_eval_seconds: Option<f64>,
+    /// The instant each window's answers were evaluated as of: long windows may
+    /// be reused for a while in `serve` (`evaluation.long_window_interval`).
+    pub windows_read_at: BTreeMap<PromDuration, DateTime<Utc>>,
     /// The weighted launch score of these results, 0 to 1.
     pub score: Option<f64>,
     /// Launch checkpoints, when the config has a launch block (serve only).
@@ -60,7 +63,7 @@ pub struct LaunchStatus {
 pub type KnownGroups = HashMap<String, Vec<BTreeMap<String, String>>>;
 
 /// How an evaluation went, besides its answers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Run {
     pub at: DateTime<Utc>,
     pub prometheus_up: bool,
@@ -68,6 +71,7 @@ pub struct Run {
     pub queries_sent: usize,
     pub samples_read: Option<u64>,
     pub prometheus_eval_seconds: Option<f64>,
+    pub windows_read_at: BTreeMap<PromDuration, DateTime<Utc>>,
 }
 
 /// One SLO's part of an evaluation: the window judged, its planned queries and
@@ -112,6 +116,7 @@ pub fn judge(
         queries_sent: run.queries_sent,
         samples_read: run.samples_read,
         prometheus_eval_seconds: run.prometheus_eval_seconds,
+        windows_read_at: run.windows_read_at,
         launch: None,
     }
 }
@@ -289,6 +294,7 @@ pub fn example() -> Snapshot {
         queries_sent: 9,
         samples_read: Some(12_345),
         prometheus_eval_seconds: Some(0.004),
+        windows_read_at: BTreeMap::new(),
     };
     judge(&planned, None, &KnownGroups::new(), run)
 }

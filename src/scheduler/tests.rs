@@ -103,6 +103,8 @@ fn engine(
         slos: vec![slo()],
         source: fake.clone(),
         interval,
+        // Every window re-read every time, unless a test says otherwise.
+        long_window_interval: Duration::ZERO,
         concurrency,
         launch,
     }
@@ -146,6 +148,36 @@ async fn evaluates_on_the_interval_and_never_overlaps() {
     let latest = published.latest().expect("published");
     assert_eq!(latest.queries_sent, QUERIES);
     assert!(latest.readiness.ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn long_windows_are_reread_on_their_own_cadence() {
+    // Every minute for ten minutes; windows of a day or more every five.
+    let fake = Fake::new(Duration::from_millis(10));
+    let e = Engine {
+        long_window_interval: Duration::from_secs(300),
+        ..engine(&fake, Duration::from_secs(60), 8, None)
+    };
+    let published = run_until(e, None, Duration::from_secs(630), |tx| {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(700)).await;
+            drop(tx);
+        })
+    })
+    .await;
+    // 11 evaluations (0s .. 600s) of the 5 windows under a day (5m .. 6h); the
+    // 30d, 1d and 3d windows at 0s, 300s and 600s.
+    let short = 5;
+    let long = QUERIES - short;
+    assert_eq!(fake.stats().0, 11 * short + 3 * long);
+    let latest = published.latest().expect("published");
+    assert!(latest.readiness.ready);
+    let reads: Vec<String> = latest
+        .windows_read_at
+        .keys()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(reads, ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]);
 }
 
 #[tokio::test(start_paused = true)]

@@ -168,8 +168,8 @@ impl Slo {
         parts
     }
 
-    /// The query of the judged window: event counts plus what is present now.
-    fn main_query(&self, window: PromDuration) -> Option<String> {
+    /// Event counts over `window` plus what is present now.
+    fn events_and_presence_query(&self, window: PromDuration) -> Option<String> {
         let events = self.events_query(window)?;
         let presence: Vec<String> = self
             .presence_parts()
@@ -184,11 +184,13 @@ impl Slo {
         )
     }
 
-    /// Every query one evaluation over `window` needs: the window itself (with the
-    /// presence of source series), each burn window inside it, quantiles over the
-    /// short windows inside it and over the window, the probe query for probes.
-    /// Windows longer than `window` are left out: at a launch checkpoint they
-    /// would read data from before the launch.
+    /// Every query one evaluation over `window` needs: the window itself, each
+    /// burn window inside it, quantiles over the short windows inside it and over
+    /// the window, the probe query for probes. The shortest events query also
+    /// reports which source series are present now (it is read every interval,
+    /// while long windows may be reused for a while). Windows longer than
+    /// `window` are left out: at a launch checkpoint they would read data from
+    /// before the launch.
     pub fn plan(&self, window: PromDuration) -> Vec<PlannedQuery> {
         if let Indicator::Threshold { query, .. } = &self.indicator {
             return vec![PlannedQuery {
@@ -196,25 +198,23 @@ impl Slo {
                 promql: query.clone(),
             }];
         }
-        let mut plan: Vec<PlannedQuery> = self
-            .main_query(window)
-            .map(|promql| PlannedQuery {
-                kind: QueryKind::Events(window),
-                promql,
-            })
+        let mut windows = vec![window];
+        windows.extend(super::BURN_WINDOWS.iter().copied().filter(|w| *w < window));
+        let shortest = windows.iter().copied().min().unwrap_or(window);
+        let mut plan: Vec<PlannedQuery> = windows
             .into_iter()
+            .filter_map(|w| {
+                let promql = if w == shortest {
+                    self.events_and_presence_query(w)
+                } else {
+                    self.events_query(w)
+                };
+                promql.map(|promql| PlannedQuery {
+                    kind: QueryKind::Events(w),
+                    promql,
+                })
+            })
             .collect();
-        plan.extend(
-            super::BURN_WINDOWS
-                .iter()
-                .filter(|w| **w < window)
-                .filter_map(|w| {
-                    self.events_query(*w).map(|promql| PlannedQuery {
-                        kind: QueryKind::Events(*w),
-                        promql,
-                    })
-                }),
-        );
         let mut quantile_windows: Vec<PromDuration> = QUANTILE_WINDOWS
             .iter()
             .copied()
@@ -366,8 +366,14 @@ mod parse_tests {
         assert_eq!(
             plan[0].promql,
             "label_replace(sum by (service) (increase(e[30d])), \"slogate_part\", \"bad\", \"\", \"\") or \
-             label_replace(sum by (service) (increase(t[30d])), \"slogate_part\", \"total\", \"\", \"\") or \
-             label_replace(count by (service) (t), \"slogate_part\", \"present\", \"\", \"\")"
+             label_replace(sum by (service) (increase(t[30d])), \"slogate_part\", \"total\", \"\", \"\")"
+        );
+        assert_eq!(
+            plan[1].promql,
+            "label_replace(sum by (service) (increase(e[5m])), \"slogate_part\", \"bad\", \"\", \"\") or \
+             label_replace(sum by (service) (increase(t[5m])), \"slogate_part\", \"total\", \"\", \"\") or \
+             label_replace(count by (service) (t), \"slogate_part\", \"present\", \"\", \"\")",
+            "the shortest window also says what is present now"
         );
     }
 }

@@ -338,7 +338,13 @@ fn serve_reports_the_same_through_api_and_metrics() {
             &format!("--at={}", end_rfc3339()),
         ],
     );
-    assert_designed(&slogate.status());
+    let status = slogate.status();
+    assert_designed(&status);
+    // Every window was read as of the replayed instant (long ones are then reused
+    // for `evaluation.long_window_interval`).
+    for window in ["5m", "1h", "1d", "30d"] {
+        assert_eq!(status["windows_read_at"][window], end_rfc3339(), "{window}");
+    }
     let metrics = slogate.metrics();
     assert!(!metrics.contains("NaN"), "{metrics}");
     let read = metric_value(&metrics, "slogate_query_samples_total", &[]).expect("samples counter");
