@@ -3,6 +3,7 @@
 
 mod events;
 pub mod launch;
+pub mod quantile;
 pub mod snapshot;
 
 use std::collections::BTreeMap;
@@ -129,13 +130,14 @@ fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> 
         let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
             continue;
         };
-        if matches!(part, Part::Present | Part::Bucket) {
+        if part == Part::Present {
             continue;
         }
+        let le = s.labels.get("le").map(String::as_str);
         groups
             .entry(group_key(slo, &s.labels))
             .or_default()
-            .add(part, s.value);
+            .add(part, s.value, le);
     }
     groups
 }
@@ -297,12 +299,13 @@ impl Slo {
             let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
                 continue;
             };
+            let le = s.labels.get("le").map(String::as_str);
             let steps = by_group.entry(group_key(self, &s.labels)).or_default();
             for (t, v) in s.points.iter().filter(|(_, v)| v.is_finite()) {
                 steps
                     .entry((*t * 1000.0).round() as i64)
                     .or_default()
-                    .add(part, *v);
+                    .add(part, *v, le);
             }
         }
         by_group
@@ -313,7 +316,7 @@ impl Slo {
                     .map(|t| {
                         steps
                             .get(&((t * 1000.0).round() as i64))
-                            .and_then(|c| self.indicator.bad_total(*c))
+                            .and_then(|c| self.indicator.bad_total(c))
                             .filter(|(_, total)| *total > 0.0)
                             .map(|(bad, total)| bad / (total * budget))
                     })

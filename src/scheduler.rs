@@ -111,7 +111,7 @@ impl LongWindows {
     }
 
     fn is_long(kind: QueryKind) -> bool {
-        matches!(kind, QueryKind::Events(w) | QueryKind::Quantiles(w) if w >= LONG_WINDOW)
+        matches!(kind, QueryKind::Events(w) if w >= LONG_WINDOW)
     }
 
     /// A kept answer to `promql` younger than the cadence.
@@ -143,7 +143,7 @@ fn note_read(
     kind: QueryKind,
     at: DateTime<Utc>,
 ) {
-    if let QueryKind::Events(w) | QueryKind::Quantiles(w) = kind {
+    if let QueryKind::Events(w) = kind {
         let t = reads.entry(w).or_insert(at);
         *t = (*t).min(at);
     }

@@ -139,23 +139,19 @@ fn threshold_between_buckets_is_unknown_naming_the_buckets() {
             threshold: PromDuration::from_millis(250),
         })
     };
-    let mut a = answers_for(&s, s.window, |_| None, true);
-    for (_, answer) in a.iter_mut() {
-        // No good part: no bucket matches 250ms; the histogram is there.
-        answer
-            .as_mut()
-            .expect("ok")
-            .push(part("a", "total", 1000.0));
-    }
-    let main = a
-        .get_mut(&QueryKind::Events(s.window))
-        .and_then(|x| x.as_mut().ok())
-        .expect("main answer");
-    for le in ["0.1", "0.20", "+Inf", "5e-01"] {
-        let mut b = part("a", "bucket", 1.0);
-        b.labels.insert("le".into(), le.into());
-        main.push(b);
-    }
+    let buckets = |w: PromDuration| {
+        let scale = w.as_secs_f64();
+        [
+            ("0.1", 60.0),
+            ("0.20", 75.0),
+            ("+Inf", 100.0),
+            ("5e-01", 97.0),
+        ]
+        .into_iter()
+        .map(|(le, v)| bucket("a", le, v * scale))
+        .collect::<Vec<_>>()
+    };
+    let a = latency_answers(&s, buckets);
     let r = judge(&s, s.window, None, &a);
     assert_eq!((r.state, r.sli, r.ready), (State::Unknown, None, false));
     assert_eq!(
@@ -163,6 +159,39 @@ fn threshold_between_buckets_is_unknown_naming_the_buckets() {
         "threshold 250ms is not a bucket boundary of http_request_duration_seconds; \
          its buckets: 0.1, 0.20, 5e-01, +Inf"
     );
+}
+
+/// A bucket-increase sample of group `service`.
+fn bucket(service: &str, le: &str, value: f64) -> Sample {
+    let mut p = part(service, "bucket", value);
+    p.labels.insert("le".into(), le.into());
+    p
+}
+
+/// Answers of a latency SLO's plan: `buckets(window)` per events query, the
+/// source present now.
+fn latency_answers(s: &Slo, buckets: impl Fn(PromDuration) -> Vec<Sample>) -> Answers {
+    let shortest = s
+        .plan(s.window)
+        .iter()
+        .filter_map(|q| match q.kind {
+            QueryKind::Events(w) => Some(w),
+            _ => None,
+        })
+        .min();
+    s.plan(s.window)
+        .into_iter()
+        .map(|q| {
+            let QueryKind::Events(w) = q.kind else {
+                return (q.kind, Ok(Vec::new()));
+            };
+            let mut samples = buckets(w);
+            if Some(w) == shortest {
+                samples.push(part("a", "present", 1.0));
+            }
+            (q.kind, Ok(samples))
+        })
+        .collect()
 }
 
 #[test]
@@ -277,32 +306,24 @@ fn no_series_names_the_part_that_matched_nothing() {
 }
 
 #[test]
-fn latency_quantiles_are_keyed_by_window() {
+fn latency_quantiles_are_keyed_by_window_and_come_from_the_buckets() {
     let s = Slo::for_test(Indicator::Latency {
         histogram: sel("h"),
         threshold: PromDuration::from_millis(200),
     });
-    let mut a = answers_for(&s, s.window, |_| Some((0.0, 1000.0)), true);
-    let quantile = |q: &str, v: f64| Sample {
-        labels: BTreeMap::from([
-            ("service".to_string(), "a".to_string()),
-            (label::QUERY_QUANTILE.to_string(), q.to_string()),
-        ]),
-        value: v,
-    };
-    for (w, p95) in [(300, 0.3), (3600, 0.25), (30 * 86400, 0.15)] {
-        a.insert(
-            QueryKind::Quantiles(PromDuration::from_secs(w)),
-            Ok(vec![quantile("0.95", p95), quantile("0.99", f64::NAN)]),
-        );
-    }
-    let main = a
-        .get_mut(&QueryKind::Events(s.window))
-        .and_then(|x| x.as_mut().ok())
-        .expect("main");
-    let mut bucket = part("a", "bucket", 1.0);
-    bucket.labels.insert("le".into(), "0.2".into());
-    main.extend([bucket, part("a", "good", 1000.0)]);
+    // Slow lately: the last 5m has 40 % over 0.2s, the last hour less, 30d hardly.
+    let a = latency_answers(&s, |w| {
+        let counts: [f64; 4] = match w.as_secs_f64() as u64 {
+            300 => [30.0, 60.0, 90.0, 100.0],
+            3600 => [80.0, 90.0, 98.0, 100.0],
+            _ => [90.0, 98.0, 100.0, 100.0],
+        };
+        ["0.1", "0.2", "0.5", "+Inf"]
+            .iter()
+            .zip(counts)
+            .map(|(le, v)| bucket("a", le, v * 1000.0))
+            .collect()
+    });
     let r = judge(&s, s.window, None, &a);
     let got: Vec<(String, Option<f64>, Option<f64>)> = r
         .latency_seconds
@@ -310,13 +331,23 @@ fn latency_quantiles_are_keyed_by_window() {
         .into_iter()
         .map(|(w, q)| (w.to_string(), q[0].1, q[1].1))
         .collect();
+    let near = |v: Option<f64>, want: f64| v.is_some_and(|v| (v - want).abs() < 1e-12);
+    assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(
-        got,
-        vec![
-            ("5m".into(), Some(0.3), None),
-            ("1h".into(), Some(0.25), None),
-            ("30d".into(), Some(0.15), None),
-        ]
+        (got[0].0.as_str(), got[1].0.as_str(), got[2].0.as_str()),
+        ("5m", "1h", "30d")
+    );
+    // 5m: rank 95 is past the 0.5 bucket's 90, in +Inf: the highest finite bound.
+    assert!(near(got[0].1, 0.5) && near(got[0].2, 0.5), "{got:?}");
+    // 1h: rank 95 in (0.2, 0.5] (90..98): 0.2 + 0.3 * 5/8.
+    assert!(near(got[1].1, 0.2 + 0.3 * 5.0 / 8.0), "{got:?}");
+    // 30d: rank 95 in (0.1, 0.2] (90..98): 0.1 + 0.1 * 5/8.
+    assert!(near(got[2].1, 0.1 + 0.1 * 5.0 / 8.0), "{got:?}");
+    // The SLI reads the same buckets: 98 % within 0.2s over 30d.
+    assert!(
+        r.sli.is_some_and(|v| (v - 0.98).abs() < 1e-12),
+        "{:?}",
+        r.sli
     );
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::quantile::histogram_quantile;
 use super::{
     counts_by_group, group_key, percent, short_number, Counts, GroupKey, Input, Quantiles,
     SloResult, State,
@@ -32,8 +33,6 @@ pub fn quantile_windows(window: PromDuration) -> Vec<PromDuration> {
 struct Presence {
     /// Groups with at least one source series at the evaluation instant.
     present: BTreeSet<GroupKey>,
-    /// `le` values of the latency histogram's buckets, per group.
-    buckets: BTreeMap<GroupKey, Vec<String>>,
     /// Parts that had at least one sample, for "which part matched nothing".
     parts_seen: BTreeSet<&'static str>,
 }
@@ -57,17 +56,8 @@ fn presence<'a>(slo: &Slo, samples: impl Iterator<Item = &'a Sample>) -> Presenc
         let Some(part) = part_of(s) else {
             continue;
         };
-        let key = group_key(slo, &s.labels);
-        match part {
-            Part::Present => {
-                p.present.insert(key);
-            }
-            Part::Bucket => {
-                if let Some(le) = s.labels.get("le") {
-                    p.buckets.entry(key).or_default().push(le.clone());
-                }
-            }
-            _ => {}
+        if part == Part::Present {
+            p.present.insert(group_key(slo, &s.labels));
         }
     }
     p
@@ -87,7 +77,7 @@ fn sorted_bounds(les: &[String]) -> Vec<String> {
 impl Slo {
     /// Why a latency group cannot be judged: its threshold is not one of the
     /// buckets the histogram exposes (every request would count as slow).
-    fn bucket_problem(&self, les: &[String], good_seen: bool) -> Option<String> {
+    fn bucket_problem(&self, counts: &Counts) -> Option<String> {
         let Indicator::Latency {
             histogram,
             threshold,
@@ -96,7 +86,8 @@ impl Slo {
             return None;
         };
         let t = threshold.as_secs_f64();
-        let bounds = sorted_bounds(les);
+        let les: Vec<String> = counts.buckets.iter().map(|(le, _)| le.clone()).collect();
+        let bounds = sorted_bounds(&les);
         let at_threshold = bounds
             .iter()
             .find(|le| le.parse::<f64>().is_ok_and(|b| (b - t).abs() < 1e-9));
@@ -109,9 +100,6 @@ impl Slo {
                 "threshold {threshold} is not a bucket boundary of {}; its buckets: {}",
                 histogram.name,
                 bounds.join(", ")
-            )),
-            Some(le) if !good_seen => Some(format!(
-                "the bucket at the threshold is written le={le:?}, which slogate's matcher does not read"
             )),
             Some(_) => None,
         }
@@ -168,7 +156,7 @@ impl Slo {
             r.reason = self.nothing_matched(&r.window_name, &presence.parts_seen);
             return vec![r];
         }
-        let quantiles = self.quantiles_by_group(input);
+        let quantiles = self.quantiles_by_group(input, &by_window);
         let budget = self.budget().unwrap_or(1.0);
         main.iter()
             .map(|(key, counts)| {
@@ -176,7 +164,7 @@ impl Slo {
                 let windows: BTreeMap<PromDuration, (f64, f64)> = by_window
                     .iter()
                     .filter_map(|(w, groups)| {
-                        Some((*w, self.indicator.bad_total(*groups.get(key)?)?))
+                        Some((*w, self.indicator.bad_total(groups.get(key)?)?))
                     })
                     .collect();
                 r.burn_rates = BURN_WINDOWS
@@ -201,48 +189,41 @@ impl Slo {
                     }
                 }
                 if !presence.present.contains(key) {
-                    r.events = self.indicator.bad_total(*counts).map(|(_, t)| t);
+                    r.events = self.indicator.bad_total(counts).map(|(_, t)| t);
                     r.state = State::InsufficientData;
                     r.vanished = true;
                     r.reason = vanished_reason(&windows, input.window);
                     return r;
                 }
-                let good_seen = counts.good.is_some();
-                let les = presence.buckets.get(key).map_or(&[][..], Vec::as_slice);
-                if let Some(problem) = self.bucket_problem(les, good_seen) {
+                if let Some(problem) = self.bucket_problem(counts) {
                     r.reason = problem;
                     return r;
                 }
-                self.judge(&mut r, self.indicator.bad_total(*counts), budget, &windows);
+                self.judge(&mut r, self.indicator.bad_total(counts), budget, &windows);
                 r
             })
             .collect()
     }
 
+    /// p95/p99 per group and window, from the windows' bucket increases
+    /// (Prometheus' `histogram_quantile`, computed here: no second read).
     fn quantiles_by_group(
         &self,
         input: &Input<'_>,
+        by_window: &BTreeMap<PromDuration, BTreeMap<GroupKey, Counts>>,
     ) -> BTreeMap<GroupKey, BTreeMap<PromDuration, Quantiles>> {
         let mut out: BTreeMap<GroupKey, BTreeMap<PromDuration, Quantiles>> = BTreeMap::new();
-        for (kind, answer) in input.answers {
-            let (QueryKind::Quantiles(window), Ok(samples)) = (kind, answer) else {
-                continue;
-            };
-            for s in samples {
-                let Some(q) = s.labels.get(label::QUERY_QUANTILE) else {
-                    continue;
-                };
-                let Some(q) = QUANTILES.iter().find(|known| **known == q.as_str()) else {
-                    continue;
-                };
-                let entry = out
-                    .entry(group_key(self, &s.labels))
-                    .or_default()
-                    .entry(*window)
-                    .or_insert_with(|| QUANTILES.iter().map(|q| (*q, None)).collect());
-                if let Some(slot) = entry.iter_mut().find(|(name, _)| name == q) {
-                    slot.1 = s.value.is_finite().then_some(s.value);
-                }
+        for window in quantile_windows(input.window) {
+            for (key, counts) in by_window.get(&window).into_iter().flatten() {
+                let buckets = counts.bucket_bounds();
+                let values = QUANTILES
+                    .iter()
+                    .map(|q| {
+                        let v = q.parse().ok().and_then(|q| histogram_quantile(q, &buckets));
+                        (*q, v)
+                    })
+                    .collect();
+                out.entry(key.clone()).or_default().insert(window, values);
             }
         }
         out

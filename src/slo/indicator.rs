@@ -156,7 +156,8 @@ pub enum Part {
     Total,
     /// Source series present at the evaluation instant (count per group).
     Present,
-    /// One series per `le` bucket of a latency histogram present at the instant.
+    /// A latency histogram's bucket increases, one series per `le`: the SLI (the
+    /// bucket at the threshold over `+Inf`) and the quantiles both come from it.
     Bucket,
 }
 
@@ -182,6 +183,14 @@ impl Part {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == text)
     }
+
+    /// Labels a part keeps besides the SLO's `group_by`.
+    pub fn extra_labels(self) -> &'static [&'static str] {
+        match self {
+            Self::Bucket => &["le"],
+            Self::Good | Self::Bad | Self::Total | Self::Present => &[],
+        }
+    }
 }
 
 /// A selector an SLI reads, named by its config field, for checks against a live
@@ -198,24 +207,50 @@ pub struct Source {
 
 /// Counted events of one group over one window, by part, before they are
 /// turned into `(bad, total)`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Counts {
     pub good: Option<f64>,
     pub bad: Option<f64>,
     pub total: Option<f64>,
+    /// Bucket increases of a latency histogram: `(le as written, increase)`.
+    pub buckets: Vec<(String, f64)>,
 }
 
 impl Counts {
-    /// Adds `value` to the slot of `part`; parts that are not event counts are
-    /// ignored (presence and buckets are read apart).
-    pub fn add(&mut self, part: Part, value: f64) {
+    /// Adds `value` to the slot of `part`; `le` is the bucket's bound for
+    /// [`Part::Bucket`]. Presence is read apart.
+    pub fn add(&mut self, part: Part, value: f64, le: Option<&str>) {
         let slot = match part {
             Part::Good => &mut self.good,
             Part::Bad => &mut self.bad,
             Part::Total => &mut self.total,
-            Part::Present | Part::Bucket => return,
+            Part::Bucket => {
+                self.buckets
+                    .push((le.unwrap_or_default().to_string(), value));
+                return;
+            }
+            Part::Present => return,
         };
         *slot = Some(slot.unwrap_or(0.0) + value);
+    }
+
+    /// Buckets as `(upper bound, count)`, bounds parsed (`+Inf`, `2e-01`, `0.20`).
+    pub fn bucket_bounds(&self) -> Vec<(f64, f64)> {
+        self.buckets
+            .iter()
+            .filter_map(|(le, v)| Some((le.parse::<f64>().ok()?, *v)))
+            .collect()
+    }
+
+    /// The summed count of the buckets whose bound is `bound`.
+    fn at_bound(&self, bound: f64) -> Option<f64> {
+        let at: Vec<f64> = self
+            .bucket_bounds()
+            .into_iter()
+            .filter(|(le, _)| *le == bound || (le - bound).abs() < 1e-9)
+            .map(|(_, v)| v)
+            .collect();
+        (!at.is_empty()).then(|| at.iter().sum())
     }
 }
 
@@ -305,21 +340,9 @@ impl Indicator {
                 };
                 vec![num, (Part::Total, increase(total, "", &[], window))]
             }
-            Self::Latency {
-                histogram,
-                threshold,
-            } => vec![
-                (
-                    Part::Good,
-                    increase(
-                        histogram,
-                        "_bucket",
-                        &[super::promql::le_matcher(*threshold)],
-                        window,
-                    ),
-                ),
-                (Part::Total, increase(histogram, "_count", &[], window)),
-            ],
+            Self::Latency { histogram, .. } => {
+                vec![(Part::Bucket, increase(histogram, "_bucket", &[], window))]
+            }
             Self::Uptime { selector } => vec![
                 (
                     Part::Good,
@@ -341,7 +364,7 @@ impl Indicator {
     /// `(bad, total)` from counted parts, or `None` when there is nothing to count.
     /// A missing error series means no errors; a missing miss counter, no misses; a
     /// missing good series, no good events.
-    pub fn bad_total(&self, c: Counts) -> Option<(f64, f64)> {
+    pub fn bad_total(&self, c: &Counts) -> Option<(f64, f64)> {
         let (bad, total) = match self {
             Self::Cache { .. } => {
                 if c.good.is_none() && c.bad.is_none() {
@@ -354,11 +377,17 @@ impl Indicator {
                 numerator: RatioNumerator::Errors(_),
                 ..
             } => (c.bad.unwrap_or(0.0), c.total?),
+            Self::Latency { threshold, .. } => {
+                // Good: the bucket at the threshold (by value, whatever the
+                // spelling); total: the `+Inf` bucket.
+                let total = c.at_bound(f64::INFINITY)?;
+                let good = c.at_bound(threshold.as_secs_f64()).unwrap_or(0.0);
+                (total - good, total)
+            }
             Self::Ratio {
                 numerator: RatioNumerator::Good(_),
                 ..
             }
-            | Self::Latency { .. }
             | Self::Uptime { .. } => {
                 let total = c.total?;
                 let bad = c.bad.unwrap_or_else(|| total - c.good.unwrap_or(0.0));
@@ -430,7 +459,7 @@ impl Indicator {
                 parts
             }
             Self::Latency { histogram, .. } => {
-                vec![(Part::Total, histogram.render("_count", &[]))]
+                vec![(Part::Bucket, histogram.render("_bucket", &[]))]
             }
             Self::Uptime { selector } => vec![(Part::Total, selector.text.clone())],
             Self::Cache { hits, misses } => vec![
@@ -497,12 +526,12 @@ mod tests {
             total: Some(100.0),
             ..Counts::default()
         };
-        assert_eq!(errors.bad_total(only_total), Some((0.0, 100.0)));
+        assert_eq!(errors.bad_total(&only_total), Some((0.0, 100.0)));
         let good = Indicator::Ratio {
             numerator: RatioNumerator::Good(sel("g")),
             total: sel("t"),
         };
-        assert_eq!(good.bad_total(only_total), Some((100.0, 100.0)));
+        assert_eq!(good.bad_total(&only_total), Some((100.0, 100.0)));
         let cache = Indicator::Cache {
             hits: sel("h"),
             misses: sel("m"),
@@ -511,8 +540,8 @@ mod tests {
             good: Some(90.0),
             ..Counts::default()
         };
-        assert_eq!(cache.bad_total(hits), Some((0.0, 90.0)));
-        assert_eq!(cache.bad_total(Counts::default()), None);
+        assert_eq!(cache.bad_total(&hits), Some((0.0, 90.0)));
+        assert_eq!(cache.bad_total(&Counts::default()), None);
     }
 
     #[test]

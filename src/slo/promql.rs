@@ -8,10 +8,9 @@ use super::{Indicator, PromDuration, Slo};
 /// What a planned query answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum QueryKind {
-    /// Event counts (by [`Part`]) over a window.
+    /// Event counts (by [`Part`]) over a window; for latency SLOs the bucket
+    /// increases, which also give the quantiles.
     Events(PromDuration),
-    /// p95 and p99 estimates of a latency SLO over a window.
-    Quantiles(PromDuration),
     /// The measured value of a threshold probe.
     Probe,
 }
@@ -121,7 +120,7 @@ impl Slo {
             .iter()
             .map(|(part, inner)| {
                 tag(
-                    &sum_by(&self.group_by, &[], inner),
+                    &sum_by(&self.group_by, part.extra_labels(), inner),
                     label::QUERY_PART,
                     part.as_str(),
                 )
@@ -130,42 +129,14 @@ impl Slo {
         Some(tagged.join(" or "))
     }
 
-    /// p95 and p99 of a latency SLO over `window`, tagged with `slogate_quantile`.
-    pub fn quantiles_query(&self, window: PromDuration) -> Option<String> {
-        let Indicator::Latency { histogram, .. } = &self.indicator else {
-            return None;
-        };
-        let rate = format!("rate({}[{window}])", histogram.render("_bucket", &[]));
-        let buckets = sum_by(&self.group_by, &["le"], &rate);
-        let tagged: Vec<String> = QUANTILES
-            .iter()
-            .map(|q| {
-                tag(
-                    &format!("histogram_quantile({q}, {buckets})"),
-                    label::QUERY_QUANTILE,
-                    q,
-                )
-            })
-            .collect();
-        Some(tagged.join(" or "))
-    }
-
     /// Parts reporting the source series present at the evaluation instant: one
-    /// count per group (vanished data), and for latency SLOs the `le` buckets that
-    /// exist (a threshold between buckets). Instant selectors: they read one sample
-    /// per series.
+    /// count per group (vanished data). Instant selectors: one sample per series.
     fn presence_parts(&self) -> Vec<(Part, String)> {
-        let mut parts: Vec<(Part, String)> = self
-            .indicator
+        self.indicator
             .presence_selectors()
             .iter()
             .map(|s| (Part::Present, count_by(&self.group_by, &[], s)))
-            .collect();
-        if let Indicator::Latency { histogram, .. } = &self.indicator {
-            let buckets = histogram.render("_bucket", &[]);
-            parts.push((Part::Bucket, count_by(&self.group_by, &["le"], &buckets)));
-        }
-        parts
+            .collect()
     }
 
     /// Event counts over `window` plus what is present now.
@@ -185,8 +156,8 @@ impl Slo {
     }
 
     /// Every query one evaluation over `window` needs: the window itself, each
-    /// burn window inside it, quantiles over the short windows inside it and over
-    /// the window, the probe query for probes. The shortest events query also
+    /// burn window inside it (latency quantiles come from the same bucket
+    /// increases), the probe query for probes. The shortest events query also
     /// reports which source series are present now (it is read every interval,
     /// while long windows may be reused for a while). Windows longer than
     /// `window` are left out: at a launch checkpoint they would read data from
@@ -201,7 +172,7 @@ impl Slo {
         let mut windows = vec![window];
         windows.extend(super::BURN_WINDOWS.iter().copied().filter(|w| *w < window));
         let shortest = windows.iter().copied().min().unwrap_or(window);
-        let mut plan: Vec<PlannedQuery> = windows
+        windows
             .into_iter()
             .filter_map(|w| {
                 let promql = if w == shortest {
@@ -214,20 +185,7 @@ impl Slo {
                     promql,
                 })
             })
-            .collect();
-        let mut quantile_windows: Vec<PromDuration> = QUANTILE_WINDOWS
-            .iter()
-            .copied()
-            .filter(|w| *w < window)
-            .collect();
-        quantile_windows.push(window);
-        plan.extend(quantile_windows.into_iter().filter_map(|w| {
-            self.quantiles_query(w).map(|promql| PlannedQuery {
-                kind: QueryKind::Quantiles(w),
-                promql,
-            })
-        }));
-        plan
+            .collect()
     }
 }
 

@@ -158,6 +158,8 @@ fn assert_designed(doc: &Value) {
         }
     }
     // Checkout slowed down half an hour ago: the 5m p95 shows it, the 30d one hides it.
+    // (slogate computes quantiles from its bucket increases; the test beside
+    // this one checks them against Prometheus' own histogram_quantile.)
     let checkout = &result(doc, "latency", "checkout")["latency_seconds"];
     assert!(checkout["5m"]["0.95"].as_f64() > Some(0.4), "{checkout}");
     assert!(checkout["30d"]["0.95"].as_f64() < Some(0.2), "{checkout}");
@@ -506,4 +508,44 @@ fn threshold_between_buckets_is_unknown_naming_the_buckets() {
             )
         );
     }
+}
+
+/// slogate's quantiles (computed from the bucket increases it reads anyway) equal
+/// Prometheus' own `histogram_quantile` over the same windows, to 1e-9.
+#[test]
+fn quantiles_equal_prometheus_histogram_quantile() {
+    let prom = history_prometheus();
+    let (code, doc) = check_json(&prom, EXAMPLE, end());
+    assert_eq!(code, Some(1));
+    let mut compared = 0;
+    for (window, _) in [("5m", 300), ("1h", 3600), ("30d", WINDOW)] {
+        for q in ["0.95", "0.99"] {
+            let promql = format!(
+                "histogram_quantile({q}, sum by (service, le) (rate(http_request_duration_seconds_bucket[{window}])))"
+            );
+            let body = crate::harness::http()
+                .post(format!("{}/api/v1/query", prom.url()))
+                .form(&[("query", promql.as_str()), ("time", &end().to_string())])
+                .send()
+                .and_then(|r| r.text())
+                .expect("answer");
+            let answer: Value = serde_json::from_str(&body).expect("JSON");
+            for series in answer["data"]["result"].as_array().expect("vector") {
+                let service = series["metric"]["service"].as_str().expect("service");
+                let want: f64 = series["value"][1]
+                    .as_str()
+                    .and_then(|v| v.parse().ok())
+                    .expect("value");
+                let got = &result(&doc, "latency", service)["latency_seconds"][window][q];
+                if want.is_nan() {
+                    assert_eq!(got, &Value::Null, "{service} {window} {q}");
+                } else {
+                    close(got, want, &format!("{service} {window} {q}"));
+                }
+                compared += 1;
+            }
+        }
+    }
+    // 4 services (inventory's 0/0 is NaN there and null here), 3 windows, 2 quantiles.
+    assert_eq!(compared, 24);
 }
