@@ -211,26 +211,15 @@ impl Published {
     }
 }
 
-/// A small snapshot for tests of everything that renders one: `availability`
-/// (ratio, 99.9 % over 30d) passing for `checkout` and failing for `search`
-/// ("<b>" in a label tests escaping), and a `backups` probe failing.
+/// The SLOs of [`example`]: a 99.9 % ratio grouped by service, and a probe.
 #[cfg(test)]
-pub fn example() -> Snapshot {
-    use crate::slo::conventions::label;
-    use crate::slo::promql::QueryKind;
-    use crate::slo::{CompareOp, Indicator, RatioNumerator, Sample, Selector};
+fn example_slos() -> (Slo, Slo) {
+    use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector};
 
     let sel = |n: &str| Selector {
         text: n.into(),
         name: n.into(),
         matchers: Vec::new(),
-    };
-    let part = |service: &str, part: &str, value: f64| Sample {
-        labels: BTreeMap::from([
-            ("service".to_string(), service.to_string()),
-            (label::QUERY_PART.to_string(), part.to_string()),
-        ]),
-        value,
     };
     let ratio = Slo {
         labels: BTreeMap::from([("team".to_string(), "<b>payments</b>".to_string())]),
@@ -249,6 +238,26 @@ pub fn example() -> Snapshot {
             value: 86400.0,
         })
     };
+    (ratio, probe)
+}
+
+/// A small snapshot for tests of everything that renders one: `availability`
+/// (ratio, 99.9 % over 30d) passing for `checkout` and failing for `search`
+/// ("<b>" in a label tests escaping), and a `backups` probe failing.
+#[cfg(test)]
+pub fn example() -> Snapshot {
+    use crate::slo::conventions::label;
+    use crate::slo::promql::QueryKind;
+    use crate::slo::Sample;
+
+    let part = |service: &str, part: &str, value: f64| Sample {
+        labels: BTreeMap::from([
+            ("service".to_string(), service.to_string()),
+            (label::QUERY_PART.to_string(), part.to_string()),
+        ]),
+        value,
+    };
+    let (ratio, probe) = example_slos();
     let answers_ratio: Answers = ratio
         .plan(ratio.window)
         .into_iter()
