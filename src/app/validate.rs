@@ -136,6 +136,47 @@ fn tier_notes(config: &Config) -> Vec<Problem> {
     notes
 }
 
+/// What one evaluation of `config` reads, measured by running its plan once now
+/// (Prometheus' `stats=all`): queries and samples of windows under a day (read
+/// every interval by `serve`) and of a day or more (every long-window interval).
+async fn plan_cost(config: &Config, client: &Client) -> String {
+    let day = crate::slo::PromDuration::from_secs(86400);
+    let (mut short, mut long) = ((0usize, 0u64), (0usize, 0u64));
+    let mut unknown = 0;
+    for slo in &config.slos {
+        for q in slo.plan(slo.window) {
+            let is_long = matches!(q.kind, crate::slo::promql::QueryKind::Events(w) if w >= day);
+            let slot = if is_long { &mut long } else { &mut short };
+            slot.0 += 1;
+            match client.query_costed(&q.promql, None).await {
+                Ok((_, Some(cost))) => slot.1 += cost.samples,
+                _ => unknown += 1,
+            }
+        }
+    }
+    let e = &config.evaluation;
+    let per_minute = |every: std::time::Duration, samples: u64| {
+        samples as f64 * 60.0 / every.as_secs_f64().max(1.0)
+    };
+    let steady = per_minute(e.interval, short.1)
+        + per_minute(e.long_window_interval.max(e.interval), long.1);
+    let mut text = format!(
+        "plan: {} queries per evaluation reading {} samples now ({} queries, {} samples under a day; \
+         {} queries, {} samples of a day or more); serve reads about {:.0} samples a minute",
+        short.0 + long.0,
+        short.1 + long.1,
+        short.0,
+        short.1,
+        long.0,
+        long.1,
+        steady
+    );
+    if unknown > 0 {
+        text.push_str(&format!(" ({unknown} queries reported no statistics)"));
+    }
+    text
+}
+
 /// `slogate validate`: returns the exit code (0 or 64).
 pub async fn validate(args: ConfigArgs) -> Result<u8> {
     init_tls();
@@ -156,6 +197,7 @@ pub async fn validate(args: ConfigArgs) -> Result<u8> {
         println!("{source}: {}: warning: {}", w.path, w.message);
     }
     if found.errors.is_empty() {
+        println!("{source}: {}", plan_cost(&config, &client).await);
         println!(
             "{source}: OK ({} SLOs) against {}",
             config.slos.len(),

@@ -154,6 +154,19 @@ fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // It prints the plan with what it costs Prometheus now: 33 queries, 12 of
+    // them over a day or more (30d, 1d, 3d for each of the 4 event SLOs).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let plan = stdout
+        .lines()
+        .find_map(|l| l.split_once(": plan: ").map(|(_, p)| p.to_string()))
+        .unwrap_or_else(|| panic!("no plan line in {stdout}"));
+    assert!(
+        plan.starts_with("33 queries per evaluation reading ")
+            && plan.contains(" samples now (21 queries, "),
+        "{plan}"
+    );
+    assert!(plan.contains("; 12 queries, "), "{plan}");
 }
 
 /// OpenMetrics to the classic text format `promtool check metrics` reads
