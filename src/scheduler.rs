@@ -114,10 +114,28 @@ impl LongWindows {
         matches!(kind, QueryKind::Events(w) if w >= LONG_WINDOW)
     }
 
-    /// A kept answer to `promql` younger than the cadence.
-    fn fresh(&self, kind: QueryKind, promql: &str) -> Option<&Kept> {
+    /// A kept answer to `promql` younger than the cadence, both on the monotonic
+    /// clock and between the instants judged (a suspended host or a stepped wall
+    /// clock must not make an old answer count as fresh).
+    fn fresh(&self, kind: QueryKind, promql: &str, at: DateTime<Utc>) -> Option<&Kept> {
         let kept = self.kept.get(promql)?;
-        (Self::is_long(kind) && kept.read.elapsed() < self.every).then_some(kept)
+        let every = chrono::TimeDelta::from_std(self.every).ok()?;
+        let judged_apart = at.signed_duration_since(kept.as_of);
+        let fresh = kept.read.elapsed() < self.every
+            && judged_apart >= chrono::TimeDelta::zero()
+            && judged_apart < every;
+        (Self::is_long(kind) && fresh).then_some(kept)
+    }
+}
+
+impl LongWindows {
+    /// Forgets answers no SLO plans any more (a reload changed the queries).
+    fn forget_unplanned(&mut self, planned: &[Planned<'_>]) {
+        self.kept.retain(|promql, _| {
+            planned
+                .iter()
+                .any(|p| p.plan.iter().any(|q| &q.promql == promql))
+        });
     }
 }
 
@@ -171,7 +189,10 @@ pub async fn evaluate_reusing<S: Source>(
     let mut jobs: Vec<(usize, QueryKind, String)> = Vec::new();
     for (i, p) in planned.iter_mut().enumerate() {
         for q in &p.plan {
-            match long.as_deref().and_then(|l| l.fresh(q.kind, &q.promql)) {
+            match long
+                .as_deref()
+                .and_then(|l| l.fresh(q.kind, &q.promql, req.at))
+            {
                 Some(kept) => {
                     note_read(&mut reads, q.kind, kept.as_of);
                     p.answers.insert(q.kind, Ok(kept.samples.clone()));
@@ -195,7 +216,9 @@ pub async fn evaluate_reusing<S: Source>(
     let mut outcome = Outcome::default();
     for (i, kind, promql, answer) in answers {
         let answer = outcome.take(answer, &planned[i].slo.name);
-        note_read(&mut reads, kind, req.at);
+        if answer.is_ok() {
+            note_read(&mut reads, kind, req.at);
+        }
         if let (Some(l), Ok(samples)) = (long.as_deref_mut(), &answer) {
             if LongWindows::is_long(kind) {
                 let read = tokio::time::Instant::now();
@@ -213,12 +236,7 @@ pub async fn evaluate_reusing<S: Source>(
         planned[i].answers.insert(kind, answer);
     }
     if let Some(l) = long {
-        // Forget answers no SLO plans any more (a reload changed the queries).
-        l.kept.retain(|promql, _| {
-            planned
-                .iter()
-                .any(|p| p.plan.iter().any(|q| &q.promql == promql))
-        });
+        l.forget_unplanned(&planned);
     }
     outcome.log();
     let run = Run {

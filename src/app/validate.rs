@@ -56,41 +56,67 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
                     .push(problem(format!("cannot check {selector:?}: {e}"))),
             }
         }
-        if let Indicator::Latency {
-            histogram,
-            threshold,
-        } = &slo.indicator
-        {
-            let q = format!(
-                "count by (le) (last_over_time({}[{}]))",
-                histogram.render("_bucket", &[]),
-                slo.window
-            );
-            if let Ok(samples) = client.query(&q, None).await {
-                let bounds: Vec<f64> = samples
-                    .iter()
-                    .filter_map(|s| s.labels.get("le").and_then(|v| v.parse().ok()))
-                    .collect();
-                let t = threshold.as_secs_f64();
-                if !bounds.is_empty() && !bounds.iter().any(|b| (b - t).abs() < 1e-9) {
-                    let mut sorted = bounds.clone();
-                    sorted.sort_by(f64::total_cmp);
-                    sorted.dedup();
-                    let list: Vec<String> = sorted.iter().map(|b| b.to_string()).collect();
-                    // Every request would count as slow: an error, not a warning.
-                    found.errors.push(Problem {
-                        path: format!("{path}.latency.threshold"),
-                        message: format!(
-                            "{threshold} ({t}s) is not a bucket boundary of {}; its buckets: {}",
-                            histogram.name,
-                            list.join(", ")
-                        ),
-                    });
-                }
+        check_buckets(slo, &path, client, &mut found).await;
+    }
+    found
+}
+
+/// A latency SLO's threshold must be a bucket boundary the generated rules can
+/// read: every request would count as slow otherwise.
+async fn check_buckets(
+    slo: &crate::slo::Slo,
+    path: &str,
+    client: &Client,
+    found: &mut LiveFindings,
+) {
+    if let Indicator::Latency {
+        histogram,
+        threshold,
+    } = &slo.indicator
+    {
+        let q = format!(
+            "count by (le) (last_over_time({}[{}]))",
+            histogram.render("_bucket", &[]),
+            slo.window
+        );
+        if let Ok(samples) = client.query(&q, None).await {
+            let bounds: Vec<f64> = samples
+                .iter()
+                .filter_map(|s| s.labels.get("le").and_then(|v| v.parse().ok()))
+                .collect();
+            let t = threshold.as_secs_f64();
+            if !bounds.is_empty() && !bounds.iter().any(|b| (b - t).abs() < 1e-9) {
+                let mut sorted = bounds.clone();
+                sorted.sort_by(f64::total_cmp);
+                sorted.dedup();
+                let list: Vec<String> = sorted.iter().map(|b| b.to_string()).collect();
+                // Every request would count as slow: an error, not a warning.
+                found.errors.push(Problem {
+                    path: format!("{path}.latency.threshold"),
+                    message: format!(
+                        "{threshold} ({t}s) is not a bucket boundary of {}; its buckets: {}",
+                        histogram.name,
+                        list.join(", ")
+                    ),
+                });
+            }
+            // The bucket exists by value but the rules' le matcher cannot read it.
+            let unreadable = samples
+                .iter()
+                .filter_map(|s| s.labels.get("le"))
+                .filter(|le| le.parse::<f64>().is_ok_and(|b| (b - t).abs() < 1e-9))
+                .find(|le| !crate::slo::promql::le_matches(threshold.as_millis(), le));
+            if let Some(le) = unreadable {
+                found.errors.push(Problem {
+                    path: format!("{path}.latency.threshold"),
+                    message: format!(
+                        "the bucket at {threshold} is written le={le:?}, which the generated \
+                         rules cannot match; choose a threshold whose bucket is written exactly"
+                    ),
+                });
             }
         }
     }
-    found
 }
 
 /// Notes on how each SLO's burn alerts were fitted: a factor capped so that a

@@ -389,3 +389,54 @@ fn a_vanished_group_does_not_hold_back_its_service_while_a_sibling_has_data() {
     // Alone, a vanished group is not ready.
     assert!(!roll_up(&rs[..1]).ready);
 }
+
+#[test]
+fn latency_buckets_the_rules_could_not_read_are_unknown() {
+    let slo = |millis: u64| Slo {
+        objective: Some(crate::slo::Objective::from_percent_text("95").expect("valid")),
+        ..Slo::for_test(Indicator::Latency {
+            histogram: sel("h"),
+            threshold: PromDuration::from_millis(millis),
+        })
+    };
+    let judged = |s: &Slo, les: &'static [&'static str]| {
+        let a = latency_answers(s, |_| les.iter().map(|le| bucket("a", le, 100.0)).collect());
+        judge(s, s.window, None, &a)
+    };
+    // Go's LinearBuckets(0.1, 0.1, n) writes 0.30000000000000004: equal to 300ms
+    // by value, but the generated rules' le matcher would never find it.
+    let r = judged(&slo(300), &["0.1", "0.2", "0.30000000000000004", "+Inf"]);
+    assert_eq!(r.state, State::Unknown);
+    assert_eq!(
+        r.reason,
+        "the bucket at threshold 300ms is written le=\"0.30000000000000004\", which the \
+         generated rules cannot match; choose a threshold whose bucket is written exactly"
+    );
+    // Buckets without +Inf cannot count every request.
+    let r = judged(&slo(200), &["0.1", "0.2", "0.5"]);
+    assert_eq!(
+        (r.state, r.reason.as_str()),
+        (
+            State::Unknown,
+            "h has no +Inf bucket to count every request; its buckets: 0.1, 0.2, 0.5"
+        )
+    );
+}
+
+#[test]
+fn a_summary_named_as_a_histogram_is_unknown_not_missing() {
+    let s = Slo::for_test(Indicator::Latency {
+        histogram: sel("h"),
+        threshold: PromDuration::from_millis(200),
+    });
+    // `_count` is there (present), no bucket increases at all.
+    let a = latency_answers(&s, |_| Vec::new());
+    let r = judge(&s, s.window, None, &a);
+    assert_eq!(
+        (r.state, r.reason.as_str()),
+        (
+            State::Unknown,
+            "h has no _bucket series (a summary is not a histogram)"
+        )
+    );
+}

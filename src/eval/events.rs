@@ -91,6 +91,9 @@ impl Slo {
         let at_threshold = bounds
             .iter()
             .find(|le| le.parse::<f64>().is_ok_and(|b| (b - t).abs() < 1e-9));
+        let has_inf = bounds
+            .iter()
+            .any(|le| le.parse::<f64>() == Ok(f64::INFINITY));
         match at_threshold {
             None if bounds.is_empty() => Some(format!(
                 "{} has no _bucket series (a summary is not a histogram)",
@@ -101,6 +104,19 @@ impl Slo {
                 histogram.name,
                 bounds.join(", ")
             )),
+            _ if !has_inf => Some(format!(
+                "{} has no +Inf bucket to count every request; its buckets: {}",
+                histogram.name,
+                bounds.join(", ")
+            )),
+            // The generated rules find the bucket by its text: one they cannot
+            // match (Go's 0.30000000000000004) would leave them silent.
+            Some(le) if !crate::slo::promql::le_matches(threshold.as_millis(), le) => {
+                Some(format!(
+                "the bucket at threshold {threshold} is written le={le:?}, which the generated \
+                 rules cannot match; choose a threshold whose bucket is written exactly"
+            ))
+            }
             Some(_) => None,
         }
     }
@@ -151,10 +167,7 @@ impl Slo {
         presence.parts_seen = parts_seen(main_samples);
         let main = by_window.get(&input.window).cloned().unwrap_or_default();
         if main.is_empty() {
-            let mut r = self.result(input, &BTreeMap::new());
-            r.state = State::InsufficientData;
-            r.reason = self.nothing_matched(&r.window_name, &presence.parts_seen);
-            return vec![r];
+            return vec![self.nothing_to_judge(input, &presence)];
         }
         let quantiles = self.quantiles_by_group(input, &by_window);
         let budget = self.budget().unwrap_or(1.0);
@@ -203,6 +216,22 @@ impl Slo {
                 r
             })
             .collect()
+    }
+
+    /// The one result when the judged window counted nothing: a summary named as
+    /// a histogram (its `_count` is there, no bucket) is `unknown`; otherwise
+    /// `insufficient_data`, naming the part that matched nothing.
+    fn nothing_to_judge(&self, input: &Input<'_>, presence: &Presence) -> SloResult {
+        let mut r = self.result(input, &BTreeMap::new());
+        let summary = !presence.present.is_empty();
+        match self.bucket_problem(&Counts::default()).filter(|_| summary) {
+            Some(problem) => r.reason = problem,
+            None => {
+                r.state = State::InsufficientData;
+                r.reason = self.nothing_matched(&r.window_name, &presence.parts_seen);
+            }
+        }
+        r
     }
 
     /// p95/p99 per group and window, from the windows' bucket increases

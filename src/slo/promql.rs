@@ -76,6 +76,12 @@ pub fn le_regex(millis: u64) -> String {
     format!(r"\+?(?:{fixed}|{mantissa}[eE]{exp})")
 }
 
+/// True when the `le` text `le` is matched by [`le_regex`] of `millis` (as
+/// Prometheus matches it: anchored).
+pub fn le_matches(millis: u64, le: &str) -> bool {
+    regex::Regex::new(&format!("^(?:{})$", le_regex(millis))).is_ok_and(|r| r.is_match(le))
+}
+
 /// Matcher for the bucket at a latency threshold, whatever its spelling.
 pub fn le_matcher(threshold: PromDuration) -> String {
     // Inside a PromQL string literal each regex backslash is written twice.
