@@ -129,6 +129,19 @@ impl LongWindows {
 }
 
 impl LongWindows {
+    /// Keeps an answer read as of `as_of`.
+    fn keep(&mut self, promql: String, as_of: DateTime<Utc>, samples: Vec<Sample>) {
+        let read = tokio::time::Instant::now();
+        self.kept.insert(
+            promql,
+            Kept {
+                read,
+                as_of,
+                samples,
+            },
+        );
+    }
+
     /// Forgets answers no SLO plans any more (a reload changed the queries).
     fn forget_unplanned(&mut self, planned: &[Planned<'_>]) {
         self.kept.retain(|promql, _| {
@@ -138,6 +151,9 @@ impl LongWindows {
         });
     }
 }
+
+/// The SLOs (by index) and query kinds one distinct query answers.
+type Needers = Vec<(usize, QueryKind)>;
 
 /// Every SLO's plan for `req`, with no answers yet.
 fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
@@ -186,7 +202,9 @@ pub async fn evaluate_reusing<S: Source>(
     let mut reads = BTreeMap::new();
     // Owned jobs: borrowed ones trip a higher-ranked lifetime limit of rustc
     // when this future is spawned.
-    let mut jobs: Vec<(usize, QueryKind, String)> = Vec::new();
+    // Identical queries (SLOs that share a selector and window) are sent once;
+    // each SLO that needs one gets its answer.
+    let mut jobs: BTreeMap<String, Needers> = BTreeMap::new();
     for (i, p) in planned.iter_mut().enumerate() {
         for q in &p.plan {
             match long
@@ -197,43 +215,35 @@ pub async fn evaluate_reusing<S: Source>(
                     note_read(&mut reads, q.kind, kept.as_of);
                     p.answers.insert(q.kind, Ok(kept.samples.clone()));
                 }
-                None => jobs.push((i, q.kind, q.promql.clone())),
+                None => jobs.entry(q.promql.clone()).or_default().push((i, q.kind)),
             }
         }
     }
     type Answered = Result<(Vec<Sample>, Option<Cost>), Failure>;
-    let answers: Vec<(usize, QueryKind, String, Answered)> = stream::iter(jobs)
-        .map(|(i, kind, promql)| {
+    let answers: Vec<(String, Needers, Answered)> = stream::iter(jobs)
+        .map(|(promql, needers)| {
             let source = source.clone();
             async move {
                 let answer = source.query(&promql, time).await;
-                (i, kind, promql, answer)
+                (promql, needers, answer)
             }
         })
         .buffer_unordered(req.concurrency.max(1))
         .collect()
         .await;
     let mut outcome = Outcome::default();
-    for (i, kind, promql, answer) in answers {
-        let answer = outcome.take(answer, &planned[i].slo.name);
-        if answer.is_ok() {
-            note_read(&mut reads, kind, req.at);
+    for (promql, needers, answer) in answers {
+        let answer = outcome.take(answer, &planned[needers[0].0].slo.name);
+        let long_kind = needers.iter().any(|(_, kind)| LongWindows::is_long(*kind));
+        if let (Some(l), Ok(samples), true) = (long.as_deref_mut(), &answer, long_kind) {
+            l.keep(promql, req.at, samples.clone());
         }
-        if let (Some(l), Ok(samples)) = (long.as_deref_mut(), &answer) {
-            if LongWindows::is_long(kind) {
-                let read = tokio::time::Instant::now();
-                let (as_of, samples) = (req.at, samples.clone());
-                l.kept.insert(
-                    promql,
-                    Kept {
-                        read,
-                        as_of,
-                        samples,
-                    },
-                );
+        for (i, kind) in needers {
+            if answer.is_ok() {
+                note_read(&mut reads, kind, req.at);
             }
+            planned[i].answers.insert(kind, answer.clone());
         }
-        planned[i].answers.insert(kind, answer);
     }
     if let Some(l) = long {
         l.forget_unplanned(&planned);

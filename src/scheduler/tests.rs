@@ -181,7 +181,7 @@ async fn long_windows_are_reread_on_their_own_cadence() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn queries_in_flight_stay_within_the_concurrency_bound() {
+async fn queries_in_flight_stay_within_the_concurrency_bound_and_are_sent_once() {
     let fake = Fake::new(Duration::from_secs(1));
     let slos = vec![slo(), slo()];
     let req = Request {
@@ -191,10 +191,13 @@ async fn queries_in_flight_stay_within_the_concurrency_bound() {
         concurrency: 3,
     };
     let s = evaluate(&fake, &req, &KnownGroups::new()).await;
-    assert_eq!(fake.stats(), (2 * QUERIES, 3));
+    // The two SLOs plan identical queries: each is sent once and answers both.
+    assert_eq!(fake.stats(), (QUERIES, 3));
     assert_eq!(s.results.len(), 2);
+    assert!(s.results.iter().all(|r| r.state == eval::State::Pass));
+    assert_eq!(s.queries_sent, QUERIES);
     // Each fake answer reports 100 samples read.
-    assert_eq!(s.samples_read, Some(2 * QUERIES as u64 * 100));
+    assert_eq!(s.samples_read, Some(QUERIES as u64 * 100));
     assert_eq!(s.evaluated_at, req.at);
 }
 
