@@ -249,7 +249,7 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         }
     };
     let (queries, took) = match &judged {
-        Judged::Now(s) => (s.queries_sent, s.duration),
+        Judged::Now(s) => (s.run.queries_sent, s.run.duration),
         Judged::Checkpoint(c, _) => (c.queries_sent, std::time::Duration::ZERO),
     };
     tracing::debug!(queries, took_ms = took.as_millis() as u64, "Evaluated");

@@ -291,11 +291,11 @@ impl Collector for SnapshotCollector {
                     bool_value(*ok),
                 );
             }
-            up.push(Vec::new(), bool_value(s.prometheus_up));
-            took.push(Vec::new(), Some(s.duration.as_secs_f64()));
+            up.push(Vec::new(), bool_value(s.run.prometheus_up));
+            took.push(Vec::new(), Some(s.run.duration.as_secs_f64()));
             last.push(
                 Vec::new(),
-                Some(s.evaluated_at.timestamp_millis() as f64 / 1000.0),
+                Some(s.run.at.timestamp_millis() as f64 / 1000.0),
             );
         }
         // Before the first evaluation nothing is ready.

@@ -133,9 +133,9 @@ pub fn render(s: &Snapshot) -> String {
          <p>Evaluated at {at} · Prometheus {up} · launch score {score}/100 · <a href=\"/api/v1/status\">JSON</a> · <a href=\"/metrics\">metrics</a></p><p>",
         v = verdict.0,
         c = verdict.1,
-        at = s.evaluated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        at = s.run.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         score = score_text(s.score),
-        up = if s.prometheus_up { "reachable" } else { "<b style=\"color:#cf222e\">UNREACHABLE</b>" },
+        up = if s.run.prometheus_up { "reachable" } else { "<b style=\"color:#cf222e\">UNREACHABLE</b>" },
     );
     for (service, ok) in &s.readiness.services {
         let name = if service.is_empty() {

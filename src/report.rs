@@ -59,19 +59,19 @@ impl<'a> Report<'a> {
     /// The report of a regular evaluation.
     pub fn of_snapshot(s: &'a Snapshot) -> Self {
         Self {
-            evaluated_at: s.evaluated_at,
+            evaluated_at: s.run.at,
             results: &s.results,
             readiness: s.readiness.clone(),
-            prometheus_up: s.prometheus_up,
+            prometheus_up: s.run.prometheus_up,
             score: s.score,
             launch: None,
             timeline: s.launch.as_ref(),
             cost: Cost {
-                queries: s.queries_sent,
-                samples: s.samples_read,
-                prometheus_eval_seconds: s.prometheus_eval_seconds,
+                queries: s.run.queries_sent,
+                samples: s.run.samples_read,
+                prometheus_eval_seconds: s.run.prometheus_eval_seconds,
             },
-            windows_read_at: Some(&s.windows_read_at),
+            windows_read_at: Some(&s.run.windows_read_at),
         }
     }
 

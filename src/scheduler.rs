@@ -425,10 +425,10 @@ async fn launch_status<S: Source>(
 fn log_evaluation(snapshot: &Snapshot, last_ready: &mut Option<bool>) {
     tracing::debug!(
         results = snapshot.results.len(),
-        queries = snapshot.queries_sent,
-        prometheus_up = snapshot.prometheus_up,
+        queries = snapshot.run.queries_sent,
+        prometheus_up = snapshot.run.prometheus_up,
         ready = snapshot.readiness.ready,
-        took_ms = snapshot.duration.as_millis() as u64,
+        took_ms = snapshot.run.duration.as_millis() as u64,
         "Evaluated"
     );
     if *last_ready != Some(snapshot.readiness.ready) {

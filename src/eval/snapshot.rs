@@ -15,21 +15,10 @@ use crate::slo::{PromDuration, Slo};
 /// The outcome of one evaluation of every SLO.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    pub evaluated_at: DateTime<Utc>,
+    /// When and how the evaluation ran: its instant, reachability, cost.
+    pub run: Run,
     pub results: Vec<SloResult>,
     pub readiness: Readiness,
-    /// Every query reached Prometheus (answered, even with an error).
-    pub prometheus_up: bool,
-    pub duration: Duration,
-    pub queries_sent: usize,
-    /// Samples Prometheus reported reading for these queries (`stats=all`);
-    /// `None` when the server reports no statistics.
-    pub samples_read: Option<u64>,
-    /// Prometheus' own evaluation time for these queries, summed.
-    pub prometheus_eval_seconds: Option<f64>,
-    /// The instant each window's answers were evaluated as of: long windows may
-    /// be reused for a while in `serve` (`evaluation.long_window_interval`).
-    pub windows_read_at: BTreeMap<PromDuration, DateTime<Utc>>,
     /// The weighted launch score of these results, 0 to 1.
     pub score: Option<f64>,
     /// Launch checkpoints, when the config has a launch block (serve only).
@@ -65,12 +54,19 @@ pub type KnownGroups = HashMap<String, Vec<BTreeMap<String, String>>>;
 /// How an evaluation went, besides its answers.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// The instant evaluated as of.
     pub at: DateTime<Utc>,
+    /// Every query reached Prometheus (answered, even with an error).
     pub prometheus_up: bool,
     pub duration: Duration,
     pub queries_sent: usize,
+    /// Samples Prometheus reported reading for these queries (`stats=all`);
+    /// `None` when the server reports no statistics.
     pub samples_read: Option<u64>,
+    /// Prometheus' own evaluation time for these queries, summed.
     pub prometheus_eval_seconds: Option<f64>,
+    /// The instant each window's answers were evaluated as of: long windows may
+    /// be reused for a while in `serve` (`evaluation.long_window_interval`).
     pub windows_read_at: BTreeMap<PromDuration, DateTime<Utc>>,
 }
 
@@ -107,16 +103,10 @@ pub fn judge(
         })
         .collect();
     Snapshot {
-        evaluated_at: run.at,
         readiness: roll_up(&results),
         score: launch::score(&results),
         results,
-        prometheus_up: run.prometheus_up,
-        duration: run.duration,
-        queries_sent: run.queries_sent,
-        samples_read: run.samples_read,
-        prometheus_eval_seconds: run.prometheus_eval_seconds,
-        windows_read_at: run.windows_read_at,
+        run,
         launch: None,
     }
 }
@@ -177,10 +167,10 @@ impl Checkpoint {
             state: launch::checkpoint_state(&s.results),
             score: s.score,
             results: s.results,
-            queries_sent: s.queries_sent,
-            samples_read: s.samples_read,
-            prometheus_eval_seconds: s.prometheus_eval_seconds,
-            prometheus_up: s.prometheus_up,
+            queries_sent: s.run.queries_sent,
+            samples_read: s.run.samples_read,
+            prometheus_eval_seconds: s.run.prometheus_eval_seconds,
+            prometheus_up: s.run.prometheus_up,
         }
     }
 

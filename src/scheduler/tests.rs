@@ -146,7 +146,7 @@ async fn evaluates_on_the_interval_and_never_overlaps() {
     .await;
     assert_eq!(fake.stats(), (3 * QUERIES, QUERIES));
     let latest = published.latest().expect("published");
-    assert_eq!(latest.queries_sent, QUERIES);
+    assert_eq!(latest.run.queries_sent, QUERIES);
     assert!(latest.readiness.ready);
 }
 
@@ -173,6 +173,7 @@ async fn long_windows_are_reread_on_their_own_cadence() {
     let latest = published.latest().expect("published");
     assert!(latest.readiness.ready);
     let reads: Vec<String> = latest
+        .run
         .windows_read_at
         .keys()
         .map(ToString::to_string)
@@ -195,10 +196,10 @@ async fn queries_in_flight_stay_within_the_concurrency_bound_and_are_sent_once()
     assert_eq!(fake.stats(), (QUERIES, 3));
     assert_eq!(s.results.len(), 2);
     assert!(s.results.iter().all(|r| r.state == eval::State::Pass));
-    assert_eq!(s.queries_sent, QUERIES);
+    assert_eq!(s.run.queries_sent, QUERIES);
     // Each fake answer reports 100 samples read.
-    assert_eq!(s.samples_read, Some(QUERIES as u64 * 100));
-    assert_eq!(s.evaluated_at, req.at);
+    assert_eq!(s.run.samples_read, Some(QUERIES as u64 * 100));
+    assert_eq!(s.run.at, req.at);
 }
 
 #[tokio::test(start_paused = true)]
