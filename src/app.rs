@@ -10,15 +10,16 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use tokio::sync::{mpsc, watch};
 
-use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, ServeArgs, SimulateArgs};
+use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, Plan, ServeArgs, SimulateArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::eval::snapshot::{Checkpoint, KnownGroups, Published, Snapshot};
 use crate::eval::State;
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
 use crate::report::Report;
-use crate::scheduler::{self, Engine, Request};
+use crate::scheduler::{self, Engine, Planner, Request};
 use crate::server::{self, AppState, ReloadRequest};
+use crate::slo::fuse;
 use crate::slo::{PromDuration, MAX_WINDOW};
 
 mod validate;
@@ -46,7 +47,7 @@ fn load(args: &ConfigArgs) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-fn engine(config: &Config, metrics: &QueryMetrics) -> Result<Engine> {
+fn engine(config: &Config, plan: Plan, metrics: &QueryMetrics) -> Result<Engine> {
     let client = Client::new(&config.prometheus, metrics.clone())
         .with_context(|| format!("{}: prometheus", config.source))?;
     Ok(Engine {
@@ -55,8 +56,20 @@ fn engine(config: &Config, metrics: &QueryMetrics) -> Result<Engine> {
         interval: config.evaluation.interval,
         long_window_interval: config.evaluation.long_window_interval,
         concurrency: config.evaluation.concurrency,
+        planner: planner(config, plan),
         launch: config.launch.clone(),
     })
+}
+
+/// How evaluations plan their queries, from the config and `--plan`.
+fn planner(config: &Config, plan: Plan) -> Planner {
+    Planner {
+        mode: match plan {
+            Plan::Fused => fuse::Mode::Fused,
+            Plan::Naive => fuse::Mode::Naive,
+        },
+        max_series_per_query: config.evaluation.max_series_per_query,
+    }
 }
 
 /// Installs the TLS crypto provider once per process.
@@ -90,7 +103,7 @@ fn reload(
 ) -> Result<(), String> {
     let outcome = load(args)
         .map_err(|e| e.to_string())
-        .and_then(|c| engine(&c, metrics).map_err(|e| format!("{e:#}")));
+        .and_then(|c| engine(&c, args.plan, metrics).map_err(|e| format!("{e:#}")));
     match outcome {
         Ok(new) => {
             tracing::info!(file = %args.config_file.display(), slos = new.slos.len(), "Config reloaded");
@@ -113,7 +126,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let fixed_at = args.at.as_deref().map(parse_at).transpose()?;
     let config = load(&args.config)?;
     let metrics = QueryMetrics::default();
-    let (engines, engine_rx) = watch::channel(Arc::new(engine(&config, &metrics)?));
+    let (engines, engine_rx) =
+        watch::channel(Arc::new(engine(&config, args.config.plan, &metrics)?));
     let published = Arc::new(Published::default());
     let flags = Arc::new(Flags::default());
     let exporter = Arc::new(Exporter::new(published.clone(), &metrics, flags.clone()));
@@ -218,7 +232,7 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
     };
     let checkpoint = checkpoint_flag(args.launch_checkpoint.as_deref())?;
     let config = load(&args.config)?;
-    let engine = engine(&config, &QueryMetrics::default())?;
+    let engine = engine(&config, args.config.plan, &QueryMetrics::default())?;
     let judged = match checkpoint {
         Some((name, after)) => {
             let launch = config.launch.as_ref().ok_or_else(|| {
@@ -234,6 +248,7 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
                 (&name, after),
                 now,
                 engine.concurrency,
+                engine.planner,
             )
             .await;
             Judged::Checkpoint(c, launch.at)
@@ -244,6 +259,7 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
                 at: now,
                 window: None,
                 concurrency: engine.concurrency,
+                planner: engine.planner,
             };
             Judged::Now(scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await)
         }

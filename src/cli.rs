@@ -85,6 +85,10 @@ pub struct ConfigArgs {
     /// also check that every selector matches series there).
     #[arg(long = "prometheus.url", env = "SLOGATE_PROMETHEUS_URL")]
     pub prometheus_url: Option<String>,
+    /// Query planning: fused reads each series once per window for every SLO;
+    /// naive sends one query per SLO and window (same figures, more reads).
+    #[arg(long, value_enum, default_value_t = Plan::Fused)]
+    pub plan: Plan,
 }
 
 #[derive(Debug, Args)]
@@ -102,6 +106,14 @@ pub struct ServeArgs {
     /// interval instead of now; for backtests, demos and tests.
     #[arg(long)]
     pub at: Option<String>,
+}
+
+/// How queries are planned: fused (SLOs over one metric and window share a
+/// query) or naive (one query per SLO and window; for comparison and debugging).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Plan {
+    Fused,
+    Naive,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -20,6 +20,8 @@ pub struct EvaluationSettings {
     /// How often `serve` re-reads windows of a day or more (the SLO window's
     /// figures are at most this stale); shorter windows are read every interval.
     pub long_window_interval: Duration,
+    /// A fused query returning more series than this is split per SLO.
+    pub max_series_per_query: usize,
 }
 
 /// A validated configuration.

@@ -65,7 +65,7 @@ impl State {
 }
 
 /// The answer to one planned query: samples, or why there are none.
-pub type Answer = Result<Vec<Sample>, String>;
+pub use crate::slo::fuse::Answer;
 
 /// Answers by what they answer, in a fixed order (so "the first failure" is the
 /// same on every run).

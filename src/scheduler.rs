@@ -17,6 +17,7 @@ use crate::eval::snapshot::{
 };
 use crate::eval::{self, Answer, Answers};
 use crate::prom::{Client, ClientError, Cost};
+use crate::slo::fuse::{self, Fusion, Member, Need};
 use crate::slo::promql::QueryKind;
 use crate::slo::{Launch, PromDuration, Sample, Series, Slo};
 
@@ -71,6 +72,23 @@ impl Source for Client {
     }
 }
 
+/// How an evaluation plans its queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planner {
+    pub mode: fuse::Mode,
+    /// A fused query returning more series than this is split into per-SLO queries.
+    pub max_series_per_query: usize,
+}
+
+impl Default for Planner {
+    fn default() -> Self {
+        Self {
+            mode: fuse::Mode::Fused,
+            max_series_per_query: fuse::DEFAULT_MAX_SERIES,
+        }
+    }
+}
+
 /// What one evaluation covers.
 #[derive(Debug, Clone)]
 pub struct Request<'a> {
@@ -81,18 +99,21 @@ pub struct Request<'a> {
     /// own (launch checkpoints).
     pub window: Option<(&'a str, PromDuration)>,
     pub concurrency: usize,
+    pub planner: Planner,
 }
 
 /// Windows of a day or more: in `serve` they are re-read on their own cadence.
 const LONG_WINDOW: PromDuration = PromDuration::from_secs(86400);
 
-/// Answers of long windows kept between evaluations of `serve`, re-read every
-/// `every`: the SLO-window figures are then at most that stale, and Prometheus
-/// reads 30 days of samples every few minutes instead of every minute.
+/// What `serve` keeps between evaluations, re-read every `every`: answers of long
+/// windows (the SLO-window figures are then at most that stale, and Prometheus
+/// reads 30 days of samples every few minutes instead of every minute), and the
+/// widths of fused queries.
 #[derive(Debug)]
-pub struct LongWindows {
+pub struct Memory {
     every: Duration,
     kept: HashMap<String, Kept>,
+    widths: HashMap<String, (tokio::time::Instant, usize)>,
 }
 
 #[derive(Debug)]
@@ -102,11 +123,12 @@ struct Kept {
     samples: Vec<Sample>,
 }
 
-impl LongWindows {
+impl Memory {
     pub fn new(every: Duration) -> Self {
         Self {
             every,
             kept: HashMap::new(),
+            widths: HashMap::new(),
         }
     }
 
@@ -126,9 +148,7 @@ impl LongWindows {
             && judged_apart < every;
         (Self::is_long(kind) && fresh).then_some(kept)
     }
-}
 
-impl LongWindows {
     /// Keeps an answer read as of `as_of`.
     fn keep(&mut self, promql: String, as_of: DateTime<Utc>, samples: Vec<Sample>) {
         let read = tokio::time::Instant::now();
@@ -143,17 +163,16 @@ impl LongWindows {
     }
 
     /// Forgets answers no SLO plans any more (a reload changed the queries).
-    fn forget_unplanned(&mut self, planned: &[Planned<'_>]) {
-        self.kept.retain(|promql, _| {
-            planned
-                .iter()
-                .any(|p| p.plan.iter().any(|q| &q.promql == promql))
-        });
+    fn forget_unplanned(&mut self, fusion: &Fusion) {
+        self.kept
+            .retain(|promql, _| fusion.jobs.contains_key(promql));
+    }
+
+    fn width(&self, promql: &str) -> Option<usize> {
+        let (read, width) = self.widths.get(promql)?;
+        (read.elapsed() < self.every).then_some(*width)
     }
 }
-
-/// The SLOs (by index) and query kinds one distinct query answers.
-type Needers = Vec<(usize, QueryKind)>;
 
 /// Every SLO's plan for `req`, with no answers yet.
 fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
@@ -165,6 +184,7 @@ fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
                 slo,
                 window,
                 plan: slo.plan(window),
+                sent: Vec::new(),
                 answers: Answers::new(),
             }
         })
@@ -189,64 +209,133 @@ pub async fn evaluate<S: Source>(source: &S, req: &Request<'_>, known: &KnownGro
     evaluate_reusing(source, req, known, None).await
 }
 
-/// [`evaluate`], reusing long-window answers younger than their cadence.
+/// Sends `queries` at `time`, at most `concurrency` in flight.
+async fn ask<S: Source>(
+    source: &S,
+    queries: Vec<String>,
+    time: f64,
+    concurrency: usize,
+) -> Vec<(String, Result<(Vec<Sample>, Option<Cost>), Failure>)> {
+    // Owned queries: borrowed ones trip a higher-ranked lifetime limit of rustc
+    // when this future is spawned.
+    stream::iter(queries)
+        .map(|promql| {
+            let source = source.clone();
+            async move {
+                let answer = source.query(&promql, time).await;
+                (promql, answer)
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// The widths of the fused queries a plan would send, from memory or asked.
+async fn widths<S: Source>(
+    source: &S,
+    members: &[Member<'_>],
+    req: &Request<'_>,
+    mut memory: Option<&mut Memory>,
+    outcome: &mut Outcome,
+) -> HashMap<String, usize> {
+    let time = req.at.timestamp_millis() as f64 / 1000.0;
+    let mut known = HashMap::new();
+    let mut asked = Vec::new();
+    for q in fuse::width_queries(members, req.planner.mode) {
+        match memory.as_deref().and_then(|m| m.width(&q)) {
+            Some(w) => {
+                known.insert(q, w);
+            }
+            None => asked.push(q),
+        }
+    }
+    for (promql, answer) in ask(source, asked, time, req.concurrency).await {
+        // An empty answer: nothing matches now, so fusing costs nothing.
+        let Ok(samples) = outcome.take(answer, "(planner)") else {
+            continue;
+        };
+        let width = samples.first().map_or(0.0, |s| s.value);
+        if !width.is_finite() || width < 0.0 {
+            continue;
+        }
+        let width = width as usize;
+        known.insert(promql.clone(), width);
+        if let Some(m) = memory.as_mut() {
+            m.widths
+                .insert(promql, (tokio::time::Instant::now(), width));
+        }
+    }
+    known
+}
+
+/// [`evaluate`], reusing long-window answers younger than their cadence. SLOs that
+/// read the same metric over the same window share one fused query (see
+/// [`fuse`]); identical queries are sent once.
 pub async fn evaluate_reusing<S: Source>(
     source: &S,
     req: &Request<'_>,
     known: &KnownGroups,
-    mut long: Option<&mut LongWindows>,
+    mut memory: Option<&mut Memory>,
 ) -> Snapshot {
     let started = Instant::now();
-    let time = req.at.timestamp_millis() as f64 / 1000.0;
     let mut planned = plan_all(req);
-    let mut reads = BTreeMap::new();
-    // Owned jobs: borrowed ones trip a higher-ranked lifetime limit of rustc
-    // when this future is spawned.
-    // Identical queries (SLOs that share a selector and window) are sent once;
-    // each SLO that needs one gets its answer.
-    let mut jobs: BTreeMap<String, Needers> = BTreeMap::new();
-    for (i, p) in planned.iter_mut().enumerate() {
-        for q in &p.plan {
-            match long
-                .as_deref()
-                .and_then(|l| l.fresh(q.kind, &q.promql, req.at))
-            {
-                Some(kept) => {
-                    note_read(&mut reads, q.kind, kept.as_of);
-                    p.answers.insert(q.kind, Ok(kept.samples.clone()));
-                }
-                None => jobs.entry(q.promql.clone()).or_default().push((i, q.kind)),
-            }
-        }
-    }
-    type Answered = Result<(Vec<Sample>, Option<Cost>), Failure>;
-    let answers: Vec<(String, Needers, Answered)> = stream::iter(jobs)
-        .map(|(promql, needers)| {
-            let source = source.clone();
-            async move {
-                let answer = source.query(&promql, time).await;
-                (promql, needers, answer)
-            }
-        })
-        .buffer_unordered(req.concurrency.max(1))
-        .collect()
-        .await;
     let mut outcome = Outcome::default();
-    for (promql, needers, answer) in answers {
-        let answer = outcome.take(answer, &planned[needers[0].0].slo.name);
-        let long_kind = needers.iter().any(|(_, kind)| LongWindows::is_long(*kind));
-        if let (Some(l), Ok(samples), true) = (long.as_deref_mut(), &answer, long_kind) {
-            l.keep(promql, req.at, samples.clone());
-        }
-        for (i, kind) in needers {
-            if answer.is_ok() {
-                note_read(&mut reads, kind, req.at);
+    let mut reads = BTreeMap::new();
+    let members: Vec<Member<'_>> = planned
+        .iter()
+        .map(|p| Member {
+            slo: p.slo,
+            plan: &p.plan,
+        })
+        .collect();
+    let widths = widths(source, &members, req, memory.as_deref_mut(), &mut outcome).await;
+    let fusion = fuse::plan(
+        &members,
+        req.planner.mode,
+        req.planner.max_series_per_query,
+        |q| widths.get(q).copied(),
+    );
+    for g in fusion.groups.iter().filter(|g| !g.fused) {
+        tracing::debug!(
+            metric = %g.metric, window = %g.window, slos = g.slos,
+            series = ?g.width, max = req.planner.max_series_per_query,
+            "Not fused: one query per SLO"
+        );
+    }
+    let mut sent = sent_by_slo(&fusion);
+    let (mut answers, refused) = run_jobs(
+        source,
+        req,
+        &fusion,
+        memory.as_deref_mut(),
+        &mut outcome,
+        &mut reads,
+    )
+    .await;
+    // Needs whose fused answer cannot be matched safely client-side: asked alone.
+    if !refused.is_empty() {
+        let mut alone = Fusion::default();
+        for need in &refused {
+            if let Some(q) = planned[need.0].plan.iter().find(|q| q.kind == need.1) {
+                fuse::add_whole(&mut alone, *need, &q.promql);
             }
-            planned[i].answers.insert(kind, answer.clone());
+        }
+        let (more, _) = run_jobs(source, req, &alone, None, &mut outcome, &mut reads).await;
+        answers.extend(more);
+        for (i, queries) in sent_by_slo(&alone) {
+            sent.entry(i).or_default().extend(queries);
         }
     }
-    if let Some(l) = long {
-        l.forget_unplanned(&planned);
+    drop(members);
+    if let Some(m) = memory {
+        m.forget_unplanned(&fusion);
+    }
+    for ((i, kind), answer) in answers {
+        planned[i].answers.insert(kind, answer);
+    }
+    for (i, queries) in sent {
+        planned[i].sent = queries;
     }
     outcome.log();
     let run = Run {
@@ -259,6 +348,66 @@ pub async fn evaluate_reusing<S: Source>(
         windows_read_at: reads,
     };
     snapshot::judge(&planned, req.window.map(|(name, _)| name), known, run)
+}
+
+/// The queries answering each SLO (by index), each once.
+fn sent_by_slo(fusion: &Fusion) -> BTreeMap<usize, Vec<String>> {
+    let mut sent: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (promql, job) in &fusion.jobs {
+        for u in &job.uses {
+            let queries = sent.entry(u.need().0).or_default();
+            if !queries.contains(promql) {
+                queries.push(promql.clone());
+            }
+        }
+    }
+    sent
+}
+
+/// Sends the jobs of `fusion` not answered from memory and hands each need its
+/// answer; notes when each window was read.
+async fn run_jobs<S: Source>(
+    source: &S,
+    req: &Request<'_>,
+    fusion: &Fusion,
+    mut memory: Option<&mut Memory>,
+    outcome: &mut Outcome,
+    reads: &mut BTreeMap<PromDuration, DateTime<Utc>>,
+) -> (
+    BTreeMap<Need, fuse::Answer>,
+    std::collections::BTreeSet<Need>,
+) {
+    let time = req.at.timestamp_millis() as f64 / 1000.0;
+    let mut answers: BTreeMap<String, fuse::Answer> = BTreeMap::new();
+    let mut asked = Vec::new();
+    for (promql, job) in &fusion.jobs {
+        match memory
+            .as_deref()
+            .and_then(|m| m.fresh(job.kind, promql, req.at))
+        {
+            Some(kept) => {
+                note_read(reads, job.kind, kept.as_of);
+                answers.insert(promql.clone(), Ok(kept.samples.clone()));
+            }
+            None => asked.push(promql.clone()),
+        }
+    }
+    for (promql, answer) in ask(source, asked, time, req.concurrency).await {
+        let job = &fusion.jobs[&promql];
+        let first = job.uses.first().map(|u| u.need().0);
+        let answer = outcome.take(
+            answer,
+            &first.map(|i| req.slos[i].name.clone()).unwrap_or_default(),
+        );
+        if let Ok(samples) = &answer {
+            note_read(reads, job.kind, req.at);
+            if let (Some(m), true) = (memory.as_deref_mut(), Memory::is_long(job.kind)) {
+                m.keep(promql.clone(), req.at, samples.clone());
+            }
+        }
+        answers.insert(promql, answer);
+    }
+    fuse::assemble(fusion, &answers)
 }
 
 /// What the answers of one evaluation add up to.
@@ -323,6 +472,7 @@ pub async fn evaluate_checkpoint<S: Source>(
     checkpoint: (&str, PromDuration),
     now: DateTime<Utc>,
     concurrency: usize,
+    planner: Planner,
 ) -> Checkpoint {
     let due = snapshot::checkpoint_due(launch_at, checkpoint.1);
     if now < due {
@@ -333,6 +483,7 @@ pub async fn evaluate_checkpoint<S: Source>(
         at: due,
         window: Some(checkpoint),
         concurrency,
+        planner,
     };
     let judged = evaluate(source, &req, &KnownGroups::new()).await;
     Checkpoint::judged(checkpoint, due, judged)
@@ -381,6 +532,7 @@ pub struct Engine<S: Source = Client> {
     /// How often windows of a day or more are re-read.
     pub long_window_interval: Duration,
     pub concurrency: usize,
+    pub planner: Planner,
     pub launch: Option<Launch>,
 }
 
@@ -405,6 +557,7 @@ async fn launch_status<S: Source>(
                     (name, *after),
                     now,
                     engine.concurrency,
+                    engine.planner,
                 )
                 .await;
                 if c.is_settled() {
@@ -457,7 +610,7 @@ pub async fn run<S: Source>(
     let mut settled = Settled::new();
     let mut last_ready = None;
     let mut judged_with: Option<Arc<Engine<S>>> = None;
-    let mut long = LongWindows::new(Duration::ZERO);
+    let mut memory = Memory::new(Duration::ZERO);
     tokio::pin!(shutdown);
     loop {
         let current = engine.borrow_and_update().clone();
@@ -469,7 +622,7 @@ pub async fn run<S: Source>(
             .is_some_and(|old| Arc::ptr_eq(old, &current))
         {
             settled.clear();
-            long = LongWindows::new(current.long_window_interval);
+            memory = Memory::new(current.long_window_interval);
             judged_with = Some(current.clone());
         }
         let now = fixed_at.unwrap_or_else(Utc::now);
@@ -480,8 +633,9 @@ pub async fn run<S: Source>(
             at: now,
             window: None,
             concurrency: current.concurrency,
+            planner: current.planner,
         };
-        let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut long)).await;
+        let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut memory)).await;
         snapshot::remember_groups(&mut known, &snapshot);
         snapshot.launch = launch_status(&current, now, &mut settled).await;
         log_evaluation(&snapshot, &mut last_ready);

@@ -4,6 +4,7 @@
 mod burn;
 pub mod conventions;
 mod duration;
+pub mod fuse;
 mod indicator;
 pub mod number;
 pub mod promql;
@@ -124,24 +125,95 @@ impl Objective {
 pub struct Selector {
     pub text: String,
     pub name: String,
-    /// Rendered label matchers without the metric name, e.g. `code=~"5.."`.
-    pub matchers: Vec<String>,
+    /// The label matchers besides the metric name, e.g. `code=~"5.."`.
+    pub matchers: Vec<Matcher>,
+}
+
+/// How a label matcher compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MatchOp {
+    Equal,
+    NotEqual,
+    Regex,
+    NotRegex,
+}
+
+/// One label matcher of a selector, as parsed and as written back into PromQL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Matcher {
+    pub name: String,
+    pub op: MatchOp,
+    pub value: String,
+    /// The matcher as PromQL, e.g. `code=~"5.."`.
+    pub text: String,
+}
+
+impl std::fmt::Display for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl Selector {
-    /// The selector with `suffix` appended to the metric name and extra matchers.
-    pub fn render(&self, suffix: &str, extra: &[String]) -> String {
-        let all: Vec<&str> = self
+    /// Parses a vector selector with a metric name and no `offset`, `@` or `or`
+    /// matchers, e.g. `http_requests_total{code=~"5.."}`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        use promql_parser::label::MatchOp as Op;
+        use promql_parser::parser::{self, Expr};
+        let text = text.trim();
+        let expr = parser::parse(text).map_err(|e| format!("invalid PromQL {text:?}: {e}"))?;
+        let Expr::VectorSelector(vs) = expr else {
+            return Err(format!(
+                "{text:?} is not a vector selector (want e.g. http_requests_total{{code=~\"5..\"}})"
+            ));
+        };
+        if vs.offset.is_some() || vs.at.is_some() {
+            return Err(format!("{text:?}: offset and @ are not allowed here"));
+        }
+        let Some(name) = vs.name.clone() else {
+            return Err(format!("{text:?} has no metric name"));
+        };
+        if !vs.matchers.or_matchers.is_empty() {
+            return Err(format!("{text:?}: `or` matchers are not supported"));
+        }
+        let matchers = vs
+            .matchers
             .matchers
             .iter()
-            .chain(extra)
-            .map(String::as_str)
+            .filter(|m| m.name != "__name__")
+            .map(|m| Matcher {
+                name: m.name.clone(),
+                op: match m.op {
+                    Op::Equal => MatchOp::Equal,
+                    Op::NotEqual => MatchOp::NotEqual,
+                    Op::Re(_) => MatchOp::Regex,
+                    Op::NotRe(_) => MatchOp::NotRegex,
+                },
+                value: m.value.clone(),
+                text: m.to_string(),
+            })
             .collect();
-        if all.is_empty() {
-            format!("{}{suffix}", self.name)
-        } else {
-            format!("{}{suffix}{{{}}}", self.name, all.join(", "))
-        }
+        Ok(Selector {
+            text: text.to_string(),
+            name,
+            matchers,
+        })
+    }
+
+    /// The selector with `suffix` appended to the metric name and extra matchers.
+    pub fn render(&self, suffix: &str, extra: &[String]) -> String {
+        let own: Vec<String> = self.matchers.iter().map(ToString::to_string).collect();
+        render_selector(&format!("{}{suffix}", self.name), own.iter().chain(extra))
+    }
+}
+
+/// `name{m1, m2}`, or `name` without matchers.
+pub fn render_selector<'a>(name: &str, matchers: impl IntoIterator<Item = &'a String>) -> String {
+    let all: Vec<&str> = matchers.into_iter().map(String::as_str).collect();
+    if all.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}{{{}}}", all.join(", "))
     }
 }
 

@@ -23,6 +23,8 @@ const DEFAULT_CONCURRENCY: usize = 8;
 /// 30 days of samples re-read every minute are most of slogate's cost; every five
 /// minutes they move the SLO-window figures by at most 5 minutes of events.
 const DEFAULT_LONG_WINDOW_INTERVAL: Duration = Duration::from_secs(300);
+const DEFAULT_MAX_SERIES_PER_QUERY: usize = crate::slo::fuse::DEFAULT_MAX_SERIES;
+const MAX_MAX_SERIES_PER_QUERY: i64 = 10_000_000;
 const DEFAULT_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
 const DEFAULT_MIN_EVENTS: u64 = 100;
 const DEFAULT_WARN_BUDGET_REMAINING: f64 = 0.25;
@@ -329,9 +331,21 @@ impl Checker {
                 DEFAULT_CONCURRENCY
             }
         };
+        let max_series_per_query = match w.max_series_per_query {
+            None => DEFAULT_MAX_SERIES_PER_QUERY,
+            Some(n @ 0..=MAX_MAX_SERIES_PER_QUERY) => n as usize,
+            Some(n) => {
+                self.problem(
+                    "evaluation.max_series_per_query",
+                    format!("{n} is not between 0 (never fuse) and {MAX_MAX_SERIES_PER_QUERY}"),
+                );
+                DEFAULT_MAX_SERIES_PER_QUERY
+            }
+        };
         EvaluationSettings {
             interval,
             concurrency,
+            max_series_per_query,
             long_window_interval: self.std_duration(
                 "evaluation.long_window_interval",
                 w.long_window_interval.as_deref(),

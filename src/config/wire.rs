@@ -72,6 +72,7 @@ pub struct Evaluation {
     pub interval: Option<String>,
     pub concurrency: Option<i64>,
     pub long_window_interval: Option<String>,
+    pub max_series_per_query: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +204,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "partial_response",
     "interval",
     "long_window_interval",
+    "max_series_per_query",
     "concurrency",
     "window",
     "min_events",

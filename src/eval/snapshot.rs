@@ -77,6 +77,9 @@ pub struct Planned<'a> {
     pub slo: &'a Slo,
     pub window: PromDuration,
     pub plan: Vec<PlannedQuery>,
+    /// The queries that answered it, fused ones (shared with other SLOs)
+    /// included; empty means its own planned queries.
+    pub sent: Vec<String>,
     pub answers: Answers,
 }
 
@@ -97,7 +100,11 @@ pub fn judge(
                 window: p.window,
                 window_name,
                 answers: &p.answers,
-                queries: p.plan.iter().map(|q| q.promql.clone()).collect(),
+                queries: if p.sent.is_empty() {
+                    p.plan.iter().map(|q| q.promql.clone()).collect()
+                } else {
+                    p.sent.clone()
+                },
                 known_groups: known.get(&p.slo.name).unwrap_or(&no_groups),
             })
         })
@@ -275,12 +282,14 @@ pub fn example() -> Snapshot {
             plan: ratio.plan(ratio.window),
             window: ratio.window,
             slo: &ratio,
+            sent: Vec::new(),
             answers: answers_ratio,
         },
         Planned {
             plan: probe.plan(probe.window),
             window: probe.window,
             slo: &probe,
+            sent: Vec::new(),
             answers: answers_probe,
         },
     ];

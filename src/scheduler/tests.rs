@@ -106,6 +106,7 @@ fn engine(
         // Every window re-read every time, unless a test says otherwise.
         long_window_interval: Duration::ZERO,
         concurrency,
+        planner: Planner::default(),
         launch,
     }
 }
@@ -190,6 +191,7 @@ async fn queries_in_flight_stay_within_the_concurrency_bound_and_are_sent_once()
         at: at("2026-11-24T12:00:00Z"),
         window: None,
         concurrency: 3,
+        planner: Planner::default(),
     };
     let s = evaluate(&fake, &req, &KnownGroups::new()).await;
     // The two SLOs plan identical queries: each is sent once and answers both.

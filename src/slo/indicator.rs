@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::promql::{Func, Read};
 use super::{PromDuration, Selector};
 
 /// The kind of an SLI, as written in the config and reported in outputs.
@@ -320,42 +321,53 @@ impl Indicator {
     /// source, and for a cache either counter (a cache that only ever missed has
     /// no hit series yet, and is failing, not gone).
     pub fn presence_selectors(&self) -> Vec<String> {
+        self.presence_reads().iter().map(Read::series).collect()
+    }
+
+    /// [`Self::presence_selectors`] as reads: one count per series present now.
+    pub fn presence_reads(&self) -> Vec<Read<'_>> {
+        let present = |selector, suffix| Read {
+            part: Part::Present,
+            func: Func::Present,
+            selector,
+            suffix,
+        };
         match self {
-            Self::Cache { hits, misses } => vec![hits.render("", &[]), misses.render("", &[])],
-            Self::Ratio { .. } | Self::Latency { .. } | Self::Uptime { .. } => {
-                self.source_selector().into_iter().collect()
-            }
+            Self::Cache { hits, misses } => vec![present(hits, ""), present(misses, "")],
+            Self::Ratio { total, .. } => vec![present(total, "")],
+            Self::Latency { histogram, .. } => vec![present(histogram, "_count")],
+            Self::Uptime { selector } => vec![present(selector, "")],
             Self::Threshold { .. } => Vec::new(),
         }
     }
 
-    /// The per-series expressions counting each part of the events over `window`,
-    /// before aggregation. Empty for probes.
-    pub fn event_parts(&self, window: PromDuration) -> Vec<(Part, String)> {
+    /// What each part of the events counts, per source series, before
+    /// aggregation. Empty for probes.
+    pub fn event_reads(&self) -> Vec<Read<'_>> {
+        let read = |part, func, selector, suffix| Read {
+            part,
+            func,
+            selector,
+            suffix,
+        };
         match self {
             Self::Ratio { numerator, total } => {
                 let num = match numerator {
-                    RatioNumerator::Errors(s) => (Part::Bad, increase(s, "", &[], window)),
-                    RatioNumerator::Good(s) => (Part::Good, increase(s, "", &[], window)),
+                    RatioNumerator::Errors(s) => read(Part::Bad, Func::Increase, s, ""),
+                    RatioNumerator::Good(s) => read(Part::Good, Func::Increase, s, ""),
                 };
-                vec![num, (Part::Total, increase(total, "", &[], window))]
+                vec![num, read(Part::Total, Func::Increase, total, "")]
             }
             Self::Latency { histogram, .. } => {
-                vec![(Part::Bucket, increase(histogram, "_bucket", &[], window))]
+                vec![read(Part::Bucket, Func::Increase, histogram, "_bucket")]
             }
             Self::Uptime { selector } => vec![
-                (
-                    Part::Good,
-                    format!("sum_over_time({}[{window}])", selector.text),
-                ),
-                (
-                    Part::Total,
-                    format!("count_over_time({}[{window}])", selector.text),
-                ),
+                read(Part::Good, Func::SumOverTime, selector, ""),
+                read(Part::Total, Func::CountOverTime, selector, ""),
             ],
             Self::Cache { hits, misses } => vec![
-                (Part::Good, increase(hits, "", &[], window)),
-                (Part::Bad, increase(misses, "", &[], window)),
+                read(Part::Good, Func::Increase, hits, ""),
+                read(Part::Bad, Func::Increase, misses, ""),
             ],
             Self::Threshold { .. } => Vec::new(),
         }

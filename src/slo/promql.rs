@@ -20,6 +20,111 @@ pub enum QueryKind {
 pub struct PlannedQuery {
     pub kind: QueryKind,
     pub promql: String,
+    /// Whether it also reports which source series are present now.
+    pub presence: bool,
+}
+
+/// How a read turns each source series into one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Func {
+    Increase,
+    SumOverTime,
+    CountOverTime,
+    /// The series is there at the evaluation instant (counted; no window).
+    Present,
+}
+
+impl Func {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Increase => "increase",
+            Self::SumOverTime => "sum_over_time",
+            Self::CountOverTime => "count_over_time",
+            Self::Present => "present",
+        }
+    }
+
+    /// The per-series expression over `window` (an instant selector for presence:
+    /// one sample per series).
+    pub fn apply(self, series: &str, window: PromDuration) -> String {
+        match self {
+            Self::Present => series.to_string(),
+            f => format!("{}({series}[{window}])", f.as_str()),
+        }
+    }
+
+    /// How the per-series numbers of a group add up.
+    fn aggregate(self, by: &[String], extra: &[&str], inner: &str) -> String {
+        match self {
+            Self::Present => count_by(by, extra, inner),
+            Self::Increase | Self::SumOverTime | Self::CountOverTime => sum_by(by, extra, inner),
+        }
+    }
+}
+
+/// What one part of an SLI reads from one selector.
+#[derive(Debug, Clone, Copy)]
+pub struct Read<'a> {
+    pub part: Part,
+    pub func: Func,
+    pub selector: &'a super::Selector,
+    /// Appended to the metric name (`_bucket`, `_count`).
+    pub suffix: &'static str,
+}
+
+impl Read<'_> {
+    /// The series read, e.g. `http_request_duration_seconds_bucket{route="/"}`.
+    pub fn series(&self) -> String {
+        self.selector.render(self.suffix, &[])
+    }
+
+    /// The metric name read, suffix included.
+    pub fn metric(&self) -> String {
+        format!("{}{}", self.selector.name, self.suffix)
+    }
+
+    /// The part's events for one group: aggregated by `group_by` (and the part's
+    /// extra labels) over `window`.
+    fn aggregated(&self, group_by: &[String], window: PromDuration) -> String {
+        self.func.aggregate(
+            group_by,
+            self.part.extra_labels(),
+            &self.func.apply(&self.series(), window),
+        )
+    }
+}
+
+/// One query answering several reads of one metric (fused from several SLOs),
+/// each function's answer tagged with its name under `slogate_part`:
+/// `sum by (labels) (increase(metric{common}[window]))`.
+pub fn fused_query(
+    metric: &str,
+    common: &[String],
+    by: &[String],
+    funcs: &[Func],
+    window: PromDuration,
+) -> String {
+    let series = super::render_selector(metric, common);
+    funcs
+        .iter()
+        .map(|f| {
+            tag(
+                &f.aggregate(by, &[], &f.apply(&series, window)),
+                label::QUERY_PART,
+                f.as_str(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// The number of series a fused query over `metric{common}` by `by` returns
+/// (counted at the instant).
+pub fn width_query(metric: &str, common: &[String], by: &[String]) -> String {
+    format!(
+        "count({})",
+        count_by(by, &[], &super::render_selector(metric, common))
+    )
 }
 
 /// Quantiles reported beside a latency SLI; the first is the one people are shown.
@@ -118,47 +223,35 @@ impl Slo {
     /// tagged with `slogate_part`, so the number of queries does not grow with the
     /// number of services.
     pub fn events_query(&self, window: PromDuration) -> Option<String> {
-        let parts = self.indicator.event_parts(window);
-        if parts.is_empty() {
+        self.tagged(&self.indicator.event_reads(), window)
+    }
+
+    fn tagged(&self, reads: &[Read<'_>], window: PromDuration) -> Option<String> {
+        if reads.is_empty() {
             return None;
         }
-        let tagged: Vec<String> = parts
+        let tagged: Vec<String> = reads
             .iter()
-            .map(|(part, inner)| {
+            .map(|r| {
                 tag(
-                    &sum_by(&self.group_by, part.extra_labels(), inner),
+                    &r.aggregated(&self.group_by, window),
                     label::QUERY_PART,
-                    part.as_str(),
+                    r.part.as_str(),
                 )
             })
             .collect();
         Some(tagged.join(" or "))
     }
 
-    /// Parts reporting the source series present at the evaluation instant: one
-    /// count per group (vanished data). Instant selectors: one sample per series.
-    fn presence_parts(&self) -> Vec<(Part, String)> {
-        self.indicator
-            .presence_selectors()
-            .iter()
-            .map(|s| (Part::Present, count_by(&self.group_by, &[], s)))
-            .collect()
-    }
-
-    /// Event counts over `window` plus what is present now.
+    /// Event counts over `window` plus what is present now (one count per group
+    /// of the source series at the evaluation instant: vanished data).
     fn events_and_presence_query(&self, window: PromDuration) -> Option<String> {
-        let events = self.events_query(window)?;
-        let presence: Vec<String> = self
-            .presence_parts()
-            .iter()
-            .map(|(part, inner)| tag(inner, label::QUERY_PART, part.as_str()))
-            .collect();
-        Some(
-            std::iter::once(events)
-                .chain(presence)
-                .collect::<Vec<_>>()
-                .join(" or "),
-        )
+        let mut reads = self.indicator.event_reads();
+        if reads.is_empty() {
+            return None;
+        }
+        reads.extend(self.indicator.presence_reads());
+        self.tagged(&reads, window)
     }
 
     /// Every query one evaluation over `window` needs: the window itself, each
@@ -173,6 +266,7 @@ impl Slo {
             return vec![PlannedQuery {
                 kind: QueryKind::Probe,
                 promql: query.clone(),
+                presence: false,
             }];
         }
         let mut windows = vec![window];
@@ -181,7 +275,8 @@ impl Slo {
         windows
             .into_iter()
             .filter_map(|w| {
-                let promql = if w == shortest {
+                let presence = w == shortest;
+                let promql = if presence {
                     self.events_and_presence_query(w)
                 } else {
                     self.events_query(w)
@@ -189,6 +284,7 @@ impl Slo {
                 promql.map(|promql| PlannedQuery {
                     kind: QueryKind::Events(w),
                     promql,
+                    presence,
                 })
             })
             .collect()
@@ -258,35 +354,31 @@ mod parse_tests {
     use super::*;
     use crate::slo::{CompareOp, Objective, RatioNumerator, Selector, Slo};
 
-    fn sel(text: &str, name: &str, matchers: &[&str]) -> Selector {
-        Selector {
-            text: text.into(),
-            name: name.into(),
-            matchers: matchers.iter().map(|m| m.to_string()).collect(),
-        }
+    fn sel(text: &str) -> Selector {
+        Selector::parse(text).expect("a valid selector")
     }
 
     #[test]
     fn every_generated_query_parses() {
         let kinds = [
             Indicator::Ratio {
-                numerator: RatioNumerator::Errors(sel("a{code=~\"5..\"}", "a", &["code=~\"5..\""])),
-                total: sel("a", "a", &[]),
+                numerator: RatioNumerator::Errors(sel("a{code=~\"5..\"}")),
+                total: sel("a"),
             },
             Indicator::Ratio {
-                numerator: RatioNumerator::Good(sel("a", "a", &[])),
-                total: sel("a", "a", &[]),
+                numerator: RatioNumerator::Good(sel("a")),
+                total: sel("a"),
             },
             Indicator::Latency {
-                histogram: sel("h{route=\"/x\"}", "h", &["route=\"/x\""]),
+                histogram: sel("h{route=\"/x\"}"),
                 threshold: PromDuration::from_secs(1),
             },
             Indicator::Uptime {
-                selector: sel("up", "up", &[]),
+                selector: sel("up"),
             },
             Indicator::Cache {
-                hits: sel("hits", "hits", &[]),
-                misses: sel("misses", "misses", &[]),
+                hits: sel("hits"),
+                misses: sel("misses"),
             },
             Indicator::Threshold {
                 query: "time() - max(b)".into(),
@@ -317,8 +409,8 @@ mod parse_tests {
             Slo {
                 group_by,
                 ..Slo::for_test(Indicator::Ratio {
-                    numerator: RatioNumerator::Errors(sel("e", "e", &[])),
-                    total: sel("t", "t", &[]),
+                    numerator: RatioNumerator::Errors(sel("e")),
+                    total: sel("t"),
                 })
             }
             .plan(PromDuration::from_secs(30 * 86400))

@@ -241,7 +241,8 @@ pub fn run(cmd: &mut Command, what: &str) -> (bool, String) {
     )
 }
 
-/// Runs slogate to completion with a deadline.
+/// Runs slogate to completion with a deadline. Output is read while it runs: a
+/// child blocks once it writes more than a pipe holds (64 KiB).
 pub fn run_slogate(args: &[&str]) -> Output {
     let mut child = Command::new(slogate_bin())
         .args(args)
@@ -249,6 +250,17 @@ pub fn run_slogate(args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start slogate");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut out);
+            }
+            out
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
     let started = Instant::now();
     loop {
         if let Ok(Some(_)) = child.try_wait() {
@@ -260,15 +272,10 @@ pub fn run_slogate(args: &[&str]) -> Output {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let status = child.wait().expect("wait");
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    child.stdout.take().map(|mut s| s.read_to_end(&mut stdout));
-    child.stderr.take().map(|mut s| s.read_to_end(&mut stderr));
     Output {
-        status,
-        stdout,
-        stderr,
+        status: child.wait().expect("wait"),
+        stdout: stdout.join().expect("stdout"),
+        stderr: stderr.join().expect("stderr"),
     }
 }
 

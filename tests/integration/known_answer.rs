@@ -99,7 +99,7 @@ const STATES: [(&str, &str, &str); 15] = [
     ("cache-hit", "inventory", "insufficient_data"),
 ];
 
-fn assert_designed(doc: &Value) {
+pub fn assert_designed(doc: &Value) {
     assert_eq!(doc["evaluated_at"], end_rfc3339());
     assert_eq!(doc["ready"], false);
     for (slo, service, state) in STATES {

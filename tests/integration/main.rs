@@ -9,4 +9,5 @@ mod history;
 mod known_answer;
 mod launch;
 mod live;
+mod plan;
 mod rules;

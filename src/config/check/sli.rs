@@ -1,8 +1,6 @@
 //! The `sli` block and its selectors: each kind's fields, checked with a real
 //! PromQL parser.
 
-use promql_parser::parser::Expr;
-
 use super::{parse_promql, Checker};
 use crate::config::wire;
 use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector, SliKind};
@@ -10,45 +8,14 @@ use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector, SliKind};
 impl Checker {
     /// A vector selector with a metric name, e.g. `http_requests_total{code=~"5.."}`.
     fn selector(&mut self, path: &str, text: &Option<String>) -> Option<Selector> {
-        let text = self.required(path, text)?.trim().to_string();
-        let expr = match parse_promql(&text) {
-            Ok(e) => e,
+        let text = self.required(path, text)?;
+        match Selector::parse(text) {
+            Ok(selector) => Some(selector),
             Err(e) => {
                 self.problem(path, e);
-                return None;
+                None
             }
-        };
-        let Expr::VectorSelector(vs) = expr else {
-            self.problem(
-                path,
-                format!("{text:?} is not a vector selector (want e.g. http_requests_total{{code=~\"5..\"}})"),
-            );
-            return None;
-        };
-        if vs.offset.is_some() || vs.at.is_some() {
-            self.problem(path, format!("{text:?}: offset and @ are not allowed here"));
-            return None;
         }
-        let Some(name) = vs.name.clone() else {
-            self.problem(path, format!("{text:?} has no metric name"));
-            return None;
-        };
-        if !vs.matchers.or_matchers.is_empty() {
-            self.problem(path, format!("{text:?}: `or` matchers are not supported"));
-            return None;
-        }
-        let matchers = vs
-            .matchers
-            .matchers
-            .iter()
-            .filter(|m| m.name != "__name__")
-            .map(ToString::to_string)
-            .collect();
-        Some(Selector {
-            text,
-            name,
-            matchers,
-        })
     }
 
     pub(super) fn sli(&mut self, path: &str, w: &Option<wire::Sli>) -> Option<Indicator> {
