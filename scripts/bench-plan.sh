@@ -75,32 +75,58 @@ prometheus --config.file="$work/prometheus.yml" --web.listen-address="127.0.0.1:
   >"$work/prometheus.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$port/-/ready" 2>/dev/null && break; sleep 0.2; done
-args=(check --config.file="$work/slogate.yaml" --prometheus.url="http://127.0.0.1:$port" --at="$end" --output=json)
-"$bin" "${args[@]}" >"$work/warm.json" || true   # warm Prometheus' caches once
-echo "== $runs runs of slogate check (100 SLOs)"
-for i in $(seq 1 "$runs"); do
-  /usr/bin/time -q -a -o "$work/times" -f "%e %U %S" "$bin" "${args[@]}" >"$work/check.json" 2>/dev/null || true
-done
-python3 - "$work/check.json" <<'PY'
+# Today's planner (fused), the same SLOs one query per SLO and window (naive), and,
+# with BASELINE=<git rev>, slogate as built from that revision (e.g. the commit
+# before the planner, be0c216), all in the same run.
+prom_cpu() { curl -fsS "http://127.0.0.1:$port/metrics" | awk '$1 == "process_cpu_seconds_total" {print $2}'; }
+bins=("fused:$bin:--plan=fused" "naive:$bin:--plan=naive")
+if [ -n "${BASELINE:-}" ]; then
+  git worktree add -f -q "$work/baseline" "$BASELINE"
+  (cd "$work/baseline" && cargo build --release --locked -q --target-dir "$work/baseline-target")
+  bins+=("$BASELINE:$work/baseline-target/release/slogate:")
+fi
+for entry in "${bins[@]}"; do
+  IFS=: read -r label exe flag <<<"$entry"
+  args=(check --config.file="$work/slogate.yaml" --prometheus.url="http://127.0.0.1:$port" --at="$end" --output=json)
+  [ -n "$flag" ] && args+=("$flag")
+  "$exe" "${args[@]}" >"$work/warm.json" || true   # warm Prometheus' caches once
+  echo "== $label: $runs runs of slogate check (100 SLOs)"
+  rm -f "$work/times"
+  cpu_before=$(prom_cpu)
+  for i in $(seq 1 "$runs"); do
+    /usr/bin/time -q -a -o "$work/times" -f "%e %U %S" "$exe" "${args[@]}" >"$work/check-$label.json" 2>/dev/null || true
+  done
+  python3 - "$work/check-$label.json" <<'PY'
 import json, sys
-cost = json.load(open(sys.argv[1]))["cost"]
-print(f"per check: {cost['queries']} queries, {cost['samples']} samples read, "
-      f"Prometheus eval {cost['prometheus_eval_seconds']:.3f} s")
+cost = json.load(open(sys.argv[1])).get("cost")
+if cost:
+    print(f"per check: {cost['queries']} queries, {cost['samples']} samples read, "
+          f"Prometheus eval {cost['prometheus_eval_seconds']:.3f} s")
+else:
+    print("per check: no cost in this build's output")
 PY
-awk '{w+=$1; c+=$2+$3} END {printf "slogate: wall %.3f s/run, cpu %.3f s/run\n", w/NR, c/NR}' "$work/times"
-echo "== the floor: each distinct series read once per window"
+  awk '{w+=$1; c+=$2+$3} END {printf "slogate: wall %.3f s/run, cpu %.3f s/run\n", w/NR, c/NR}' "$work/times"
+  awk -v a="$cpu_before" -v b="$(prom_cpu)" -v n="$runs" 'BEGIN {printf "Prometheus: cpu %.3f s/run (process_cpu_seconds_total)\n", (b-a)/n}'
+done
+cp "$work/check-fused.json" "$work/check.json"
+[ -n "${BASELINE:-}" ] && git worktree remove --force "$work/baseline"
+echo "== the floor: each distinct series an SLO selects, read once per window"
 python3 - "$port" "$end" "$work/check.json" <<'PY'
 import json, re, sys, urllib.parse, urllib.request
 port, end, doc = sys.argv[1], sys.argv[2], json.load(open(sys.argv[3]))
 windows = sorted({w for r in doc["results"] for q in r["queries"] for w in re.findall(r"\[(\w+)\]", q)})
+read = 'route=~"/r0|/r1"'    # the routes the SLOs select
 total = 0
 for w in windows:
-    for q in (f"sum by (service, route, code) (increase(http_requests_total[{w}]))",
-              f"sum by (service, route, le) (increase(http_request_duration_seconds_bucket[{w}]))",
-              "count by (service, route) (http_requests_total)",
-              "count by (service, route) (http_request_duration_seconds_count)"):
+    for q in (f"sum by (service, route, code) (increase(http_requests_total{{{read}}}[{w}]))",
+              f"sum by (service, route, le) (increase(http_request_duration_seconds_bucket{{{read}}}[{w}]))"):
         data = urllib.parse.urlencode({"query": q, "time": end, "stats": "all"}).encode()
         answer = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query", data))
         total += answer["data"]["stats"]["samples"]["totalQueryableSamples"]
-print(f"floor over windows {', '.join(windows)}: {total} samples")
+for q in (f"count by (service, route) (http_requests_total{{{read}}})",
+          f"count by (service, route) (http_request_duration_seconds_count{{{read}}})"):
+    data = urllib.parse.urlencode({"query": q, "time": end, "stats": "all"}).encode()
+    answer = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query", data))
+    total += answer["data"]["stats"]["samples"]["totalQueryableSamples"]
+print(f"floor over windows {', '.join(windows)} and the series present now: {total} samples")
 PY

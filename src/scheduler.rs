@@ -80,6 +80,17 @@ pub struct Planner {
     pub max_series_per_query: usize,
 }
 
+impl Planner {
+    /// The mode in effect: a cap of 0 series means never fuse.
+    fn mode(&self) -> fuse::Mode {
+        if self.max_series_per_query == 0 {
+            fuse::Mode::Naive
+        } else {
+            self.mode
+        }
+    }
+}
+
 impl Default for Planner {
     fn default() -> Self {
         Self {
@@ -163,9 +174,9 @@ impl Memory {
     }
 
     /// Forgets answers no SLO plans any more (a reload changed the queries).
-    fn forget_unplanned(&mut self, fusion: &Fusion) {
+    fn forget_unplanned(&mut self, fusions: &[&Fusion]) {
         self.kept
-            .retain(|promql, _| fusion.jobs.contains_key(promql));
+            .retain(|promql, _| fusions.iter().any(|f| f.jobs.contains_key(promql)));
     }
 
     fn width(&self, promql: &str) -> Option<usize> {
@@ -242,7 +253,7 @@ async fn widths<S: Source>(
     let time = req.at.timestamp_millis() as f64 / 1000.0;
     let mut known = HashMap::new();
     let mut asked = Vec::new();
-    for q in fuse::width_queries(members, req.planner.mode) {
+    for q in fuse::width_queries(members, req.planner.mode()) {
         match memory.as_deref().and_then(|m| m.width(&q)) {
             Some(w) => {
                 known.insert(q, w);
@@ -292,7 +303,7 @@ pub async fn evaluate_reusing<S: Source>(
     let widths = widths(source, &members, req, memory.as_deref_mut(), &mut outcome).await;
     let fusion = fuse::plan(
         &members,
-        req.planner.mode,
+        req.planner.mode(),
         req.planner.max_series_per_query,
         |q| widths.get(q).copied(),
     );
@@ -313,15 +324,24 @@ pub async fn evaluate_reusing<S: Source>(
         &mut reads,
     )
     .await;
-    // Needs whose fused answer cannot be matched safely client-side: asked alone.
+    // Needs whose fused answer cannot be matched safely client-side, or whose
+    // fused query failed (too many samples, a timeout): asked alone.
+    let mut alone = Fusion::default();
     if !refused.is_empty() {
-        let mut alone = Fusion::default();
         for need in &refused {
             if let Some(q) = planned[need.0].plan.iter().find(|q| q.kind == need.1) {
                 fuse::add_whole(&mut alone, *need, &q.promql);
             }
         }
-        let (more, _) = run_jobs(source, req, &alone, None, &mut outcome, &mut reads).await;
+        let (more, _) = run_jobs(
+            source,
+            req,
+            &alone,
+            memory.as_deref_mut(),
+            &mut outcome,
+            &mut reads,
+        )
+        .await;
         answers.extend(more);
         for (i, queries) in sent_by_slo(&alone) {
             sent.entry(i).or_default().extend(queries);
@@ -329,7 +349,7 @@ pub async fn evaluate_reusing<S: Source>(
     }
     drop(members);
     if let Some(m) = memory {
-        m.forget_unplanned(&fusion);
+        m.forget_unplanned(&[&fusion, &alone]);
     }
     for ((i, kind), answer) in answers {
         planned[i].answers.insert(kind, answer);
@@ -392,8 +412,13 @@ async fn run_jobs<S: Source>(
             None => asked.push(promql.clone()),
         }
     }
+    let mut retry = std::collections::BTreeSet::new();
     for (promql, answer) in ask(source, asked, time, req.concurrency).await {
         let job = &fusion.jobs[&promql];
+        let fused = job.uses.iter().any(|u| matches!(u, fuse::Use::Part(_)));
+        if matches!(&answer, Err(f) if fused && !f.unreachable) {
+            retry.insert(promql.clone());
+        }
         let first = job.uses.first().map(|u| u.need().0);
         let answer = outcome.take(
             answer,
@@ -407,7 +432,7 @@ async fn run_jobs<S: Source>(
         }
         answers.insert(promql, answer);
     }
-    fuse::assemble(fusion, &answers)
+    fuse::assemble(fusion, &answers, &retry)
 }
 
 /// What the answers of one evaluation add up to.

@@ -260,3 +260,82 @@ async fn settled_checkpoints_are_judged_once_until_a_reload() {
     let c = &latest.launch.as_ref().expect("launch").checkpoints[0];
     assert_eq!((c.name.as_str(), c.state), ("1h", eval::State::Pass));
 }
+
+/// Refuses fused queries as too costly (as Prometheus does past
+/// `query.max-samples`), reports a width of 2 series, and answers every SLO's own
+/// query like [`Fake`].
+#[derive(Clone)]
+struct RefusesFused {
+    sent: Arc<Mutex<Vec<String>>>,
+}
+
+impl Source for RefusesFused {
+    async fn query(
+        &self,
+        promql: &str,
+        _time: f64,
+    ) -> Result<(Vec<Sample>, Option<Cost>), Failure> {
+        self.sent.lock().expect("sent").push(promql.to_string());
+        if promql.starts_with("count(") {
+            let width = Sample {
+                labels: BTreeMap::new(),
+                value: 2.0,
+            };
+            return Ok((vec![width], None));
+        }
+        if promql.contains("\"increase\"") {
+            return Err(Failure {
+                message: "query processing would load too many samples into memory".into(),
+                unreachable: false,
+            });
+        }
+        let samples = vec![
+            sample("total", 1000.0),
+            sample("bad", 0.0),
+            sample("present", 1.0),
+        ];
+        Ok((samples, None))
+    }
+
+    async fn query_range(&self, _: &str, _: (f64, f64, f64)) -> Result<Vec<Series>, Failure> {
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_fused_query_is_asked_again_one_query_per_slo() {
+    let source = RefusesFused {
+        sent: Arc::default(),
+    };
+    let other = Arc::new(Slo {
+        name: "other".into(),
+        ..Slo::for_test(Indicator::Ratio {
+            numerator: RatioNumerator::Errors(
+                Selector::parse(r#"errors_total{code="500"}"#).expect("selector"),
+            ),
+            total: Selector::parse("requests_total").expect("selector"),
+        })
+    });
+    let slos = vec![slo(), other];
+    let req = Request {
+        slos: &slos,
+        at: at("2026-11-24T12:00:00Z"),
+        window: None,
+        concurrency: 4,
+        planner: Planner::default(),
+    };
+    let s = evaluate(&source, &req, &KnownGroups::new()).await;
+    assert_eq!(s.results.len(), 2);
+    assert!(
+        s.results.iter().all(|r| r.state == eval::State::Pass),
+        "{:?}",
+        s.results
+    );
+    let sent = source.sent.lock().expect("sent").clone();
+    let fused = sent.iter().filter(|q| q.contains("\"increase\"")).count();
+    let widths = sent.iter().filter(|q| q.starts_with("count(")).count();
+    // Two metrics (errors, requests) over 8 windows fused, then each SLO's own.
+    assert_eq!((widths, fused), (2, 16), "{sent:#?}");
+    assert_eq!(sent.len(), widths + fused + 2 * QUERIES);
+    assert_eq!(s.run.queries_sent, sent.len());
+}

@@ -9,9 +9,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use regex::Regex;
+use regex_syntax::ast::{
+    self, AssertionKind, Ast, ClassSet, ClassSetItem, GroupKind, LiteralKind, RepetitionKind,
+    RepetitionRange,
+};
 
 use super::conventions::label;
-use super::promql::{fused_query, width_query, Func, PlannedQuery, QueryKind, Read};
+use super::promql::{
+    any_of_matcher, fused_query, width_query, Func, PlannedQuery, QueryKind, Read,
+};
 use super::{MatchOp, Matcher, Part, PromDuration, Sample, Slo};
 
 /// Series a fused query may return before its SLOs get their own queries.
@@ -132,8 +138,46 @@ struct Group<'a> {
     metric: String,
     window: PromDuration,
     entries: Vec<Entry<'a>>,
+    /// Matchers every member has, applied by Prometheus.
     common: Vec<Matcher>,
+    /// `label=~"v1|v2"` for each label every member pins with `=` to values
+    /// that differ: Prometheus reads only the series some member selects.
+    narrow: Vec<String>,
     by: Vec<String>,
+}
+
+/// For each label every entry matches with `=`, but not all to one value (that
+/// would be common), a matcher for any of those values: a superset of what each
+/// entry selects, so the client-side filtering stays exact.
+fn narrowing(entries: &[Entry<'_>], common: &[Matcher]) -> Vec<String> {
+    let pinned = |e: &Entry<'_>, name: &str| -> Vec<String> {
+        e.matchers
+            .iter()
+            .filter(|m| m.op == MatchOp::Equal && m.name == name)
+            .map(|m| m.value.clone())
+            .collect()
+    };
+    let names: BTreeSet<&str> = entries
+        .iter()
+        .flat_map(|e| e.matchers.iter())
+        .filter(|m| m.op == MatchOp::Equal && !common.contains(m))
+        .map(|m| m.name.as_str())
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let mut values = BTreeSet::new();
+            for e in entries {
+                let pins = pinned(e, name);
+                if pins.is_empty() {
+                    return None;
+                }
+                values.extend(pins);
+            }
+            let values: Vec<String> = values.into_iter().collect();
+            Some(any_of_matcher(name, &values))
+        })
+        .collect()
 }
 
 impl<'a> Group<'a> {
@@ -155,17 +199,24 @@ impl<'a> Group<'a> {
                     .map(|m| m.name.clone()),
             );
         }
+        let narrow = narrowing(&entries, &common);
         Self {
             metric,
             window,
             entries,
             common,
+            narrow,
             by: by.into_iter().collect(),
         }
     }
 
-    fn common_text(&self) -> Vec<String> {
-        self.common.iter().map(ToString::to_string).collect()
+    /// The matchers Prometheus applies: the common ones and the narrowing ones.
+    fn server_matchers(&self) -> Vec<String> {
+        self.common
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.narrow.iter().cloned())
+            .collect()
     }
 
     fn query(&self) -> String {
@@ -173,7 +224,7 @@ impl<'a> Group<'a> {
         let funcs: Vec<Func> = funcs.into_iter().collect();
         fused_query(
             &self.metric,
-            &self.common_text(),
+            &self.server_matchers(),
             &self.by,
             &funcs,
             self.window,
@@ -181,7 +232,7 @@ impl<'a> Group<'a> {
     }
 
     fn width_query(&self) -> String {
-        width_query(&self.metric, &self.common_text(), &self.by)
+        width_query(&self.metric, &self.server_matchers(), &self.by)
     }
 
     fn slos(&self) -> BTreeSet<usize> {
@@ -200,38 +251,75 @@ impl<'a> Group<'a> {
 }
 
 /// The anchored regex Prometheus compiles for `pattern`, when the `regex` crate
-/// matches it exactly as Go's RE2 does; `None` for constructs where the two may
-/// differ (Perl and Unicode classes, flags, repeats over RE2's limit of 1000),
-/// which are then left to Prometheus.
+/// matches it exactly as Go's RE2 does; `None` for anything where the two may
+/// read a pattern differently or one of them rejects it (Perl, Unicode and nested
+/// classes, class set operations, `\<`, escapes of letters, flags, named groups,
+/// nested repeats, repeats over RE2's limit of 1000), which are left to Prometheus.
 fn client_regex(pattern: &str) -> Option<Regex> {
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            // `\d`, `\w`, `\pL`, `\x41`, `\Q`: Rust and Go read some differently.
-            '\\' if chars.next().is_none_or(|n| n.is_ascii_alphanumeric()) => return None,
-            '(' if chars.peek() == Some(&'?') => {
-                chars.next();
-                if chars.next() != Some(':') {
-                    return None;
-                }
-            }
-            '{' => {
-                let mut number = String::new();
-                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit() || **d == ',') {
-                    number.push(*d);
-                    chars.next();
-                }
-                if number
-                    .split(',')
-                    .any(|n| n.parse::<u32>().is_ok_and(|n| n > 1000))
-                {
-                    return None;
-                }
-            }
-            _ => {}
-        }
+    let ast = regex_syntax::ast::parse::Parser::new()
+        .parse(pattern)
+        .ok()?;
+    if !re2_alike(&ast, 1) {
+        return None;
     }
     Regex::new(&format!("^(?:{pattern})$")).ok()
+}
+
+/// Whether every node of `ast` means the same to RE2; `repeat` is the product of
+/// the repeat counts around it (RE2 refuses more than 1000).
+fn re2_alike(ast: &Ast, repeat: u32) -> bool {
+    match ast {
+        Ast::Empty(_) | Ast::Dot(_) => true,
+        Ast::Literal(l) => plain_literal(l),
+        Ast::Assertion(a) => matches!(a.kind, AssertionKind::StartLine | AssertionKind::EndLine),
+        Ast::ClassBracketed(c) => match &c.kind {
+            ClassSet::Item(item) => class_item_alike(item),
+            ClassSet::BinaryOp(_) => false,
+        },
+        Ast::Repetition(r) => {
+            let count = match &r.op.kind {
+                RepetitionKind::ZeroOrOne
+                | RepetitionKind::ZeroOrMore
+                | RepetitionKind::OneOrMore => 1,
+                RepetitionKind::Range(
+                    RepetitionRange::Exactly(n)
+                    | RepetitionRange::AtLeast(n)
+                    | RepetitionRange::Bounded(_, n),
+                ) => (*n).max(1),
+            };
+            let repeat = repeat.saturating_mul(count);
+            repeat <= 1000 && !matches!(*r.ast, Ast::Repetition(_)) && re2_alike(&r.ast, repeat)
+        }
+        Ast::Group(g) => {
+            let plain = match &g.kind {
+                GroupKind::CaptureIndex(_) => true,
+                GroupKind::NonCapturing(flags) => flags.items.is_empty(),
+                GroupKind::CaptureName { .. } => false,
+            };
+            plain && re2_alike(&g.ast, repeat)
+        }
+        Ast::Alternation(a) => a.asts.iter().all(|a| re2_alike(a, repeat)),
+        Ast::Concat(c) => c.asts.iter().all(|a| re2_alike(a, repeat)),
+        Ast::Flags(_) | Ast::ClassUnicode(_) | Ast::ClassPerl(_) => false,
+    }
+}
+
+/// A character as written, or a punctuation escape (`\.`, `\-`).
+fn plain_literal(l: &ast::Literal) -> bool {
+    matches!(
+        l.kind,
+        LiteralKind::Verbatim | LiteralKind::Meta | LiteralKind::Superfluous
+    )
+}
+
+fn class_item_alike(item: &ClassSetItem) -> bool {
+    match item {
+        ClassSetItem::Empty(_) | ClassSetItem::Ascii(_) => true,
+        ClassSetItem::Literal(l) => plain_literal(l),
+        ClassSetItem::Range(r) => plain_literal(&r.start) && plain_literal(&r.end),
+        ClassSetItem::Union(u) => u.items.iter().all(class_item_alike),
+        ClassSetItem::Unicode(_) | ClassSetItem::Perl(_) | ClassSetItem::Bracketed(_) => false,
+    }
 }
 
 fn keep(matcher: &Matcher) -> Option<Keep> {
@@ -433,14 +521,20 @@ pub fn add_whole(fusion: &mut Fusion, need: Need, promql: &str) {
 pub type Answer = Result<Vec<Sample>, String>;
 
 /// Each need's answer from the answers of the jobs. Needs whose fused answer
-/// cannot be trusted client-side are returned apart, to be asked on their own.
+/// cannot be trusted client-side, or that are answered by a query in `retry`,
+/// are returned apart, to be asked on their own.
 pub fn assemble(
     fusion: &Fusion,
     answers: &BTreeMap<String, Answer>,
+    retry: &BTreeSet<String>,
 ) -> (BTreeMap<Need, Answer>, BTreeSet<Need>) {
     let mut out: BTreeMap<Need, Answer> = BTreeMap::new();
     let mut refused = BTreeSet::new();
     for (promql, job) in &fusion.jobs {
+        if retry.contains(promql) {
+            refused.extend(job.uses.iter().map(Use::need));
+            continue;
+        }
         let Some(answer) = answers.get(promql) else {
             continue;
         };

@@ -118,6 +118,31 @@ pub fn fused_query(
         .join(" or ")
 }
 
+/// `label=~"v1|v2|..."`: the label equal to any of `values` (each matched
+/// literally).
+pub fn any_of_matcher(label: &str, values: &[String]) -> String {
+    let alternatives: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
+    format!("{label}=~{}", string_literal(&alternatives.join("|")))
+}
+
+/// A PromQL double-quoted string literal of `text`.
+fn string_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The number of series a fused query over `metric{common}` by `by` returns
 /// (counted at the instant).
 pub fn width_query(metric: &str, common: &[String], by: &[String]) -> String {

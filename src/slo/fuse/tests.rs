@@ -94,8 +94,9 @@ fn slos_over_one_metric_share_one_query_per_window_keeping_their_labels() {
         .expect("a 5m query");
     assert_eq!(
         five,
-        "label_replace(sum by (code, route, svc) (increase(req[5m])), \"slogate_part\", \"increase\", \"\", \"\") or \
-         label_replace(count by (code, route, svc) (req), \"slogate_part\", \"present\", \"\", \"\")"
+        "label_replace(sum by (code, route, svc) (increase(req{svc=~\"a|b\"}[5m])), \"slogate_part\", \"increase\", \"\", \"\") or \
+         label_replace(count by (code, route, svc) (req{svc=~\"a|b\"}), \"slogate_part\", \"present\", \"\", \"\")",
+        "Prometheus reads only the services some SLO selects"
     );
 
     // The same SLOs with too wide a query, or an unknown width: one query each.
@@ -164,7 +165,7 @@ fn synthesized_answers_apply_each_matcher_as_prometheus_does() {
         inc("b", "/y", "404", 13.0),
     ];
     let answers = BTreeMap::from([(promql.clone(), Ok(answer))]);
-    let (out, refused) = assemble(&fusion, &answers);
+    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::new());
     assert!(refused.is_empty());
     let of = |slo: usize, part: &str| -> Vec<(String, f64)> {
         let mut v: Vec<(String, f64)> = out[&(slo, hour)]
@@ -186,12 +187,69 @@ fn synthesized_answers_apply_each_matcher_as_prometheus_does() {
 
     // A newline in a value matched by a regex: asked alone, never guessed.
     let answers = BTreeMap::from([(promql.clone(), Ok(vec![inc("a", "/x", "5\n0", 1.0)]))]);
-    let (out, refused) = assemble(&fusion, &answers);
+    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::new());
     assert!(refused.contains(&(0, hour)) && refused.contains(&(1, hour)));
     assert!(!out.contains_key(&(0, hour)));
 
-    // A failed fused query fails each need it answers, with its message.
+    // A failed fused query fails each need it answers, with its message; one
+    // the scheduler retries leaves them to be asked alone.
     let answers = BTreeMap::from([(promql.clone(), Err("boom".to_string()))]);
-    let (out, _) = assemble(&fusion, &answers);
+    let (out, _) = assemble(&fusion, &answers, &BTreeSet::new());
     assert_eq!(out[&(1, hour)], Err("boom".to_string()));
+    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::from([promql.clone()]));
+    assert!(out.is_empty() && refused.len() == 2, "{refused:?}");
+}
+
+#[test]
+fn values_every_slo_pins_narrow_the_read_literally() {
+    let odd = r#"a.b|"c"\d"#;
+    let slos = [
+        ratio(
+            "a",
+            &format!("req{{svc={odd:?}, code=~\"5..\"}}"),
+            &format!("req{{svc={odd:?}}}"),
+            &[],
+        ),
+        ratio(
+            "b",
+            r#"req{svc="x", code=~"5.."}"#,
+            r#"req{svc="x", env="prod"}"#,
+            &[],
+        ),
+    ];
+    let plans: Vec<_> = slos.iter().map(|s| s.plan(s.window)).collect();
+    let fusion = plan(&members(&slos, &plans), Mode::Fused, 100, |_| Some(1));
+    let (query, _) = fusion.jobs.iter().next().expect("a query");
+    promql_parser::parser::parse(query).expect("PromQL");
+    // The narrowing matcher matches each pinned value literally, and nothing else.
+    let text = query;
+    let start = text.find("svc=~").expect("a narrowing matcher");
+    let selector = format!(
+        "x{{{}}}",
+        &text[start..text[start..].find('}').expect("}") + start]
+    );
+    let sel = Selector::parse(&selector).expect("selector");
+    let re = client_regex(&sel.matchers[0].value).expect("regex");
+    assert!(
+        re.is_match(r#"a.b|"c"\d"#) && re.is_match("x"),
+        "{selector}"
+    );
+    assert!(!re.is_match("aXb") && !re.is_match("a.b"), "{selector}");
+    assert!(
+        !query.contains("env="),
+        "env is not pinned by every SLO: {query}"
+    );
+
+    // One SLO without a pin on svc: no narrowing on svc.
+    let slos = [
+        ratio("a", r#"req{svc="a", code=~"5.."}"#, r#"req{svc="a"}"#, &[]),
+        ratio("b", r#"req{code=~"5.."}"#, "req", &["svc"]),
+    ];
+    let plans: Vec<_> = slos.iter().map(|s| s.plan(s.window)).collect();
+    let fusion = plan(&members(&slos, &plans), Mode::Fused, 100, |_| Some(1));
+    assert!(
+        fusion.jobs.keys().all(|q| !q.contains("svc=")),
+        "{:?}",
+        fusion.jobs.keys()
+    );
 }
