@@ -1,9 +1,9 @@
-//! A bounded, paced load on `/metrics`: `RATE` requests a second for `SECONDS`
+//! A bounded, paced load on `/metrics`: `RATE` requests a second for `LOAD_SECONDS`
 //! seconds against `SCRAPE_URL` (loopback only), each sent at its scheduled
 //! instant whatever the previous ones are doing (no coordinated omission), and
 //! latency reported from that instant. Run by `scripts/bench-serve.sh`:
 //!
-//!   SCRAPE_URL=http://127.0.0.1:10510/metrics RATE=500 SECONDS=20 \
+//!   SCRAPE_URL=http://127.0.0.1:10510/metrics RATE=500 LOAD_SECONDS=20 \
 //!     cargo bench --bench scrape_load
 
 use std::sync::Arc;
@@ -36,7 +36,7 @@ async fn main() {
         "SCRAPE_URL must be on 127.0.0.1, got {url}"
     );
     let rate: u32 = env("RATE", 500);
-    let seconds: u32 = env("SECONDS", 20).min(300);
+    let seconds: u32 = env("LOAD_SECONDS", 20).min(300);
     let gzip = env("GZIP", true);
     let total = rate * seconds;
     let client = reqwest::Client::builder()

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -43,6 +45,26 @@ impl Default for Flags {
 pub struct Exporter {
     registry: Registry,
     published: Arc<Published>,
+    flags: Arc<Flags>,
+    /// The last scrape's body: a snapshot is encoded once (and compressed once),
+    /// however often it is scraped.
+    cached: Mutex<Option<Cached>>,
+}
+
+/// A body for one snapshot and reload flag.
+#[derive(Debug)]
+struct Cached {
+    snapshot: Option<Arc<Snapshot>>,
+    reload_ok: bool,
+    plain: Bytes,
+    gzip: Option<Bytes>,
+}
+
+/// One `/metrics` body, compressed when the scraper accepts gzip.
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    pub body: Bytes,
+    pub gzip: bool,
 }
 
 impl Exporter {
@@ -76,12 +98,52 @@ impl Exporter {
         );
         registry.register_collector(Box::new(SnapshotCollector {
             published: published.clone(),
-            flags,
+            flags: flags.clone(),
         }));
         Self {
             registry,
             published,
+            flags,
+            cached: Mutex::new(None),
         }
+    }
+
+    /// The body of a scrape. Encoded once per snapshot and reload outcome, so
+    /// self-monitoring counters read as of the last evaluation's end (they only
+    /// move while slogate evaluates) and a scrape costs a copy, not an encoding
+    /// of every SLO series; compressed once when `gzip` is asked.
+    pub fn scrape(&self, gzip: bool) -> Scrape {
+        let snapshot = self.published.latest();
+        let reload_ok = self.flags.config_reload_ok.load(Ordering::Relaxed);
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = cached.as_ref().is_some_and(|c| {
+            c.reload_ok == reload_ok
+                && match (&c.snapshot, &snapshot) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
+        if !fresh {
+            *cached = Some(Cached {
+                snapshot,
+                reload_ok,
+                plain: Bytes::from(self.encode()),
+                gzip: None,
+            });
+        }
+        let c = cached.as_mut().expect("filled above");
+        if !gzip {
+            return Scrape {
+                body: c.plain.clone(),
+                gzip: false,
+            };
+        }
+        let body = c
+            .gzip
+            .get_or_insert_with(|| Bytes::from(compress(&c.plain)))
+            .clone();
+        Scrape { body, gzip: true }
     }
 
     /// The OpenMetrics text of every metric.
@@ -96,6 +158,18 @@ impl Exporter {
         prometheus_client::encoding::text::encode_eof(&mut out).expect("encoding into a String");
         out
     }
+}
+
+/// Gzip at the fastest level: a scrape body is text that compresses well anyway.
+fn compress(text: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(text.len() / 8),
+        flate2::Compression::fast(),
+    );
+    // Writing into a Vec cannot fail.
+    encoder.write_all(text).expect("compressing into a Vec");
+    encoder.finish().expect("compressing into a Vec")
 }
 
 #[derive(Debug)]
@@ -357,6 +431,39 @@ mod tests {
         assert!(!text.contains("NaN") && text.ends_with("# EOF\n"), "{text}");
         // A probe has no budget: no budget series at all rather than a placeholder.
         assert!(!text.contains("slogate_slo_error_budget_remaining_ratio{service=\"platform\""));
+    }
+
+    #[test]
+    fn a_scrape_is_encoded_once_per_snapshot_and_gzips_to_the_same_text() {
+        use std::io::Read;
+        let published = Arc::new(Published::default());
+        let flags = Arc::new(Flags::default());
+        let exporter = Exporter::new(published.clone(), &QueryMetrics::default(), flags.clone());
+        let before = exporter.scrape(false).body;
+        published.publish(snapshot::example());
+        let plain = exporter.scrape(false);
+        assert_ne!(plain.body, before, "a new snapshot is a new body");
+        assert_eq!(plain.body, exporter.encode().as_bytes());
+        let again = exporter.scrape(false).body;
+        assert_eq!(
+            again.as_ptr(),
+            plain.body.as_ptr(),
+            "the same bytes, not re-encoded"
+        );
+        let gzip = exporter.scrape(true);
+        assert!(gzip.gzip);
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&gzip.body[..])
+            .read_to_string(&mut text)
+            .expect("gzip");
+        assert_eq!(text.as_bytes(), plain.body);
+        // A failed reload shows at once, snapshot unchanged.
+        flags.config_reload_ok.store(false, Ordering::Relaxed);
+        let failed = String::from_utf8(exporter.scrape(false).body.to_vec()).expect("utf-8");
+        assert!(
+            failed.contains("slogate_config_last_reload_successful 0.0"),
+            "{failed}"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -36,8 +36,37 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn metrics(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], s.exporter.encode()).into_response()
+async fn metrics(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            // `gzip;q=0` refuses gzip.
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f64>().ok())
+                    == Some(0.0)
+            });
+            name.eq_ignore_ascii_case("gzip") && !refused
+        });
+    // Encoding a new snapshot can take a while with many SLO groups: off the
+    // async workers.
+    let exporter = s.exporter.clone();
+    let Ok(scrape) = tokio::task::spawn_blocking(move || exporter.scrape(gzip)).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "encoding failed\n").into_response();
+    };
+    let mut response = ([(header::CONTENT_TYPE, CONTENT_TYPE)], scrape.body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if scrape.gzip {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
 }
 
 fn not_yet() -> Response {

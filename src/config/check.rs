@@ -13,6 +13,7 @@ use super::wire;
 use super::{Config, EvaluationSettings, Problem};
 use crate::prom::settings as prom;
 use crate::slo::conventions::label;
+use crate::slo::promql::QueryKind;
 use crate::slo::{AlertTier, Alerting, Launch, Objective, PromDuration, Slo, MAX_WINDOW};
 
 const API_VERSION: &str = "slogate/v1";
@@ -581,8 +582,14 @@ impl Checker {
             alerting,
             indicator,
         };
-        // Every query slogate will send for this SLO must parse, too.
-        for q in slo.plan(slo.window) {
+        // Every query slogate will send for this SLO must parse, too. Queries
+        // over the other burn windows differ from these two only in the range
+        // (from a fixed table), and parsing is the bulk of loading a config.
+        let plan = slo.plan(slo.window);
+        let distinct = plan.iter().filter(|q| {
+            q.presence || q.kind == QueryKind::Events(slo.window) || q.kind == QueryKind::Probe
+        });
+        for q in distinct {
             if let Err(e) = parse_promql(&q.promql) {
                 self.problem(path, format!("generated query does not parse: {e}"));
             }

@@ -130,3 +130,48 @@ async fn reload_answers_with_the_outcome() {
     assert_eq!(call(&router, Method::GET, "/-/reload").await.0, 405);
     assert_eq!(call(&router, Method::GET, "/nowhere").await.0, 404);
 }
+
+#[tokio::test]
+async fn metrics_are_gzipped_when_the_scraper_accepts_gzip() {
+    use std::io::Read;
+    let (router, published, _) = app();
+    published.publish(snapshot::example());
+    let scrape = |accept: &'static str| {
+        let router = router.clone();
+        async move {
+            let request = Request::builder()
+                .uri("/metrics")
+                .header(header::ACCEPT_ENCODING, accept)
+                .body(Body::empty())
+                .expect("request");
+            let response = router.oneshot(request).await.expect("infallible");
+            let encoding = response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().expect("ascii").to_string());
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            (encoding, body)
+        }
+    };
+    let (_, _, plain) = call(&router, Method::GET, "/metrics").await;
+    // What Prometheus sends.
+    let (encoding, body) = scrape("gzip").await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    assert_eq!(text, plain);
+    assert!(body.len() < plain.len());
+    for refused in ["identity", "gzip;q=0", "br, deflate"] {
+        let (encoding, body) = scrape(refused).await;
+        assert_eq!(
+            (encoding, body.as_ref()),
+            (None, plain.as_bytes()),
+            "{refused}"
+        );
+    }
+    assert_eq!(scrape("br, GZIP;q=0.5").await.0.as_deref(), Some("gzip"));
+}
