@@ -39,6 +39,8 @@ async fn main() {
     let seconds: u32 = env("LOAD_SECONDS", 20).min(300);
     let gzip = env("GZIP", true);
     let total = rate * seconds;
+    // reqwest is built without a default TLS provider (plain HTTP here anyway).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .pool_max_idle_per_host(256)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Refreshes every generated file from examples/slogate.yaml: rules/ and dashboards/
-# at the top, and the Helm chart's copies in helm/slogate/files/.
+# Refreshes every generated file: rules/ and dashboards/ at the top from
+# examples/slogate.yaml, and the Helm chart's files/ from its default config,
+# examples/kubernetes.yaml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --locked
-for dir in . helm/slogate/files; do
-  target/debug/slogate generate --config.file=examples/slogate.yaml --output.dir="$dir"
-done
+target/debug/slogate generate --config.file=examples/slogate.yaml --output.dir=.
+target/debug/slogate generate --config.file=examples/kubernetes.yaml --output.dir=helm/slogate/files
+# The chart compares values.config with the config its files/ came from.
+cp examples/kubernetes.yaml helm/slogate/files/config.yaml

@@ -56,6 +56,12 @@ pub struct GenerateArgs {
     /// Directory to write rules/ (and dashboards/) into.
     #[arg(long = "output.dir", default_value = ".")]
     pub output_dir: std::path::PathBuf,
+    /// Instead of files in --output.dir, write one Helm values file holding the
+    /// config and the rules and dashboards generated from it, for
+    /// `helm upgrade -f FILE` (the chart renders exactly these, and refuses rules
+    /// generated for another config).
+    #[arg(long = "output.helm-values")]
+    pub output_helm_values: Option<std::path::PathBuf>,
     /// Grafana's base URL, for the dashboard_url annotation of alerts.
     #[arg(
         long = "grafana.url",

@@ -4,6 +4,7 @@
 
 pub mod dashboards;
 mod grafana;
+pub mod helm;
 mod panels;
 pub mod rules;
 

@@ -82,7 +82,7 @@ pub struct Planner {
 
 impl Planner {
     /// The mode in effect: a cap of 0 series means never fuse.
-    fn mode(&self) -> fuse::Mode {
+    pub fn mode(&self) -> fuse::Mode {
         if self.max_series_per_query == 0 {
             fuse::Mode::Naive
         } else {
@@ -280,6 +280,49 @@ async fn widths<S: Source>(
     known
 }
 
+/// The plan of one evaluation: the widths of candidate fused queries (from memory
+/// or asked), then fusion where they fit.
+async fn fused_plan<S: Source>(
+    source: &S,
+    members: &[Member<'_>],
+    req: &Request<'_>,
+    memory: Option<&mut Memory>,
+    outcome: &mut Outcome,
+) -> Fusion {
+    let widths = widths(source, members, req, memory, outcome).await;
+    let fusion = fuse::plan(
+        members,
+        req.planner.mode(),
+        req.planner.max_series_per_query,
+        |q| widths.get(q).copied(),
+    );
+    for g in fusion.groups.iter().filter(|g| !g.fused) {
+        tracing::debug!(
+            metric = %g.metric, window = %g.window, slos = g.slos,
+            series = ?g.width, max = req.planner.max_series_per_query,
+            "Not fused: one query per SLO"
+        );
+    }
+    fusion
+}
+
+/// What one evaluation of `req` would send, planned now, and what planning cost
+/// (width queries sent, samples they read): `validate` prints it.
+pub async fn plan_now<S: Source>(source: &S, req: &Request<'_>) -> (Fusion, usize, u64) {
+    let planned = plan_all(req);
+    let members: Vec<Member<'_>> = planned
+        .iter()
+        .map(|p| Member {
+            slo: p.slo,
+            plan: &p.plan,
+        })
+        .collect();
+    let mut outcome = Outcome::default();
+    let fusion = fused_plan(source, &members, req, None, &mut outcome).await;
+    let samples = outcome.cost.map_or(0, |c| c.samples);
+    (fusion, outcome.sent, samples)
+}
+
 /// [`evaluate`], reusing long-window answers younger than their cadence. SLOs that
 /// read the same metric over the same window share one fused query (see
 /// [`fuse`]); identical queries are sent once.
@@ -300,20 +343,7 @@ pub async fn evaluate_reusing<S: Source>(
             plan: &p.plan,
         })
         .collect();
-    let widths = widths(source, &members, req, memory.as_deref_mut(), &mut outcome).await;
-    let fusion = fuse::plan(
-        &members,
-        req.planner.mode(),
-        req.planner.max_series_per_query,
-        |q| widths.get(q).copied(),
-    );
-    for g in fusion.groups.iter().filter(|g| !g.fused) {
-        tracing::debug!(
-            metric = %g.metric, window = %g.window, slos = g.slos,
-            series = ?g.width, max = req.planner.max_series_per_query,
-            "Not fused: one query per SLO"
-        );
-    }
+    let fusion = fused_plan(source, &members, req, memory.as_deref_mut(), &mut outcome).await;
     let mut sent = sent_by_slo(&fusion);
     let (mut answers, refused) = run_jobs(
         source,

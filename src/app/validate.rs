@@ -2,12 +2,17 @@
 //! every selector matches series in its SLO window and latency thresholds are bucket
 //! boundaries.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
 
 use super::init_tls;
 use crate::cli::ConfigArgs;
 use crate::config::{Config, ConfigError, Problem};
 use crate::prom::{Client, QueryMetrics};
+use crate::scheduler::{self, Planner, Request};
+use crate::slo::fuse::GroupNote;
+use crate::slo::promql::QueryKind;
 use crate::slo::Indicator;
 
 /// What `validate` found against a live server.
@@ -164,20 +169,27 @@ fn tier_notes(config: &Config) -> Vec<Problem> {
 
 /// What one evaluation of `config` reads, measured by running its plan once now
 /// (Prometheus' `stats=all`): queries and samples of windows under a day (read
-/// every interval by `serve`) and of a day or more (every long-window interval).
-async fn plan_cost(config: &Config, client: &Client) -> String {
+/// every interval by `serve`) and of a day or more (every long-window interval);
+/// then one line per metric whose reads are fused, or left per SLO, and why.
+async fn plan_cost(config: &Config, client: &Client, planner: Planner) -> Vec<String> {
     let day = crate::slo::PromDuration::from_secs(86400);
-    let (mut short, mut long) = ((0usize, 0u64), (0usize, 0u64));
+    let req = Request {
+        slos: &config.slos,
+        at: chrono::Utc::now(),
+        window: None,
+        concurrency: config.evaluation.concurrency,
+        planner,
+    };
+    let (fusion, width_queries, width_samples) = scheduler::plan_now(client, &req).await;
+    let (mut short, mut long) = ((width_queries, width_samples), (0usize, 0u64));
     let mut unknown = 0;
-    for slo in &config.slos {
-        for q in slo.plan(slo.window) {
-            let is_long = matches!(q.kind, crate::slo::promql::QueryKind::Events(w) if w >= day);
-            let slot = if is_long { &mut long } else { &mut short };
-            slot.0 += 1;
-            match client.query_costed(&q.promql, None).await {
-                Ok((_, Some(cost))) => slot.1 += cost.samples,
-                _ => unknown += 1,
-            }
+    for (promql, job) in &fusion.jobs {
+        let is_long = matches!(job.kind, QueryKind::Events(w) if w >= day);
+        let slot = if is_long { &mut long } else { &mut short };
+        slot.0 += 1;
+        match client.query_costed(promql, None).await {
+            Ok((_, Some(cost))) => slot.1 += cost.samples,
+            _ => unknown += 1,
         }
     }
     let e = &config.evaluation;
@@ -200,7 +212,43 @@ async fn plan_cost(config: &Config, client: &Client) -> String {
     if unknown > 0 {
         text.push_str(&format!(" ({unknown} queries reported no statistics)"));
     }
-    text
+    let mut lines = vec![text];
+    lines.extend(group_lines(&fusion.groups, planner.max_series_per_query));
+    lines
+}
+
+/// One line per metric the planner looked at: fused (how many SLOs share each
+/// window's query, the labels kept, the series returned) or left per SLO.
+fn group_lines(groups: &[GroupNote], max: usize) -> Vec<String> {
+    let mut by_metric: BTreeMap<(&str, bool), Vec<&GroupNote>> = BTreeMap::new();
+    for g in groups {
+        by_metric.entry((&g.metric, g.fused)).or_default().push(g);
+    }
+    by_metric
+        .into_iter()
+        .map(|((metric, fused), notes)| {
+            let windows: Vec<String> = notes.iter().map(|g| g.window.to_string()).collect();
+            let slos = notes.iter().map(|g| g.slos).max().unwrap_or(0);
+            let width = notes.iter().filter_map(|g| g.width).max();
+            let by = notes.first().map(|g| g.by.join(", ")).unwrap_or_default();
+            if fused {
+                format!(
+                    "plan: fused {metric}: up to {slos} SLOs share one query per window ({}) by ({by}), {} series",
+                    windows.join(", "),
+                    width.unwrap_or(0)
+                )
+            } else {
+                let why = match width {
+                    Some(w) => format!("{w} series > evaluation.max_series_per_query {max}"),
+                    None => "its width is unknown".to_string(),
+                };
+                format!(
+                    "plan: not fused {metric} over {}: {why}; one query per SLO",
+                    windows.join(", ")
+                )
+            }
+        })
+        .collect()
 }
 
 /// `slogate validate`: returns the exit code (0 or 64).
@@ -223,7 +271,9 @@ pub async fn validate(args: ConfigArgs) -> Result<u8> {
         println!("{source}: {}: warning: {}", w.path, w.message);
     }
     if found.errors.is_empty() {
-        println!("{source}: {}", plan_cost(&config, &client).await);
+        for line in plan_cost(&config, &client, super::planner(&config, args.plan)).await {
+            println!("{source}: {line}");
+        }
         println!(
             "{source}: OK ({} SLOs) against {}",
             config.slos.len(),

@@ -35,14 +35,37 @@ fn fixture(name: &str) -> String {
 
 /// Renders the chart with a values file ("" for defaults) into a fresh directory.
 fn render(values: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let path = (!values.is_empty()).then(|| fixture(values));
+    render_with(path, "{}\n")
+}
+
+/// Renders the chart with values given as YAML text.
+fn render_text(values: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
+    render_with(None, values)
+}
+
+/// Renders values given as YAML text, expecting Helm to refuse: its report.
+fn render_fails(values: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
-    let empty = dir.path().join("empty.values.yaml");
-    std::fs::write(&empty, "{}\n").expect("write");
-    let values = if values.is_empty() {
-        empty.display().to_string()
-    } else {
-        fixture(values)
-    };
+    let path = dir.path().join("values.yaml");
+    std::fs::write(&path, values).expect("write");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let (ok, report) = helm_tool(&[
+        "render",
+        CHART,
+        &path.display().to_string(),
+        &out.display().to_string(),
+    ]);
+    assert!(!ok, "the render should fail:\n{report}");
+    report
+}
+
+fn render_with(file: Option<String>, text: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inline = dir.path().join("inline.values.yaml");
+    std::fs::write(&inline, text).expect("write");
+    let values = file.unwrap_or_else(|| inline.display().to_string());
     let out = dir.path().join("out");
     std::fs::create_dir_all(&out).expect("mkdir");
     let (ok, report) = helm_tool(&["render", CHART, &values, &out.display().to_string()]);
@@ -170,7 +193,7 @@ fn operator_resources_validate_and_rendered_rules_pass_promtool() {
             .args([monitor, rules]),
         "node",
     );
-    assert!(ok && report.ends_with("7 valid, 0 invalid\n"), "{report}");
+    assert!(ok && report.ends_with("3 valid, 0 invalid\n"), "{report}");
 
     // A broken ServiceMonitor is caught.
     let broken = dir.path().join("broken.yaml");
@@ -192,7 +215,7 @@ fn operator_resources_validate_and_rendered_rules_pass_promtool() {
     // Each PrometheusRule's spec is a rule file promtool accepts, templates intact.
     let rendered = std::fs::read_to_string(rules).expect("read");
     assert!(rendered.contains(
-        "summary: '{{ $labels.service }}: SLO availability is burning its error budget fast'"
+        "summary: '{{ $labels.service }}: SLO prometheus-query-availability is burning its error budget fast'"
     ));
     assert!(rendered.contains("{{ $value | humanizePercentage }}"));
     for (i, doc) in docs(rules).iter().enumerate() {
@@ -333,22 +356,275 @@ fn assert_config_validates(files: &[PathBuf], path: &Path) {
     );
 }
 
-/// The chart's default SLOs are the example's (the data files generated from the
-/// example are checked by `rules::committed_output_matches_a_fresh_generate`).
+/// The chart's default config is examples/kubernetes.yaml without what the chart
+/// writes itself (the data files generated from it are checked by
+/// `rules::committed_output_matches_a_fresh_generate`), and has no top-level map
+/// that Helm would merge into a user's config.
 #[test]
-fn chart_default_slos_match_the_example() {
+fn chart_default_config_is_the_kubernetes_example() {
     let values: serde_norway::Value = serde_norway::from_str(
         &std::fs::read_to_string(format!("{CHART}/values.yaml")).expect("values"),
     )
     .expect("yaml");
-    let example: serde_norway::Value = serde_norway::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/examples/slogate.yaml")).expect("example"),
+    let mut example: serde_norway::Mapping = serde_norway::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/examples/kubernetes.yaml")).expect("example"),
     )
     .expect("yaml");
-    for key in ["slos", "evaluation", "defaults"] {
-        assert_eq!(
-            values["config"][key], example[key],
-            "values.yaml config.{key} differs from examples/slogate.yaml"
+    example.remove("apiVersion");
+    example.remove("prometheus");
+    assert_eq!(
+        values["config"],
+        serde_norway::Value::Mapping(example.clone())
+    );
+    let keys: Vec<String> = example.keys().map(|k| format!("{k:?}")).collect();
+    assert_eq!(
+        example.len(),
+        1,
+        "only slos, a list Helm replaces: {keys:?}"
+    );
+}
+
+/// The one document of a rendered manifest file.
+fn doc(files: &[PathBuf], name: &str) -> serde_norway::Value {
+    docs(find(files, name)).remove(0)
+}
+
+#[test]
+fn pod_disruption_budget_never_blocks_a_drain_of_one_replica() {
+    let (_d, one) = render_text("podDisruptionBudget: {enabled: true}\n");
+    let spec = &doc(&one, "poddisruptionbudget.yaml")["spec"];
+    assert_eq!(spec["maxUnavailable"], 1, "{spec:?}");
+    assert!(spec.get("minAvailable").is_none(), "{spec:?}");
+    let (_d, two) = render_text("replicaCount: 2\npodDisruptionBudget: {enabled: true}\n");
+    let spec = &doc(&two, "poddisruptionbudget.yaml")["spec"];
+    assert_eq!(spec["minAvailable"], 1, "{spec:?}");
+    assert!(spec.get("maxUnavailable").is_none(), "{spec:?}");
+}
+
+/// The job label the operator would give slogate's series: the Service label
+/// named by the ServiceMonitor's jobLabel, else the Service's name.
+fn operator_job(files: &[PathBuf]) -> String {
+    let service = doc(files, "service.yaml");
+    let monitor = doc(files, "servicemonitor.yaml");
+    match monitor["spec"]["jobLabel"].as_str() {
+        Some(label) => service["metadata"]["labels"][label]
+            .as_str()
+            .expect("the job label is on the Service")
+            .to_string(),
+        None => service["metadata"]["name"]
+            .as_str()
+            .expect("name")
+            .to_string(),
+    }
+}
+
+#[test]
+fn self_health_rules_select_the_job_the_service_monitor_gives() {
+    for (values, job) in [
+        ("", "slogate"),
+        ("nameOverride: watcher\n", "watcher"),
+        (
+            "fullnameOverride: slo-eye\nserviceMonitor: {enabled: true, jobLabel: \"\"}\n",
+            "slo-eye",
+        ),
+    ] {
+        let text = format!(
+            "serviceMonitor: {{enabled: true}}\nprometheusRule: {{enabled: true}}\n{values}"
+        );
+        let (_d, files) = render_text(&text);
+        assert_eq!(operator_job(&files), job, "{values}");
+        let rules = std::fs::read_to_string(find(&files, "prometheusrule.yaml")).expect("read");
+        assert!(
+            rules.contains(&format!("absent(up{{job=\"{job}\"}})")),
+            "SlogateDown must select job={job} ({values})"
+        );
+        assert!(
+            !rules.contains("job=\"slogate\"") || job == "slogate",
+            "{values}"
         );
     }
+}
+
+/// Scrapes slogate the way the rendered ServiceMonitor tells the operator to,
+/// through a real Prometheus whose relabelling sets the target labels the
+/// operator sets (service, namespace, pod, job), and reads what arrives.
+#[test]
+fn the_service_monitor_keeps_slogate_labels_over_operator_target_labels() {
+    use crate::harness::{free_port, wait_for, Prometheus, Slogate};
+    let (_d, files) = render_text("serviceMonitor: {enabled: true}\n");
+    let endpoint = doc(&files, "servicemonitor.yaml")["spec"]["endpoints"][0].clone();
+    let honor = endpoint["honorLabels"].as_bool().unwrap_or(false);
+    let job = operator_job(&files);
+    let port = free_port();
+    let scrape = format!(
+        "global: {{scrape_interval: 1s}}\n\
+         scrape_configs:\n\
+         - job_name: serviceMonitor/monitoring/slogate/0\n\
+         \x20 honor_labels: {honor}\n\
+         \x20 metrics_path: /metrics\n\
+         \x20 static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n\
+         \x20 relabel_configs:\n\
+         \x20 - {{target_label: namespace, replacement: monitoring}}\n\
+         \x20 - {{target_label: service, replacement: slogate}}\n\
+         \x20 - {{target_label: pod, replacement: slogate-6d4f9b7c5-x2x9q}}\n\
+         \x20 - {{target_label: endpoint, replacement: metrics}}\n\
+         \x20 - {{target_label: job, replacement: {job}}}\n"
+    );
+    let prom = Prometheus::start(&scrape, Some(&crate::history::tsdb()));
+    let config = tempfile::NamedTempFile::new().expect("temp");
+    let example =
+        std::fs::read_to_string(format!("{ROOT}/examples/slogate.yaml")).expect("example");
+    std::fs::write(config.path(), example).expect("write");
+    let _slogate = Slogate::serve_on(
+        port,
+        config.path(),
+        &[
+            &format!("--prometheus.url={}", prom.url()),
+            &format!("--at={}", crate::history::end()),
+        ],
+    );
+    let series = |query: &str| -> Vec<Value> {
+        let (_, body) = crate::harness::get(&format!(
+            "{}/api/v1/query?query={}",
+            prom.url(),
+            url_encode(query)
+        ));
+        let doc: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        doc["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let ready = wait_for(
+        "slogate scraped",
+        std::time::Duration::from_secs(60),
+        || {
+            let s = series("slogate_slo_ready{slo=\"availability\"}");
+            (s.len() == 4).then_some(s)
+        },
+    );
+    let mut services: Vec<String> = ready
+        .iter()
+        .map(|s| s["metric"]["service"].as_str().unwrap_or("").to_string())
+        .collect();
+    services.sort();
+    assert_eq!(
+        services,
+        ["catalog", "checkout", "inventory", "search"],
+        "{ready:?}"
+    );
+    assert!(
+        ready
+            .iter()
+            .all(|s| s["metric"].get("exported_service").is_none()),
+        "{ready:?}"
+    );
+    // The operator's other target labels still arrive, and the job the self-health
+    // rules select is the one Prometheus gave.
+    assert!(ready
+        .iter()
+        .all(|s| s["metric"]["namespace"] == "monitoring"));
+    assert_eq!(series(&format!("up{{job=\"{job}\"}}")).len(), 1);
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The README's two commands for a user's own SLOs: `slogate generate
+/// --output.helm-values`, then the chart with that file renders rules and
+/// dashboards for exactly those SLOs; a config changed without regenerating fails
+/// the render with the fix.
+#[test]
+fn a_users_own_slos_get_exactly_their_rules_and_stale_rules_fail_the_render() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("mine.yaml");
+    std::fs::write(
+        &config,
+        "apiVersion: slogate/v1\n\
+         prometheus: {url: 'http://prometheus.monitoring:9090'}\n\
+         defaults: {window: 28d}\n\
+         slos:\n\
+         - name: checkout-errors\n\
+         \x20 objective: 99.5\n\
+         \x20 group_by: [service]\n\
+         \x20 sli: {ratio: {errors: 'shop_requests_total{code=~\"5..\"}', total: shop_requests_total}}\n\
+         - name: search-speed\n\
+         \x20 objective: 95\n\
+         \x20 sli: {latency: {histogram: search_duration_seconds, threshold: 300ms}}\n",
+    )
+    .expect("write");
+    let values = dir.path().join("slo-values.yaml");
+    let out = run_slogate(&[
+        "generate",
+        &format!("--config.file={}", config.display()),
+        &format!("--output.helm-values={}", values.display()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = std::fs::read_to_string(&values).expect("values written");
+    let switches = "prometheusRule: {enabled: true}\ndashboards: {enabled: true}\n";
+    let (_d, files) = render_text(&format!("{generated}{switches}"));
+    let rules: Vec<String> = docs(find(&files, "prometheusrule.yaml"))
+        .iter()
+        .map(|d| d["metadata"]["name"].as_str().expect("name").to_string())
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "slogate-checkout-errors",
+            "slogate-search-speed",
+            "slogate-slogate-self"
+        ]
+    );
+    let rule_text = std::fs::read_to_string(find(&files, "prometheusrule.yaml")).expect("read");
+    assert!(
+        rule_text.contains("shop_requests_total")
+            && !rule_text.contains("prometheus_http_requests_total")
+    );
+    let dashboards = doc(&files, "dashboards.yaml");
+    let detail = dashboards["data"]["slogate-slo-detail.json"]
+        .as_str()
+        .expect("detail");
+    assert!(
+        detail.contains("checkout-errors"),
+        "the dashboards are the user's"
+    );
+    let configmap = std::fs::read_to_string(find(&files, "configmap.yaml")).expect("read");
+    assert!(configmap.contains("checkout-errors") && configmap.contains("window: 28d"));
+    assert!(
+        !configmap.contains("prometheus-query-availability"),
+        "no default SLO merged in"
+    );
+
+    // The config changed in values without regenerating: the render refuses.
+    let stale = generated.replacen("objective: 99.5", "objective: 99.9", 1);
+    assert_ne!(stale, generated);
+    let report = render_fails(&format!("{stale}{switches}"));
+    assert!(
+        report.contains("generated.rules were generated for another config than values.config")
+            && report.contains("--output.helm-values=slo-values.yaml"),
+        "{report}"
+    );
+    // A config written by hand, without generated rules: the render says what to run.
+    let by_hand =
+        "config:\n  slos:\n  - name: mine\n    objective: 99\n    sli: {uptime: {selector: up}}\n";
+    let report = render_fails(&format!("{by_hand}{switches}"));
+    assert!(
+        report.contains("values.config is not the example the chart's rules were generated from"),
+        "{report}"
+    );
+    // With neither switch on, a hand-written config renders (no rules to be stale).
+    let (_d, files) = render_text(by_hand);
+    assert!(names(&files).contains(&"configmap.yaml".to_string()));
 }

@@ -46,14 +46,18 @@ fn files(dir: &Path, ext: &str) -> Vec<String> {
     names
 }
 
-/// Generated files are committed twice (top level, and the Helm chart's data files);
-/// both must equal a fresh `slogate generate`.
+/// Generated files are committed twice (top level from the example, and the Helm
+/// chart's data files from its default config); both must equal a fresh
+/// `slogate generate`.
 #[test]
 fn committed_output_matches_a_fresh_generate() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    generate("examples/slogate.yaml", dir.path());
     let refresh = "refresh with: bash scripts/generate.sh";
-    for copy in [".", "helm/slogate/files"] {
+    for (copy, config) in [
+        (".", "examples/slogate.yaml"),
+        ("helm/slogate/files", "examples/kubernetes.yaml"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        generate(config, dir.path());
         for (sub, ext) in [("rules", ".yaml"), ("dashboards", ".json")] {
             let committed = Path::new(ROOT).join(copy).join(sub);
             let fresh = dir.path().join(sub);
@@ -70,6 +74,16 @@ fn committed_output_matches_a_fresh_generate() {
             }
         }
     }
+}
+
+/// The chart knows which config its files/ came from: a copy of it.
+#[test]
+fn the_charts_copy_of_its_default_config_is_current() {
+    let read = |p: &str| std::fs::read_to_string(Path::new(ROOT).join(p)).expect(p);
+    assert!(
+        read("helm/slogate/files/config.yaml") == read("examples/kubernetes.yaml"),
+        "helm/slogate/files/config.yaml has drifted; refresh with: bash scripts/generate.sh"
+    );
 }
 
 fn promtool(args: &[&str]) -> (bool, String) {

@@ -36,6 +36,17 @@ app.kubernetes.io/name: {{ include "slogate.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* The job label Prometheus gives slogate's series when the ServiceMonitor
+scrapes it: the value of the Service label named by serviceMonitor.jobLabel, or
+the Service's name when there is no such label (the operator's rule). The
+self-health rules select on it, whatever nameOverride says. */}}
+{{- define "slogate.job" -}}
+{{- $labels := include "slogate.labels" . | fromYaml -}}
+{{- $job := "" -}}
+{{- with .Values.serviceMonitor.jobLabel }}{{ $job = get $labels . | toString }}{{ end -}}
+{{- default (include "slogate.fullname" .) $job -}}
+{{- end }}
+
 {{- define "slogate.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "slogate.fullname" .) .Values.serviceAccount.name }}
@@ -77,4 +88,34 @@ prometheus:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{ toYaml .Values.config }}
+{{- end }}
+
+{{/* The generated files of one kind ("rules" or "dashboards") as a YAML map of
+file name to text: from .Values.generated when `slogate generate
+--output.helm-values` wrote it, else the chart's files/ (generated from the
+example config). Fails the render when they were generated for another config
+than .Values.config: stale rules would judge SLOs nobody configured. */}}
+{{- define "slogate.generated" -}}
+{{- $ := index . 0 -}}
+{{- $kind := index . 1 -}}
+{{- $digest := $.Values.config | toJson | sha256sum -}}
+{{- $generated := $.Values.generated | default dict -}}
+{{- $fix := "run `slogate generate --config.file=<your config> --output.helm-values=slo-values.yaml` and pass `-f slo-values.yaml`" -}}
+{{- if $generated.configDigest -}}
+{{- if ne $generated.configDigest $digest -}}
+{{- fail (printf "generated.%s were generated for another config than values.config (digest %s, config %s): %s" $kind $generated.configDigest $digest $fix) -}}
+{{- end -}}
+{{- toYaml (index $generated $kind | default dict) -}}
+{{- else -}}
+{{- /* files/config.yaml is the config files/ were generated from (the default). */ -}}
+{{- $example := omit ($.Files.Get "files/config.yaml" | fromYaml) "apiVersion" "prometheus" | toJson | sha256sum -}}
+{{- if ne $digest $example -}}
+{{- fail (printf "values.config is not the example the chart's %s were generated from, and values.generated is empty: %s" $kind $fix) -}}
+{{- end -}}
+{{- $files := dict -}}
+{{- range $path, $_ := $.Files.Glob (printf "files/%s/*" $kind) -}}
+{{- $_ := set $files (base $path) ($.Files.Get $path) -}}
+{{- end -}}
+{{- toYaml $files -}}
+{{- end -}}
 {{- end }}
