@@ -62,20 +62,14 @@ pub struct GenerateArgs {
     /// generated for another config).
     #[arg(long = "output.helm-values")]
     pub output_helm_values: Option<std::path::PathBuf>,
-    /// Grafana's base URL, for the dashboard_url annotation of alerts.
-    #[arg(
-        long = "grafana.url",
-        env = "SLOGATE_GRAFANA_URL",
-        default_value = "http://localhost:3000"
-    )]
-    pub grafana_url: String,
-    /// Runbook page for SLOs without runbook_url; `#<alertname>` is appended.
-    #[arg(
-        long = "runbook.url",
-        env = "SLOGATE_RUNBOOK_URL",
-        default_value = "https://github.com/slogate/slogate/blob/main/docs/alerts.md"
-    )]
-    pub runbook_url: String,
+    /// Grafana's base URL, for the dashboard_url annotation of alerts
+    /// [default: the config's alerting.grafana_url, else http://localhost:3000].
+    #[arg(long = "grafana.url", env = "SLOGATE_GRAFANA_URL")]
+    pub grafana_url: Option<String>,
+    /// Runbook page for SLOs without runbook_url; `#<alertname>` is appended
+    /// [default: the config's alerting.runbook_url, else slogate's docs/alerts.md].
+    #[arg(long = "runbook.url", env = "SLOGATE_RUNBOOK_URL")]
+    pub runbook_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -24,6 +24,20 @@ pub struct EvaluationSettings {
     pub max_series_per_query: usize,
 }
 
+/// How generated alerts route and link, from the config's top-level `alerting`
+/// (`generate` flags override the URLs).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AlertingSettings {
+    /// `severity` label values of the page and ticket tiers (default `page`,
+    /// `ticket`; kube-prometheus-stack routes `critical` and `warning`).
+    pub page_severity: Option<String>,
+    pub ticket_severity: Option<String>,
+    /// Labels on every generated alert (`cluster`, `team`); an SLO's own win.
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub grafana_url: Option<String>,
+    pub runbook_url: Option<String>,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -32,6 +46,7 @@ pub struct Config {
     pub prometheus: prom::Settings,
     pub evaluation: EvaluationSettings,
     pub launch: Option<Launch>,
+    pub alerting: AlertingSettings,
     pub slos: Vec<Arc<Slo>>,
 }
 

@@ -10,7 +10,7 @@ use promql_parser::parser::{self, Expr};
 mod sli;
 
 use super::wire;
-use super::{Config, EvaluationSettings, Problem};
+use super::{AlertingSettings, Config, EvaluationSettings, Problem};
 use crate::prom::settings as prom;
 use crate::slo::conventions::label;
 use crate::slo::promql::QueryKind;
@@ -221,6 +221,7 @@ impl Checker {
         let evaluation = self.evaluation(&w.evaluation);
         let defaults = self.defaults(&w.defaults);
         let launch = w.launch.as_ref().and_then(|l| self.launch(l));
+        let alerting = self.global_alerting(w.alerting.as_ref());
         if w.slos.is_empty() {
             self.problem("slos", "is empty; define at least one SLO");
         }
@@ -245,8 +246,49 @@ impl Checker {
             prometheus,
             evaluation,
             launch,
+            alerting,
             slos,
         })
+    }
+
+    fn global_alerting(&mut self, w: Option<&wire::GlobalAlerting>) -> AlertingSettings {
+        let Some(w) = w else {
+            return AlertingSettings::default();
+        };
+        self.labels("alerting.labels", &w.labels);
+        let mut severity = |tier: &str, value: &Option<String>| {
+            let value = value.as_ref()?;
+            if value.trim().is_empty() {
+                self.problem(
+                    &format!("alerting.severity.{tier}"),
+                    "is empty; Alertmanager routes on it (e.g. critical, warning)",
+                );
+                return None;
+            }
+            Some(value.clone())
+        };
+        let page_severity = severity("page", &w.severity.page);
+        let ticket_severity = severity("ticket", &w.severity.ticket);
+        for (field, url) in [
+            ("grafana_url", &w.grafana_url),
+            ("runbook_url", &w.runbook_url),
+        ] {
+            if let Some(u) = url {
+                if url::Url::parse(u).is_err() {
+                    self.problem(
+                        &format!("alerting.{field}"),
+                        format!("{u:?} is not a URL (want e.g. https://grafana.example.com)"),
+                    );
+                }
+            }
+        }
+        AlertingSettings {
+            page_severity,
+            ticket_severity,
+            labels: w.labels.clone(),
+            grafana_url: w.grafana_url.clone(),
+            runbook_url: w.runbook_url.clone(),
+        }
     }
 
     fn prometheus(&mut self, w: Option<wire::Prometheus>) -> prom::Settings {

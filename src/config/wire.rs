@@ -38,8 +38,26 @@ pub struct Config {
     #[serde(default)]
     pub defaults: Defaults,
     pub launch: Option<Launch>,
+    /// How generated alerts route and link (read by `generate` only).
+    pub alerting: Option<GlobalAlerting>,
     #[serde(default)]
     pub slos: Vec<Slo>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct GlobalAlerting {
+    #[serde(default)]
+    pub severity: Severities,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    pub grafana_url: Option<String>,
+    pub runbook_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Severities {
+    pub page: Option<String>,
+    pub ticket: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,6 +239,8 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "key",
     "weight",
     "alerting",
+    "severity",
+    "grafana_url",
     "page",
     "ticket",
     "enabled",

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{header, File, Links};
+use super::{header, File, Routing};
 use crate::slo::conventions::{alert, dashboard, label, metric, record, SLOGATE_JOB};
 use crate::slo::{
     rule_source, AlertTier, Indicator, PromDuration, RuleSource, Severity, Slo, Tier,
@@ -97,13 +97,22 @@ fn record_labels(slo: &Slo) -> BTreeMap<String, String> {
     labels
 }
 
-/// Every window an SLO's alerts and dashboards read a ratio for, shortest first.
+/// Every window an SLO's burn alerts read a ratio for, shortest first. Nothing
+/// else reads these rules (dashboards read slogate's gauges), so the SLO window's
+/// ratio, a `sum_over_time` over 30 days every evaluation, is not recorded.
 pub fn ratio_windows(slo: &Slo) -> Vec<PromDuration> {
-    let mut windows: Vec<PromDuration> = crate::slo::BURN_WINDOWS.to_vec();
-    if !windows.contains(&slo.window) {
-        windows.push(slo.window);
-    }
+    let enabled = |severity: Severity| match severity {
+        Severity::Page => slo.alerting.page.enabled,
+        Severity::Ticket => slo.alerting.ticket.enabled,
+    };
+    let mut windows: Vec<PromDuration> = slo
+        .tiers()
+        .iter()
+        .filter(|t| enabled(t.severity))
+        .flat_map(|t| [t.long, t.short])
+        .collect();
     windows.sort();
+    windows.dedup();
     windows
 }
 
@@ -182,7 +191,7 @@ fn humanize(d: Duration) -> String {
 
 struct AlertContext<'a> {
     slo: &'a Slo,
-    links: &'a Links,
+    links: &'a Routing,
 }
 
 impl AlertContext<'_> {
@@ -220,9 +229,12 @@ impl AlertContext<'_> {
         (summary, description): (String, String),
     ) -> Rule {
         let tier = self.tier(severity);
-        let mut labels = self.slo.alerting.labels.clone();
+        // Everything-wide labels, then the SLO's, then the tier's: the most
+        // specific wins, a tier's own `severity` included (never dropped).
+        let mut labels = self.links.labels.clone();
+        labels.insert(alert::SEVERITY.into(), self.links.severity(severity).into());
+        labels.extend(self.slo.alerting.labels.clone());
         labels.extend(tier.labels.clone());
-        labels.insert(alert::SEVERITY.into(), severity.as_str().into());
         labels.insert(label::SLO.into(), self.slo.name.clone());
         if let Some(service) = &self.slo.service {
             labels.insert(label::SERVICE.into(), service.clone());
@@ -403,7 +415,7 @@ impl AlertContext<'_> {
 }
 
 /// Every rule of one SLO: recording rules, then alerts.
-fn slo_rules(slo: &Slo, links: &Links) -> Vec<Rule> {
+fn slo_rules(slo: &Slo, links: &Routing) -> Vec<Rule> {
     let ctx = AlertContext { slo, links };
     let mut rules = recording_rules(slo);
     rules.extend(
@@ -423,7 +435,7 @@ fn slo_rules(slo: &Slo, links: &Links) -> Vec<Rule> {
 /// One group per SLO: recording rules first, then the alerts that read them, so
 /// the alerts see this evaluation's ratios (groups run concurrently; rules within a
 /// group run in order).
-fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
+fn slo_file(slo: &Slo, links: &Routing, source: &str) -> File {
     let rules = slo_rules(slo, links);
     File {
         path: format!("rules/{}.yaml", slo.name),
@@ -439,14 +451,21 @@ fn slo_file(slo: &Slo, links: &Links, source: &str) -> File {
     }
 }
 
-fn self_file(interval: Duration, links: &Links, source: &str) -> File {
+fn self_file(interval: Duration, links: &Routing, source: &str) -> File {
     let alert =
         |name: &str, expr: String, severity: Severity, summary: &str, description: &str| Rule {
             record: None,
             alert: Some(name.into()),
             expr,
             for_: Some(SELF_FOR.to_string()),
-            labels: BTreeMap::from([(alert::SEVERITY.to_string(), severity.as_str().to_string())]),
+            labels: {
+                let mut labels = links.labels.clone();
+                labels.insert(
+                    alert::SEVERITY.to_string(),
+                    links.severity(severity).to_string(),
+                );
+                labels
+            },
             annotations: BTreeMap::from([
                 ("summary".to_string(), summary.to_string()),
                 ("description".to_string(), description.to_string()),
@@ -513,7 +532,7 @@ fn render(file: &RuleFile, source: &str) -> String {
 pub fn generate(
     slos: &[std::sync::Arc<Slo>],
     interval: Duration,
-    links: &Links,
+    links: &Routing,
     source: &str,
 ) -> Vec<File> {
     let mut files: Vec<File> = slos.iter().map(|s| slo_file(s, links, source)).collect();
@@ -531,10 +550,13 @@ mod tests {
         crate::config::parse(path, &text).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn links() -> Links {
-        Links {
+    fn links() -> Routing {
+        Routing {
             grafana_url: "http://grafana".into(),
             runbook_url: "http://runbooks/alerts.md".into(),
+            page_severity: "page".into(),
+            ticket_severity: "ticket".into(),
+            labels: BTreeMap::new(),
         }
     }
 
@@ -544,6 +566,80 @@ mod tests {
             .iter()
             .flat_map(|slo| slo_rules(slo, &links()))
             .collect()
+    }
+
+    /// Top-level alerting settings route every alert; an SLO's own labels, its
+    /// tier's `severity` included, win and are never dropped.
+    #[test]
+    fn alerts_carry_the_routing_and_the_slos_own_labels_win() {
+        let text = "apiVersion: slogate/v1\n\
+            alerting: {severity: {page: critical, ticket: warning}, labels: {cluster: eu-1, team: shop}}\n\
+            slos:\n\
+            - name: a\n  objective: 99.9\n  sli: {ratio: {errors: e, total: t}}\n\
+            \x20 alerting: {labels: {team: search}, page: {labels: {severity: sev1}}}\n\
+            - name: b\n  objective: 99\n  sli: {ratio: {errors: e, total: t}}\n";
+        let c = crate::config::parse("x.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        let a = &c.alerting;
+        let routing = Routing {
+            page_severity: a.page_severity.clone().expect("page"),
+            ticket_severity: a.ticket_severity.clone().expect("ticket"),
+            labels: a.labels.clone(),
+            ..links()
+        };
+        let label = |slo: usize, alert: &str, name: &str| -> String {
+            slo_rules(&c.slos[slo], &routing)
+                .into_iter()
+                .find(|r| r.alert.as_deref() == Some(alert))
+                .and_then(|r| r.labels.get(name).cloned())
+                .unwrap_or_default()
+        };
+        assert_eq!(label(0, alert::FAST_BURN, "severity"), "sev1");
+        assert_eq!(label(0, alert::SLOW_BURN, "severity"), "warning");
+        assert_eq!(label(0, alert::FAST_BURN, "team"), "search");
+        assert_eq!(label(0, alert::FAST_BURN, "cluster"), "eu-1");
+        assert_eq!(label(1, alert::FAST_BURN, "severity"), "critical");
+        assert_eq!(label(1, alert::SLOW_BURN, "team"), "shop");
+        let own = self_file(Duration::from_secs(60), &routing, "x.yaml").text;
+        assert!(
+            own.contains("severity: critical") && own.contains("cluster: eu-1"),
+            "{own}"
+        );
+    }
+
+    /// Recording rules cost every evaluation: each recorded ratio is read by an
+    /// alert of its SLO (the SLO window's ratio, a 30-day `sum_over_time`, was not).
+    #[test]
+    fn every_recorded_ratio_is_read_by_an_alert() {
+        for path in [
+            "examples/slogate.yaml",
+            "tests/fixtures/config/everything.good.yaml",
+        ] {
+            let c = config(path);
+            for slo in &c.slos {
+                let rules = slo_rules(slo, &links());
+                let alerts: Vec<&str> = rules
+                    .iter()
+                    .filter(|r| r.alert.is_some())
+                    .map(|r| r.expr.as_str())
+                    .collect();
+                for name in rules.iter().filter_map(|r| r.record.as_deref()) {
+                    if name.starts_with("slo:sli_error:ratio_rate") {
+                        assert!(
+                            alerts.iter().any(|a| a.contains(&format!("{name}{{"))),
+                            "{path}: {}: {name} is recorded but no alert reads it",
+                            slo.name
+                        );
+                    }
+                }
+                assert!(
+                    !rules.iter().any(|r| r.record.as_deref()
+                        == Some(ratio_name(slo.window).as_str())
+                        && !slo.tiers().iter().any(|t| t.long == slo.window)),
+                    "{path}: {}: the SLO window's ratio is recorded",
+                    slo.name
+                );
+            }
+        }
     }
 
     #[test]

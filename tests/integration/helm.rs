@@ -370,8 +370,9 @@ fn chart_default_config_is_the_kubernetes_example() {
         &std::fs::read_to_string(format!("{ROOT}/examples/kubernetes.yaml")).expect("example"),
     )
     .expect("yaml");
-    example.remove("apiVersion");
-    example.remove("prometheus");
+    for key in ["apiVersion", "prometheus", "alerting"] {
+        example.remove(key);
+    }
     assert_eq!(
         values["config"],
         serde_norway::Value::Mapping(example.clone())
@@ -627,4 +628,29 @@ fn a_users_own_slos_get_exactly_their_rules_and_stale_rules_fail_the_render() {
     // With neither switch on, a hand-written config renders (no rules to be stale).
     let (_d, files) = render_text(by_hand);
     assert!(names(&files).contains(&"configmap.yaml".to_string()));
+}
+
+/// The chart's rules route in a kube-prometheus-stack Alertmanager (critical,
+/// warning) and link to the Grafana the values name.
+#[test]
+fn default_rules_use_kube_prometheus_stack_severities_and_the_grafana_url() {
+    let (_d, files) =
+        render_text("prometheusRule: {enabled: true}\ngrafanaUrl: https://grafana.example.com/\n");
+    let mut severities = std::collections::BTreeSet::new();
+    for d in docs(find(&files, "prometheusrule.yaml")) {
+        for group in d["spec"]["groups"].as_sequence().expect("groups") {
+            for rule in group["rules"].as_sequence().expect("rules") {
+                if let Some(s) = rule["labels"]["severity"].as_str() {
+                    severities.insert(s.to_string());
+                }
+                if let Some(url) = rule["annotations"]["dashboard_url"].as_str() {
+                    assert!(url.starts_with("https://grafana.example.com/d/"), "{url}");
+                }
+            }
+        }
+    }
+    assert_eq!(
+        severities.into_iter().collect::<Vec<_>>(),
+        ["critical", "warning"]
+    );
 }

@@ -108,7 +108,7 @@ than .Values.config: stale rules would judge SLOs nobody configured. */}}
 {{- toYaml (index $generated $kind | default dict) -}}
 {{- else -}}
 {{- /* files/config.yaml is the config files/ were generated from (the default). */ -}}
-{{- $example := omit ($.Files.Get "files/config.yaml" | fromYaml) "apiVersion" "prometheus" | toJson | sha256sum -}}
+{{- $example := omit ($.Files.Get "files/config.yaml" | fromYaml) "apiVersion" "prometheus" "alerting" | toJson | sha256sum -}}
 {{- if ne $digest $example -}}
 {{- fail (printf "values.config is not the example the chart's %s were generated from, and values.generated is empty: %s" $kind $fix) -}}
 {{- end -}}
