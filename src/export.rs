@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::Bytes;
 
@@ -48,7 +48,9 @@ pub struct Exporter {
     flags: Arc<Flags>,
     /// The last scrape's body: a snapshot is encoded once (and compressed once),
     /// however often it is scraped.
-    cached: Mutex<Option<Cached>>,
+    cached: RwLock<Option<Arc<Cached>>>,
+    /// Held by the one scrape that encodes a new body.
+    encoding: Mutex<()>,
 }
 
 /// A body for one snapshot and reload flag.
@@ -57,7 +59,7 @@ struct Cached {
     snapshot: Option<Arc<Snapshot>>,
     reload_ok: bool,
     plain: Bytes,
-    gzip: Option<Bytes>,
+    gzip: Bytes,
 }
 
 /// One `/metrics` body, compressed when the scraper accepts gzip.
@@ -104,46 +106,69 @@ impl Exporter {
             registry,
             published,
             flags,
-            cached: Mutex::new(None),
+            cached: RwLock::new(None),
+            encoding: Mutex::new(()),
         }
     }
 
     /// The body of a scrape. Encoded once per snapshot and reload outcome, so
     /// self-monitoring counters read as of the last evaluation's end (they only
     /// move while slogate evaluates) and a scrape costs a copy, not an encoding
-    /// of every SLO series; compressed once when `gzip` is asked.
+    /// of every SLO series; gzipped at the same time (Prometheus asks for gzip).
+    /// While one scrape encodes a new snapshot, the others get the previous body
+    /// rather than wait.
     pub fn scrape(&self, gzip: bool) -> Scrape {
+        let pick = |c: &Cached| Scrape {
+            body: if gzip {
+                c.gzip.clone()
+            } else {
+                c.plain.clone()
+            },
+            gzip,
+        };
+        let current = self.current();
+        if let Some(c) = current.as_ref().filter(|c| self.is_fresh(c)) {
+            return pick(c);
+        }
+        let guard = match (self.encoding.try_lock(), &current) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some(previous)) => return pick(previous),
+            // Nothing encoded yet: wait for the one encoding.
+            (Err(_), None) => self.encoding.lock().unwrap_or_else(|e| e.into_inner()),
+        };
+        if let Some(c) = self.current().filter(|c| self.is_fresh(c)) {
+            return pick(&c);
+        }
         let snapshot = self.published.latest();
         let reload_ok = self.flags.config_reload_ok.load(Ordering::Relaxed);
-        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
-        let fresh = cached.as_ref().is_some_and(|c| {
-            c.reload_ok == reload_ok
-                && match (&c.snapshot, &snapshot) {
-                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                    (None, None) => true,
-                    _ => false,
-                }
+        let plain = self.encode();
+        let fresh = Arc::new(Cached {
+            gzip: Bytes::from(compress(plain.as_bytes())),
+            plain: Bytes::from(plain),
+            snapshot,
+            reload_ok,
         });
-        if !fresh {
-            *cached = Some(Cached {
-                snapshot,
-                reload_ok,
-                plain: Bytes::from(self.encode()),
-                gzip: None,
-            });
-        }
-        let c = cached.as_mut().expect("filled above");
-        if !gzip {
-            return Scrape {
-                body: c.plain.clone(),
-                gzip: false,
-            };
-        }
-        let body = c
-            .gzip
-            .get_or_insert_with(|| Bytes::from(compress(&c.plain)))
-            .clone();
-        Scrape { body, gzip: true }
+        *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+        drop(guard);
+        pick(&fresh)
+    }
+
+    fn current(&self) -> Option<Arc<Cached>> {
+        self.cached
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether `c` was encoded from the latest snapshot and reload outcome.
+    fn is_fresh(&self, c: &Cached) -> bool {
+        let latest = self.published.latest();
+        c.reload_ok == self.flags.config_reload_ok.load(Ordering::Relaxed)
+            && match (&c.snapshot, &latest) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
     }
 
     /// The OpenMetrics text of every metric.
