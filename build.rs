@@ -2,7 +2,15 @@
 //! checkout; `unknown` otherwise (a source tarball, a Docker build without .git).
 
 fn main() {
+    // HEAD names a branch; the branch's ref (or packed-refs) moves on commit.
     println!("cargo:rerun-if-changed=.git/HEAD");
+    println!("cargo:rerun-if-changed=.git/packed-refs");
+    if let Some(branch) = std::fs::read_to_string(".git/HEAD")
+        .ok()
+        .and_then(|h| h.strip_prefix("ref: ").map(|r| r.trim().to_string()))
+    {
+        println!("cargo:rerun-if-changed=.git/{branch}");
+    }
     println!("cargo:rerun-if-env-changed=SLOGATE_REVISION");
     if std::env::var_os("SLOGATE_REVISION").is_some() {
         return;

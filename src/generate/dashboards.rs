@@ -403,9 +403,11 @@ fn detail_stats(layout: &mut Layout, sel: &str) -> Vec<Panel> {
     panels
 }
 
-/// The `service` variable: every service slogate reports on.
+/// The `service` variable: every service slogate reports on. From the state
+/// gauge, which every result has (probes, `unknown` and zero-event SLOs have no
+/// SLI, and every SLI vanishes while Prometheus is unreachable).
 fn service_variable(multi: bool) -> super::grafana::Variable {
-    let query = format!("label_values({}, service)", metric::SLO_SLI);
+    let query = format!("label_values({}, service)", metric::SLO_STATE);
     variable_query("service", "Service", &query, multi)
 }
 
@@ -419,7 +421,7 @@ fn detail_variables() -> Vec<super::grafana::Variable> {
             "SLO",
             &format!(
                 "label_values({}{{service=\"$service\"}}, slo)",
-                metric::SLO_SLI
+                metric::SLO_STATE
             ),
             false,
         ),

@@ -143,4 +143,34 @@ fn every_panel_query_returns_data_from_prometheus_and_slogate() {
         }
     }
     assert!(checked >= 20, "only {checked} queries");
+    // Every service gets a row, the probe-only one (platform) too: the service
+    // variable reads a series slogate exports for every result.
+    for file in ["slogate-overview.json", "slogate-slo-detail.json"] {
+        let d: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{ROOT}/dashboards/{file}")).expect("read"),
+        )
+        .expect("json");
+        let variable = d["templating"]["list"]
+            .as_array()
+            .expect("variables")
+            .iter()
+            .find(|v| v["name"] == "service")
+            .expect("a service variable");
+        let text = variable["query"]["query"]
+            .as_str()
+            .or_else(|| variable["query"].as_str())
+            .expect("query text");
+        let metric = text
+            .strip_prefix("label_values(")
+            .and_then(|t| t.split(',').next())
+            .unwrap_or_else(|| panic!("{file}: {text}"));
+        let services: Vec<String> = query(&format!("group by (service) ({metric})"))
+            .iter()
+            .filter_map(|s| s["metric"]["service"].as_str().map(String::from))
+            .collect();
+        assert!(
+            services.iter().any(|s| s == "platform"),
+            "{file}: the service variable ({text}) misses the probe's service: {services:?}"
+        );
+    }
 }

@@ -654,3 +654,45 @@ fn default_rules_use_kube_prometheus_stack_severities_and_the_grafana_url() {
         ["critical", "warning"]
     );
 }
+
+/// What teams set on every chart: extra flags, env, volumes, a priority class,
+/// a mirror registry for both images; `helm test` checks slogate reaches its
+/// Prometheus, not only that it is up.
+#[test]
+fn the_values_teams_expect_reach_the_pod_and_helm_test_checks_prometheus() {
+    let (_d, files) = render("all-on.values.yaml");
+    let pod = &doc(&files, "deployment.yaml")["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["image"],
+        "registry.example.com/mirror/slogate:0.1.0"
+    );
+    let args: Vec<&str> = container["args"]
+        .as_sequence()
+        .expect("args")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    assert_eq!(args.last(), Some(&"--log.level=debug"), "{args:?}");
+    assert_eq!(container["env"][0]["name"], "TZ");
+    let mounts = format!("{:?}", container["volumeMounts"]);
+    assert!(
+        mounts.contains("scratch") && mounts.contains("/tmp"),
+        "{mounts}"
+    );
+    assert!(format!("{:?}", pod["volumes"]).contains("emptyDir"));
+    assert_eq!(pod["priorityClassName"], "system-cluster-critical");
+    let test = doc(&files, "tests__test-ready.yaml");
+    let test = &test["spec"]["containers"][0];
+    assert_eq!(test["image"], "mirror.example.com/library/busybox:1.36");
+    let command = format!("{:?}", test["command"]);
+    assert!(
+        command.contains("/-/ready") && command.contains("^slogate_prometheus_up 1"),
+        "{command}"
+    );
+    // Defaults: the images from their registries.
+    let (_d, files) = render("");
+    let image =
+        &doc(&files, "deployment.yaml")["spec"]["template"]["spec"]["containers"][0]["image"];
+    assert_eq!(image.as_str(), Some("ghcr.io/slogate/slogate:0.1.0"));
+}

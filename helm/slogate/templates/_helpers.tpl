@@ -56,7 +56,11 @@ self-health rules select on it, whatever nameOverride says. */}}
 {{- end }}
 
 {{- define "slogate.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- with .Values.image.registry }}{{ . }}/{{ end }}{{ printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "slogate.testImage" -}}
+{{- with .Values.tests.image.registry }}{{ . }}/{{ end }}{{ printf "%s:%s" .Values.tests.image.repository .Values.tests.image.tag }}
 {{- end }}
 
 {{/* Where secrets are mounted in the pod. */}}
