@@ -12,7 +12,7 @@ use super::panels::{
 };
 use super::{File, Spec};
 use crate::eval::State;
-use crate::slo::conventions::{dashboard, metric};
+use crate::slo::conventions::{dashboard, label, metric};
 use crate::slo::promql::{QUANTILES, QUANTILE_WINDOWS};
 use crate::slo::{dashboard_windows, tiers, Indicator, PromDuration, Severity, SliKind, Slo};
 
@@ -80,7 +80,7 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         layout,
         "Ready",
         "1 when every service is ready (slogate_ready).",
-        vec![Query("ready", metric::READY.into())],
+        vec![Query("ready", gauge(metric::READY, ""))],
         yes_no("READY", "NOT READY"),
         (4, 4),
     ));
@@ -101,7 +101,7 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         layout,
         "Prometheus",
         "Whether slogate's last evaluation reached Prometheus.",
-        vec![Query("reachable", metric::PROMETHEUS_UP.into())],
+        vec![Query("reachable", gauge(metric::PROMETHEUS_UP, ""))],
         yes_no("REACHABLE", "UNREACHABLE"),
         (5, 4),
     ));
@@ -111,7 +111,7 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         "Seconds since slogate's last finished evaluation.",
         vec![Query(
             "age",
-            format!("time() - {}", metric::LAST_EVALUATION),
+            format!("time() - {}", gauge(metric::LAST_EVALUATION, "")),
         )],
         FieldConfig {
             unit: Some("s".into()),
@@ -270,26 +270,32 @@ fn latency_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Pane
 /// Failed requests against the error budget, for services with ratio SLOs.
 fn error_rate_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let ratios = kinds(spec, SliKind::Ratio);
-    if let Some(objective) = ratios.iter().find_map(|s| s.objective.as_ref()) {
-        return Some(timeseries(
-            layout,
-            "Error rate",
-            &format!(
-                "Failed requests over all requests in the SLO window; the red line is {}.",
-                objective.budget_text()
-            ),
-            vec![Query(
-                "{{slo}}",
-                format!("1 - {}", gauge(metric::SLO_SLI, &of_slos(sel, &ratios))),
-            )],
-            FieldConfig {
-                thresholds: Thresholds::absolute(&[(objective.budget(), "red")]),
-                ..percent()
-            },
-            (8, 7),
-        ));
-    }
-    None
+    let objective = ratios.iter().find_map(|s| s.objective.as_ref())?;
+    // The error ratio now, over 5m and 1h: each window's burn rate times its
+    // SLO's budget (1 - objective), one series per SLO and window.
+    let slos = of_slos(sel, &ratios);
+    let burn = gauge(
+        metric::SLO_BURN_RATE,
+        &format!("{slos}, {}=~\"5m|1h\"", label::WINDOW),
+    );
+    let budget = format!("(1 - {})", gauge(metric::SLO_OBJECTIVE, &slos));
+    Some(timeseries(
+        layout,
+        "Error rate",
+        &format!(
+            "Failed requests over all requests in the last 5 minutes and hour; the red line is {} (the budget: a burn rate of 1).",
+            objective.budget_text()
+        ),
+        vec![Query(
+            "{{slo}} {{window}}",
+            format!("{burn} * ignoring ({}) group_left () {budget}", label::WINDOW),
+        )],
+        FieldConfig {
+            thresholds: Thresholds::absolute(&[(objective.budget(), "red")]),
+            ..percent()
+        },
+        (8, 7),
+    ))
 }
 
 /// Hit ratio against the target, for services with cache SLOs.
