@@ -306,17 +306,22 @@ async fn fused_plan<S: Source>(
     fusion
 }
 
-/// What one evaluation of `req` would send, planned now, and what planning cost
-/// (width queries sent, samples they read): `validate` prints it.
-pub async fn plan_now<S: Source>(source: &S, req: &Request<'_>) -> (Fusion, usize, u64) {
-    let planned = plan_all(req);
-    let members: Vec<Member<'_>> = planned
+/// The planner's view of each SLO's plan.
+fn members<'a>(planned: &'a [Planned<'a>]) -> Vec<Member<'a>> {
+    planned
         .iter()
         .map(|p| Member {
             slo: p.slo,
             plan: &p.plan,
         })
-        .collect();
+        .collect()
+}
+
+/// What one evaluation of `req` would send, planned now, and what planning cost
+/// (width queries sent, samples they read): `validate` prints it.
+pub async fn plan_now<S: Source>(source: &S, req: &Request<'_>) -> (Fusion, usize, u64) {
+    let planned = plan_all(req);
+    let members = members(&planned);
     let mut outcome = Outcome::default();
     let fusion = fused_plan(source, &members, req, None, &mut outcome).await;
     let samples = outcome.cost.map_or(0, |c| c.samples);
@@ -336,13 +341,7 @@ pub async fn evaluate_reusing<S: Source>(
     let mut planned = plan_all(req);
     let mut outcome = Outcome::default();
     let mut reads = BTreeMap::new();
-    let members: Vec<Member<'_>> = planned
-        .iter()
-        .map(|p| Member {
-            slo: p.slo,
-            plan: &p.plan,
-        })
-        .collect();
+    let members = members(&planned);
     let fusion = fused_plan(source, &members, req, memory.as_deref_mut(), &mut outcome).await;
     let mut sent = sent_by_slo(&fusion);
     let (mut answers, refused) = run_jobs(

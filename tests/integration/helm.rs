@@ -276,12 +276,7 @@ fn the_pod_runs_the_documented_command_with_a_valid_config() {
     let deployment = &docs(find(&files, "deployment.yaml"))[0];
     let pod = &deployment["spec"]["template"];
     let container = &pod["spec"]["containers"][0];
-    let args: Vec<&str> = container["args"]
-        .as_sequence()
-        .expect("args")
-        .iter()
-        .filter_map(|a| a.as_str())
-        .collect();
+    let args = strings(&container["args"]);
     assert_eq!(
         args,
         [
@@ -383,6 +378,15 @@ fn chart_default_config_is_the_kubernetes_example() {
         1,
         "only slos, a list Helm replaces: {keys:?}"
     );
+}
+
+/// A YAML sequence of strings.
+fn strings(v: &serde_norway::Value) -> Vec<&str> {
+    v.as_sequence()
+        .expect("a sequence")
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect()
 }
 
 /// The one document of a rendered manifest file.
@@ -667,12 +671,7 @@ fn the_values_teams_expect_reach_the_pod_and_helm_test_checks_prometheus() {
         container["image"],
         "registry.example.com/mirror/slogate:0.1.0"
     );
-    let args: Vec<&str> = container["args"]
-        .as_sequence()
-        .expect("args")
-        .iter()
-        .filter_map(|a| a.as_str())
-        .collect();
+    let args = strings(&container["args"]);
     assert_eq!(args.last(), Some(&"--log.level=debug"), "{args:?}");
     assert_eq!(container["env"][0]["name"], "TZ");
     let mounts = format!("{:?}", container["volumeMounts"]);
