@@ -218,22 +218,7 @@ fn operator_resources_validate_and_rendered_rules_pass_promtool() {
         "summary: '{{ $labels.service }}: SLO prometheus-query-availability is burning its error budget fast'"
     ));
     assert!(rendered.contains("{{ $value | humanizePercentage }}"));
-    for (i, doc) in docs(rules).iter().enumerate() {
-        let spec = serde_norway::to_string(&doc["spec"]).expect("spec");
-        let file = dir.path().join(format!("rules-{i}.yaml"));
-        std::fs::write(&file, spec).expect("write");
-        let (ok, report) = run(
-            Command::new(tool("promtool"))
-                .args(["check", "rules"])
-                .arg(&file),
-            "promtool",
-        );
-        assert!(
-            ok && report.contains("SUCCESS"),
-            "{}:\n{report}",
-            doc["metadata"]["name"].as_str().unwrap_or("")
-        );
-    }
+    assert_rules_pass_promtool(rules, dir.path());
     // The dashboards ConfigMap carries the sidecar label and both dashboards.
     let dashboards = &docs(find(&files, "dashboards.yaml"))[0];
     assert_eq!(
@@ -378,6 +363,27 @@ fn chart_default_config_is_the_kubernetes_example() {
         1,
         "only slos, a list Helm replaces: {keys:?}"
     );
+}
+
+/// Each PrometheusRule's spec in `rules` is a rule file `promtool check rules`
+/// accepts.
+fn assert_rules_pass_promtool(rules: &Path, scratch: &Path) {
+    for (i, doc) in docs(rules).iter().enumerate() {
+        let spec = serde_norway::to_string(&doc["spec"]).expect("spec");
+        let file = scratch.join(format!("rules-{i}.yaml"));
+        std::fs::write(&file, spec).expect("write");
+        let (ok, report) = run(
+            Command::new(tool("promtool"))
+                .args(["check", "rules"])
+                .arg(&file),
+            "promtool",
+        );
+        assert!(
+            ok && report.contains("SUCCESS"),
+            "{}:\n{report}",
+            doc["metadata"]["name"].as_str().unwrap_or("")
+        );
+    }
 }
 
 /// A YAML sequence of strings.
@@ -592,6 +598,7 @@ fn a_users_own_slos_get_exactly_their_rules_and_stale_rules_fail_the_render() {
             "slogate-slogate-self"
         ]
     );
+    assert_rules_pass_promtool(find(&files, "prometheusrule.yaml"), dir.path());
     let rule_text = std::fs::read_to_string(find(&files, "prometheusrule.yaml")).expect("read");
     assert!(
         rule_text.contains("shop_requests_total")
