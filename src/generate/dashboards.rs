@@ -7,8 +7,8 @@ use serde_json::json;
 use super::grafana::{Dashboard, FieldColor, FieldConfig, Panel, Thresholds};
 use super::panels::{
     budget_field, dashboard_url, fixed, gauge, link, new_dashboard, panel, percent, slo_state,
-    stat, state_code, state_mapping, timeseries, variable_datasource, variable_query, yes_no,
-    Layout, PanelSpec, Query,
+    stat, state_code, state_mapping, state_timeline, table, timeseries, variable_datasource,
+    variable_query, yes_no, Layout, PanelSpec, Query,
 };
 use super::{File, Spec};
 use crate::eval::State;
@@ -144,7 +144,39 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
     if spec.has_launch {
         panels.push(launch_panel(layout));
     }
+    panels.push(burning_now(layout, spec));
     panels
+}
+
+/// Every SLO group's 1h burn rate across services, highest first; a row links
+/// to that SLO's detail dashboard.
+fn burning_now(layout: &mut Layout, spec: &Spec<'_>) -> Panel {
+    let link = format!(
+        "{}?var-slo=${{__data.fields.slo}}&var-service=${{__data.fields.service}}",
+        dashboard_url(dashboard::DETAIL_UID)
+    );
+    layout.newline();
+    table(
+        layout,
+        "Burning now",
+        "Each SLO group's error-budget burn rate over the last hour, highest first: above 1 the budget runs out before the window ends. Click a row for the SLO's detail.",
+        Query(
+            "",
+            format!(
+                "sort_desc({})",
+                gauge(metric::SLO_BURN_RATE, &format!("{}=\"1h\"", label::WINDOW))
+            ),
+        ),
+        (&[label::SERVICE, label::SLO], "1h burn rate"),
+        FieldConfig {
+            decimals: Some(2),
+            thresholds: burn_thresholds(main_window(spec)),
+            custom: Some(json!({"align": "auto", "cellOptions": {"type": "color-text"}, "inspect": false})),
+            links: vec![json!({"title": "SLO detail", "url": link})],
+            ..FieldConfig::default()
+        },
+        (24, 6),
+    )
 }
 
 /// Each launch checkpoint's state.
@@ -178,6 +210,22 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         (4, 4),
     ));
     panels.push(slo_state(layout, "State per SLO", sel, (10, 4)));
+    let states = State::SLO_STATES;
+    panels.push(state_timeline(
+        layout,
+        "State history",
+        "Each SLO's state over time (the worst of its groups): when it started failing, how often it flapped.",
+        vec![Query(
+            "{{slo}}",
+            state_code(metric::SLO_STATE, sel, "slo", &states),
+        )],
+        FieldConfig {
+            mappings: vec![state_mapping(&states)],
+            custom: Some(json!({"fillOpacity": 80, "lineWidth": 0})),
+            ..FieldConfig::default()
+        },
+        (24, 5),
+    ));
     panels.push(stat(
         layout,
         "SLI over the SLO window",
@@ -597,6 +645,51 @@ mod tests {
             ids.dedup();
             assert_eq!(ids.len(), n, "duplicate panel ids in {}", file.path);
         }
+    }
+
+    /// The panels an on-call SRE opens first: what burns now across services
+    /// (linking to the detail), and each service's state history.
+    #[test]
+    fn overview_shows_what_burns_now_and_the_state_history() {
+        let files = generate(&config("examples/slogate.yaml"), "x");
+        let overview: serde_json::Value =
+            serde_json::from_str(&files[0].text).expect("overview json");
+        let mut found = Vec::new();
+        let mut walk = vec![overview["panels"].clone()];
+        while let Some(serde_json::Value::Array(panels)) = walk.pop() {
+            for p in panels {
+                walk.push(p["panels"].clone());
+                found.push((
+                    p["type"].as_str().unwrap_or_default().to_string(),
+                    p["title"].as_str().unwrap_or_default().to_string(),
+                    p.clone(),
+                ));
+            }
+        }
+        let panel = |title: &str| {
+            found
+                .iter()
+                .find(|(_, t, _)| t == title)
+                .unwrap_or_else(|| panic!("no {title} panel"))
+        };
+        let (kind, _, burning) = panel("Burning now");
+        assert_eq!(kind, "table");
+        let target = &burning["targets"][0];
+        assert!(target["expr"].as_str().expect("expr").starts_with(
+            "sort_desc(max without (instance, pod) (slogate_slo_burn_rate{window=\"1h\"}))"
+        ));
+        assert_eq!(target["format"], "table");
+        let link = burning["fieldConfig"]["defaults"]["links"][0]["url"]
+            .as_str()
+            .expect("link");
+        assert!(link.contains("/d/slogate-slo-detail/") && link.contains("${__data.fields.slo}"));
+        let (kind, _, history) = panel("State history");
+        assert_eq!(kind, "state-timeline");
+        assert!(history["targets"][0]["expr"]
+            .as_str()
+            .expect("expr")
+            .contains("slogate_slo_state"));
+        assert_eq!(history["targets"][0]["range"], true);
     }
 
     #[test]

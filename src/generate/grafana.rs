@@ -155,6 +155,9 @@ pub struct VizPanel {
     pub options: serde_json::Value,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<DashboardLink>,
+    /// Grafana transformations (`{id, options}`), e.g. to tidy a table.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transformations: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +169,9 @@ pub struct Target {
     pub legend_format: String,
     pub range: bool,
     pub instant: bool,
+    /// `table` for one row per series (table panels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -189,6 +195,9 @@ pub struct FieldConfig {
     pub mappings: Vec<ValueMap>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<serde_json::Value>,
+    /// Data links (`{title, url}`), e.g. from a table row to a dashboard.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

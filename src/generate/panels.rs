@@ -171,6 +171,9 @@ pub(super) struct PanelSpec<'a> {
     pub(super) size: (u32, u32),
 }
 
+/// Panel kinds drawn over time (range queries); the others show the instant.
+const OVER_TIME: [&str; 2] = ["timeseries", "state-timeline"];
+
 pub(super) fn panel(layout: &mut Layout, spec: PanelSpec<'_>) -> Panel {
     let targets = spec
         .queries
@@ -181,8 +184,9 @@ pub(super) fn panel(layout: &mut Layout, spec: PanelSpec<'_>) -> Panel {
             datasource: DataSourceRef::prometheus(),
             expr: expr.clone(),
             legend_format: (*legend).to_string(),
-            range: spec.kind == "timeseries",
-            instant: spec.kind != "timeseries",
+            range: OVER_TIME.contains(&spec.kind),
+            instant: !OVER_TIME.contains(&spec.kind),
+            format: (spec.kind == "table").then(|| "table".to_string()),
         })
         .collect();
     Panel::Viz(Box::new(VizPanel {
@@ -199,7 +203,86 @@ pub(super) fn panel(layout: &mut Layout, spec: PanelSpec<'_>) -> Panel {
         },
         options: spec.options,
         links: Vec::new(),
+        transformations: Vec::new(),
     }))
+}
+
+/// A table of instant values, one row per series: the label columns named in
+/// `columns` (in that order) and the value as `value_name`, sorted by the value,
+/// highest first.
+pub(super) fn table(
+    layout: &mut Layout,
+    title: &str,
+    description: &str,
+    query: Query<'_>,
+    (columns, value_name): (&[&str], &str),
+    defaults: FieldConfig,
+    size: (u32, u32),
+) -> Panel {
+    let mut p = panel(
+        layout,
+        PanelSpec {
+            kind: "table",
+            title,
+            description: description.into(),
+            queries: vec![query],
+            defaults,
+            options: json!({
+                "frameIndex": 0,
+                "showHeader": true,
+                "cellHeight": "sm",
+                "sortBy": [{"displayName": value_name, "desc": true}],
+            }),
+            size,
+        },
+    );
+    if let Panel::Viz(v) = &mut p {
+        let order: serde_json::Map<String, serde_json::Value> = columns
+            .iter()
+            .chain(std::iter::once(&"Value"))
+            .enumerate()
+            .map(|(i, c)| ((*c).to_string(), json!(i)))
+            .collect();
+        v.transformations = vec![json!({
+            "id": "organize",
+            "options": {
+                "excludeByName": {"Time": true},
+                "indexByName": order,
+                "renameByName": {"Value": value_name},
+            },
+        })];
+    }
+    p
+}
+
+/// Each series' state over time as coloured bands (`mappings` name the states).
+pub(super) fn state_timeline(
+    layout: &mut Layout,
+    title: &str,
+    description: &str,
+    queries: Vec<Query<'_>>,
+    defaults: FieldConfig,
+    size: (u32, u32),
+) -> Panel {
+    panel(
+        layout,
+        PanelSpec {
+            kind: "state-timeline",
+            title,
+            description: description.into(),
+            queries,
+            defaults,
+            options: json!({
+                "mergeValues": true,
+                "showValue": "never",
+                "alignValue": "left",
+                "rowHeight": 0.9,
+                "legend": {"displayMode": "list", "placement": "bottom", "showLegend": false, "calcs": []},
+                "tooltip": {"mode": "single", "sort": "none"},
+            }),
+            size,
+        },
+    )
 }
 
 pub(super) fn stat(

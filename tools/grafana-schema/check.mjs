@@ -15,11 +15,15 @@ const PANEL_TYPES = {
   stat: ['StatOptions', null],
   timeseries: ['TimeSeriesOptions', 'TimeSeriesFieldConfig'],
   text: ['TextOptions', null],
+  table: ['TableOptions', 'TableFieldConfig'],
+  'state-timeline': ['StateTimelineOptions', 'StateTimelineFieldConfig'],
 };
 const HEADER = `import type { Dashboard, Panel, RowPanel } from '@grafana/schema';
 import type { Options as StatOptions } from '${composable}/stat/panelcfg/x/StatPanelCfg_types.gen';
 import type { Options as TimeSeriesOptions, FieldConfig as TimeSeriesFieldConfig } from '${composable}/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 import type { Options as TextOptions } from '${composable}/text/panelcfg/x/TextPanelCfg_types.gen';
+import type { Options as TableOptions, FieldConfig as TableFieldConfig } from '${composable}/table/panelcfg/x/TablePanelCfg_types.gen';
+import type { Options as StateTimelineOptions, FieldConfig as StateTimelineFieldConfig } from '${composable}/statetimeline/panelcfg/x/StateTimelinePanelCfg_types.gen';
 // JSON cannot hold TypeScript enums: map each enum to its literal values.
 type Jsonify<T> =
   T extends string ? \`\${T}\` :
