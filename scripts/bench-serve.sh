@@ -9,7 +9,9 @@
 #
 #   bash scripts/bench-serve.sh              # SERVICES=2000 RATE=500 LOAD_SECONDS=20
 #
-# Loopback only; every loop is bounded. Not part of the test suite.
+# SERVE_ENV="MALLOC_ARENA_MAX=2" passes environment to `serve` (e.g. to compare
+# allocators' resident memory). Loopback only; every loop is bounded. Not part of
+# the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-runtime.sh >/dev/null
@@ -21,8 +23,11 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT INT TERM
 cargo build --release --locked -q
-cargo bench --locked --no-run -q --bench scrape_load 2>/dev/null
-bin=target/release/slogate
+# The load generator, built now: later edits to the tree must not rebuild it mid-run.
+load=$(cargo bench --locked --no-run --bench scrape_load 2>&1 | grep -o 'target/release/deps/scrape_load-[0-9a-f]*' | head -1)
+[ -x "$load" ] || { echo "cannot find the scrape_load bench binary"; exit 1; }
+bin=$work/slogate
+cp target/release/slogate "$bin"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 end=$(( $(date +%s) / 3600 * 3600 - 3600 ))
@@ -78,7 +83,7 @@ prometheus --config.file="$work/prometheus.yml" --web.listen-address="127.0.0.1:
 pids+=($!)
 for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$port/-/ready" 2>/dev/null && break; sleep 0.2; done
 sport=$(free_port)
-"$bin" serve --config.file="$work/slogate.yaml" --prometheus.url="http://127.0.0.1:$port" \
+env ${SERVE_ENV:-} "$bin" serve --config.file="$work/slogate.yaml" --prometheus.url="http://127.0.0.1:$port" \
   --web.listen-address="127.0.0.1:$sport" --at="$end" >"$work/serve.log" 2>&1 &
 spid=$!; pids+=($spid)
 metrics() { curl -fsS "http://127.0.0.1:$sport/metrics"; }
@@ -94,6 +99,5 @@ for _ in $(seq 1 90); do sleep 1; second=$(samples); [ "$second" != "$first" ] &
 awk -v a="$first" -v b="$second" 'BEGIN {printf "steady state: %d samples a minute, %.1f%% of a full evaluation\n", b-a, 100*(b-a)/a}'
 echo "scrape size: $(metrics | wc -c) bytes plain, $(curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$sport/metrics" | wc -c) bytes when gzip is asked"
 echo "== /metrics under $rate requests/s for $seconds s"
-SCRAPE_URL="http://127.0.0.1:$sport/metrics" RATE="$rate" LOAD_SECONDS="$seconds" \
-  cargo bench --locked -q --bench scrape_load 2>/dev/null | grep scrape_load
+SCRAPE_URL="http://127.0.0.1:$sport/metrics" RATE="$rate" LOAD_SECONDS="$seconds" "$load"
 grep -E 'VmRSS|VmHWM' "/proc/$spid/status" | tr -s ' \t' ' ' | sed 's/^/serve: /'

@@ -7,6 +7,7 @@ pub mod quantile;
 pub mod snapshot;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -107,7 +108,8 @@ pub struct SloResult {
     /// Where an operator reads what to do.
     pub runbook_url: Option<String>,
     pub reason: String,
-    pub queries: Vec<String>,
+    /// The queries that answered it, shared by every group of its SLO.
+    pub queries: Arc<[String]>,
     /// The group's source series are gone now (it is judged `insufficient_data`).
     pub vanished: bool,
 }
@@ -148,7 +150,7 @@ pub struct Input<'a> {
     /// The window as written (a checkpoint's `24h`); `None` prints the duration.
     pub window_name: Option<&'a str>,
     pub answers: &'a Answers,
-    pub queries: Vec<String>,
+    pub queries: Arc<[String]>,
     /// Group label sets seen before, so that an outage reports `unknown` for each.
     pub known_groups: &'a [BTreeMap<String, String>],
 }

@@ -56,7 +56,8 @@ pub struct Exporter {
 /// A body for one snapshot and reload flag.
 #[derive(Debug)]
 struct Cached {
-    snapshot: Option<Arc<Snapshot>>,
+    /// The generation of the snapshot encoded ([`Published::generation`]).
+    generation: u64,
     reload_ok: bool,
     plain: Bytes,
     gzip: Bytes,
@@ -139,13 +140,15 @@ impl Exporter {
         if let Some(c) = self.current().filter(|c| self.is_fresh(c)) {
             return pick(&c);
         }
-        let snapshot = self.published.latest();
+        // Read before encoding: a snapshot published meanwhile makes this body
+        // stale at once rather than mislabelled.
+        let generation = self.published.generation();
         let reload_ok = self.flags.config_reload_ok.load(Ordering::Relaxed);
         let plain = self.encode();
         let fresh = Arc::new(Cached {
             gzip: Bytes::from(compress(plain.as_bytes())),
             plain: Bytes::from(plain),
-            snapshot,
+            generation,
             reload_ok,
         });
         *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
@@ -162,13 +165,8 @@ impl Exporter {
 
     /// Whether `c` was encoded from the latest snapshot and reload outcome.
     fn is_fresh(&self, c: &Cached) -> bool {
-        let latest = self.published.latest();
         c.reload_ok == self.flags.config_reload_ok.load(Ordering::Relaxed)
-            && match (&c.snapshot, &latest) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
+            && c.generation == self.published.generation()
     }
 
     /// The OpenMetrics text of every metric.

@@ -173,7 +173,7 @@ fn result_json(r: &SloResult) -> Value {
         "key": r.key,
         "runbook_url": r.runbook_url,
         "reason": r.reason,
-        "queries": r.queries,
+        "queries": &*r.queries,
     })
 }
 

@@ -61,7 +61,7 @@ fn judge(slo: &Slo, window: PromDuration, name: Option<&str>, answers: &Answers)
         window,
         window_name: name,
         answers,
-        queries: Vec::new(),
+        queries: Vec::new().into(),
         known_groups: &[],
     })
     .remove(0)
@@ -377,7 +377,7 @@ fn a_vanished_group_does_not_hold_back_its_service_while_a_sibling_has_data() {
         window: s.window,
         window_name: None,
         answers: &answers,
-        queries: Vec::new(),
+        queries: Vec::new().into(),
         known_groups: &[],
     });
     let states: Vec<(State, bool)> = rs.iter().map(|r| (r.state, r.vanished)).collect();

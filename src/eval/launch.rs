@@ -64,7 +64,7 @@ impl Slo {
             window,
             window_name: Some(name),
             answers: &Default::default(),
-            queries: Vec::new(),
+            queries: Vec::new().into(),
             known_groups: &[],
         };
         let mut r = self.result(&input, &BTreeMap::new());
@@ -102,7 +102,7 @@ mod tests {
             runbook_url: None,
             vanished: false,
             reason: String::new(),
-            queries: Vec::new(),
+            queries: Vec::new().into(),
         }
     }
 

@@ -103,7 +103,7 @@ pub fn judge(
                 queries: if p.sent.is_empty() {
                     p.plan.iter().map(|q| q.promql.clone()).collect()
                 } else {
-                    p.sent.clone()
+                    p.sent.clone().into()
                 },
                 known_groups: known.get(&p.slo.name).unwrap_or(&no_groups),
             })
@@ -191,20 +191,28 @@ impl Checkpoint {
 /// The latest snapshot, shared with the HTTP server and the metrics collector.
 #[derive(Debug, Default)]
 pub struct Published {
-    latest: RwLock<Option<Arc<Snapshot>>>,
+    /// The latest snapshot and how many were published before it.
+    latest: RwLock<(u64, Option<Arc<Snapshot>>)>,
 }
 
 impl Published {
     pub fn publish(&self, snapshot: Snapshot) {
         let mut guard = self.latest.write().unwrap_or_else(|e| e.into_inner());
-        *guard = Some(Arc::new(snapshot));
+        *guard = (guard.0 + 1, Some(Arc::new(snapshot)));
     }
 
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
         self.latest
             .read()
             .unwrap_or_else(|e| e.into_inner())
+            .1
             .clone()
+    }
+
+    /// How many snapshots were published: tells a cache built from one that a
+    /// newer one exists, without holding the old one alive.
+    pub fn generation(&self) -> u64 {
+        self.latest.read().unwrap_or_else(|e| e.into_inner()).0
     }
 }
 

@@ -58,7 +58,7 @@ fn run(slo: &Slo, answers: &Answers) -> Vec<SloResult> {
         window: slo.window,
         window_name: None,
         answers,
-        queries: Vec::new(),
+        queries: Vec::new().into(),
         known_groups: &[],
     })
 }
@@ -156,7 +156,7 @@ fn a_failed_query_is_unknown_for_every_known_group() {
         window: s.window,
         window_name: None,
         answers: &a,
-        queries: Vec::new(),
+        queries: Vec::new().into(),
         known_groups: &known,
     });
     assert_eq!(rs.len(), 2);
