@@ -210,22 +210,7 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         (4, 4),
     ));
     panels.push(slo_state(layout, "State per SLO", sel, (10, 4)));
-    let states = State::SLO_STATES;
-    panels.push(state_timeline(
-        layout,
-        "State history",
-        "Each SLO's state over time (the worst of its groups): when it started failing, how often it flapped.",
-        vec![Query(
-            "{{slo}}",
-            state_code(metric::SLO_STATE, sel, "slo", &states),
-        )],
-        FieldConfig {
-            mappings: vec![state_mapping(&states)],
-            custom: Some(json!({"fillOpacity": 80, "lineWidth": 0})),
-            ..FieldConfig::default()
-        },
-        (24, 5),
-    ));
+
     panels.push(stat(
         layout,
         "SLI over the SLO window",
@@ -274,6 +259,23 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
     panels.extend(latency_panel(layout, spec, sel));
     panels.extend(error_rate_panel(layout, spec, sel));
     panels.extend(cache_panel(layout, spec, sel));
+    layout.newline();
+    let states = State::SLO_STATES;
+    panels.push(state_timeline(
+        layout,
+        "State history",
+        "Each SLO's state over time (the worst of its groups): when it started failing, how often it flapped.",
+        vec![Query(
+            "{{slo}}",
+            state_code(metric::SLO_STATE, sel, "slo", &states),
+        )],
+        FieldConfig {
+            mappings: vec![state_mapping(&states)],
+            custom: Some(json!({"fillOpacity": 80, "lineWidth": 0})),
+            ..FieldConfig::default()
+        },
+        (24, 5),
+    ));
     panels
 }
 

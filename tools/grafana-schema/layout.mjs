@@ -7,7 +7,7 @@ const d = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const col = 52;
 const row = 26;
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
-const colours = { stat: '#e8f3ff', timeseries: '#eefbea', text: '#fff8e1', row: '#d0d7de' };
+const colours = { stat: '#e8f3ff', timeseries: '#eefbea', text: '#fff8e1', table: '#fdeee8', 'state-timeline': '#f3ecfb', row: '#d0d7de' };
 let boxes = '';
 let bottom = 0;
 for (const p of d.panels) {
