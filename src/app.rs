@@ -103,7 +103,7 @@ fn write_helm_values(
         path.display(),
         path.display()
     );
-    let values = crate::generate::helm::values(&config, files, &header)
+    let values = crate::generate::helm::values(&config, files, &header, env!("CARGO_PKG_VERSION"))
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     std::fs::write(path, values).with_context(|| format!("cannot write {}", path.display()))?;
     tracing::info!(file = %path.display(), files = files.len(), "Generated Helm values");

@@ -9,15 +9,28 @@ use serde_json::Value;
 use super::File;
 
 /// The values file for `config` (the config without `apiVersion` and
-/// `prometheus`, which the chart writes) and the generated `files`.
-pub fn values(config: &Value, files: &[File], header: &str) -> Result<String, String> {
-    let config_yaml = serde_norway::to_string(config).map_err(|e| e.to_string())?;
+/// `prometheus`, which the chart writes) and the generated `files`, made by
+/// slogate `version`. The config is written as JSON (valid YAML): every string
+/// quoted, so Helm's YAML 1.1 reader cannot turn `no` or `on` into booleans.
+pub fn values(
+    config: &Value,
+    files: &[File],
+    header: &str,
+    version: &str,
+) -> Result<String, String> {
+    let config = without_nulls(config);
+    let config_json = serde_json::to_string_pretty(&config).map_err(|e| e.to_string())?;
     let mut out = String::from(header);
     out.push_str("config:\n");
-    out.push_str(&indent(&config_yaml, 2));
+    out.push_str(&indent(&config_json, 2));
     out.push_str("generated:\n");
-    out.push_str(&format!("  configDigest: \"{}\"\n", digest(config)));
+    out.push_str(&format!("  configDigest: \"{}\"\n", digest(&config)));
+    out.push_str(&format!("  slogateVersion: \"{version}\"\n"));
     for (key, dir) in [("rules", "rules/"), ("dashboards", "dashboards/")] {
+        if !files.iter().any(|f| f.path.starts_with(dir)) {
+            out.push_str(&format!("  {key}: {{}}\n"));
+            continue;
+        }
         out.push_str(&format!("  {key}:\n"));
         for f in files.iter().filter(|f| f.path.starts_with(dir)) {
             let name = &f.path[dir.len()..];
@@ -26,6 +39,21 @@ pub fn values(config: &Value, files: &[File], header: &str) -> Result<String, St
         }
     }
     Ok(out)
+}
+
+/// `value` without map entries that are null: Helm drops a user's nulls when
+/// merging values, so the digest must not count them.
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        v => v.clone(),
+    }
 }
 
 fn indent(text: &str, by: usize) -> String {
@@ -110,6 +138,8 @@ fn go_string(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
@@ -137,5 +167,8 @@ mod tests {
             r#"{"a":{"op":"\u003c","q":"x\"y\u0026"},"b":[1,2.5,1e-7,1e+21,-0.25]}"#
         );
         assert_eq!(digest(&Value::Null).len(), 64);
+        let mut json = String::new();
+        go_string("a\u{8}b\u{c}c\u{1}", &mut json);
+        assert_eq!(json, r#""a\bb\fc\u0001""#);
     }
 }
