@@ -3,9 +3,10 @@
 # distinct availability and latency SLOs over http_requests_total and
 # http_request_duration_seconds per (service, route), cycled to 100, each with its
 # own selector and no group_by, against 28 days of backfilled history (one sample
-# every 5 minutes). Prints, per `slogate check`: queries, samples Prometheus read
-# (stats=all), Prometheus' eval time, slogate's wall and CPU time; and the floor:
-# every distinct raw series read once per window slogate needs.
+# every 5 minutes; STEP=60 for one a minute, as the issue measured). Prints, per
+# `slogate check`: queries, samples Prometheus read (stats=all), Prometheus' eval
+# time and CPU, slogate's wall and CPU time; and the floor: every distinct series
+# the SLOs select, read once per window slogate needs.
 #
 #   bash scripts/bench-plan.sh            # RUNS=5 by default
 #
@@ -24,11 +25,12 @@ cargo build --release --locked -q
 bin=target/release/slogate
 
 end=$(( $(date +%s) / 3600 * 3600 - 3600 ))
-echo "== writing 28 days of history for 6 services x 4 routes (every 5m) and 100 SLOs"
-python3 - "$work" "$end" <<'PY'
+step=${STEP:-300}
+echo "== writing 28 days of history for 6 services x 4 routes (a sample every ${step}s) and 100 SLOs"
+python3 - "$work" "$end" "$step" <<'PY'
 import sys
-work, end = sys.argv[1], int(sys.argv[2])
-step, days = 300, 28
+work, end, step = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+days = 28
 start = end - days * 86400
 services = [f"svc{i}" for i in range(6)]
 routes = [f"/r{i}" for i in range(4)]
