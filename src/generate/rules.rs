@@ -524,7 +524,61 @@ fn self_file(interval: Duration, links: &Routing, source: &str) -> File {
 fn render(file: &RuleFile, source: &str) -> String {
     // Serializing plain structs of strings and maps cannot fail.
     let yaml = serde_norway::to_string(file).expect("rule file serializes");
-    format!("{}{yaml}", header(source))
+    format!("{}{}", header(source), quote_yaml11(&yaml))
+}
+
+/// Plain scalars that YAML 1.2 (serde_norway) reads as strings but YAML 1.1
+/// reads as booleans or numbers: Kubernetes reads a PrometheusRule with YAML 1.1,
+/// where a label `country: no` would become `false` and be refused.
+fn yaml11_special(value: &str) -> bool {
+    static SPECIAL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    SPECIAL
+        .get_or_init(|| {
+            regex::Regex::new(concat!(
+                r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF",
+                r"|[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?",
+                r"|[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F_]+",
+                r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)$",
+            ))
+            .expect("valid regex")
+        })
+        .is_match(value)
+}
+
+/// Single-quotes the values (and list items) of `yaml` that YAML 1.1 would not
+/// read as the strings they are.
+fn quote_yaml11(yaml: &str) -> String {
+    let mut out = String::with_capacity(yaml.len());
+    // Inside a block scalar (`key: |`) lines are text, not YAML: left alone.
+    let mut block: Option<usize> = None;
+    for line in yaml.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(at) = block {
+            if line.trim().is_empty() || indent > at {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+            block = None;
+        }
+        if line.ends_with(": |") || line.ends_with(": |-") || line.ends_with(": >") {
+            block = Some(indent);
+        }
+        let (head, value) = match line.split_once(": ") {
+            Some((key, value)) if !key.trim_start().starts_with('#') => (format!("{key}: "), value),
+            _ => match line.trim_start().strip_prefix("- ") {
+                Some(item) => (line[..line.len() - item.len()].to_string(), item),
+                None => (String::new(), line),
+            },
+        };
+        if !head.is_empty() && yaml11_special(value) {
+            out.push_str(&format!("{head}'{value}'\n"));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Every rule file for `slos`: one per SLO (so each can be loaded, reviewed and
@@ -604,6 +658,35 @@ mod tests {
             own.contains("severity: critical") && own.contains("cluster: eu-1"),
             "{own}"
         );
+    }
+
+    /// Label values YAML 1.1 would read as booleans or numbers stay strings in
+    /// the rule files (Kubernetes reads PrometheusRules with YAML 1.1).
+    #[test]
+    fn label_values_yaml11_would_misread_are_quoted() {
+        let text = "apiVersion: slogate/v1\nslos:\n\
+            - name: a\n  objective: 99.9\n  sli: {ratio: {errors: e, total: t}}\n\
+            \x20 labels: {country: 'no', notify: 'on', amount: '1_000', at: '1:20', plain: 'norway'}\n";
+        let c = crate::config::parse("x.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        let file = slo_file(&c.slos[0], &links(), "x.yaml");
+        assert_eq!(
+            quote_yaml11("a: |\n  b: no\nc: no\n"),
+            "a: |\n  b: no\nc: 'no'\n"
+        );
+        for quoted in [
+            "country: 'no'",
+            "notify: 'on'",
+            "amount: '1_000'",
+            "at: '1:20'",
+        ] {
+            assert!(file.text.contains(quoted), "{quoted} in\n{}", file.text);
+        }
+        assert!(file.text.contains("plain: norway\n"));
+        // And it still reads back as the same strings.
+        let back: serde_norway::Value = serde_norway::from_str(&file.text).expect("yaml");
+        let labels = &back["groups"][0]["rules"][0]["labels"];
+        assert_eq!(labels["country"].as_str(), Some("no"));
+        assert_eq!(labels["amount"].as_str(), Some("1_000"));
     }
 
     /// Recording rules cost every evaluation: each recorded ratio is read by an
