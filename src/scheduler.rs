@@ -402,11 +402,13 @@ pub async fn evaluate_reusing<S: Source>(
 /// The queries answering each SLO (by index), each once.
 fn sent_by_slo(fusion: &Fusion) -> BTreeMap<usize, Vec<String>> {
     let mut sent: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (promql, job) in &fusion.jobs {
+    for job in fusion.jobs.values() {
         for u in &job.uses {
             let queries = sent.entry(u.need().0).or_default();
-            if !queries.contains(promql) {
-                queries.push(promql.clone());
+            for promql in &job.sent {
+                if !queries.contains(promql) {
+                    queries.push(promql.clone());
+                }
             }
         }
     }
@@ -428,7 +430,8 @@ async fn run_jobs<S: Source>(
 ) {
     let time = req.at.timestamp_millis() as f64 / 1000.0;
     let mut answers: BTreeMap<String, fuse::Answer> = BTreeMap::new();
-    let mut asked = Vec::new();
+    // Each query sent, and the job it answers (with the other halves of a split).
+    let mut asked: BTreeMap<String, &String> = BTreeMap::new();
     for (promql, job) in &fusion.jobs {
         match memory
             .as_deref()
@@ -438,12 +441,15 @@ async fn run_jobs<S: Source>(
                 note_read(reads, job.kind, kept.as_of);
                 answers.insert(promql.clone(), Ok(kept.samples.clone()));
             }
-            None => asked.push(promql.clone()),
+            None => asked.extend(job.sent.iter().map(|q| (q.clone(), promql))),
         }
     }
     let mut retry = std::collections::BTreeSet::new();
-    for (promql, answer) in ask(source, asked, time, req.concurrency).await {
-        let job = &fusion.jobs[&promql];
+    let mut halves: BTreeMap<&String, Vec<fuse::Answer>> = BTreeMap::new();
+    let queries = asked.keys().cloned().collect();
+    for (sent, answer) in ask(source, queries, time, req.concurrency).await {
+        let promql = asked[&sent];
+        let job = &fusion.jobs[promql];
         let fused = job.uses.iter().any(|u| matches!(u, fuse::Use::Part(_)));
         if matches!(&answer, Err(f) if fused && !f.unreachable) {
             retry.insert(promql.clone());
@@ -453,13 +459,22 @@ async fn run_jobs<S: Source>(
             answer,
             &first.map(|i| req.slos[i].name.clone()).unwrap_or_default(),
         );
+        halves.entry(promql).or_default().push(answer);
+    }
+    for (promql, parts) in halves {
+        let job = &fusion.jobs[promql];
+        // The halves' series are disjoint: the job's answer is their union.
+        let answer = parts.into_iter().try_fold(Vec::new(), |mut all, part| {
+            all.extend(part?);
+            Ok(all)
+        });
         if let Ok(samples) = &answer {
             note_read(reads, job.kind, req.at);
             if let (Some(m), true) = (memory.as_deref_mut(), Memory::is_long(job.kind)) {
                 m.keep(promql.clone(), req.at, samples.clone());
             }
         }
-        answers.insert(promql, answer);
+        answers.insert(promql.clone(), answer);
     }
     fuse::assemble(fusion, &answers, &retry)
 }

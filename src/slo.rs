@@ -1,6 +1,7 @@
 //! The vocabulary of slogate: an SLO, its objective, its indicator and its windows,
 //! the burn-rate table of the SRE workbook, and the one PromQL builder.
 
+pub mod anchored;
 mod burn;
 pub mod conventions;
 mod duration;

@@ -183,13 +183,15 @@ async fn plan_cost(config: &Config, client: &Client, planner: Planner) -> Vec<St
     let (fusion, width_queries, width_samples) = scheduler::plan_now(client, &req).await;
     let (mut short, mut long) = ((width_queries, width_samples), (0usize, 0u64));
     let mut unknown = 0;
-    for (promql, job) in &fusion.jobs {
+    for job in fusion.jobs.values() {
         let is_long = matches!(job.kind, QueryKind::Events(w) if w >= day);
         let slot = if is_long { &mut long } else { &mut short };
-        slot.0 += 1;
-        match client.query_costed(promql, None).await {
-            Ok((_, Some(cost))) => slot.1 += cost.samples,
-            _ => unknown += 1,
+        for promql in &job.sent {
+            slot.0 += 1;
+            match client.query_costed(promql, None).await {
+                Ok((_, Some(cost))) => slot.1 += cost.samples,
+                _ => unknown += 1,
+            }
         }
     }
     let e = &config.evaluation;

@@ -624,14 +624,12 @@ impl Checker {
             alerting,
             indicator,
         };
-        // Every query slogate will send for this SLO must parse, too. Queries
-        // over the other burn windows differ from these two only in the range
-        // (from a fixed table), and parsing is the bulk of loading a config.
+        // A probe's query (the user's expression inside ours) must parse. The
+        // others are built from selectors parsed above, and a property test shows
+        // they parse whatever the label values; parsing them here was half of
+        // loading a config (each parse compiles every regex matcher).
         let plan = slo.plan(slo.window);
-        let distinct = plan.iter().filter(|q| {
-            q.presence || q.kind == QueryKind::Events(slo.window) || q.kind == QueryKind::Probe
-        });
-        for q in distinct {
+        for q in plan.iter().filter(|q| q.kind == QueryKind::Probe) {
             if let Err(e) = parse_promql(&q.promql) {
                 self.problem(path, format!("generated query does not parse: {e}"));
             }

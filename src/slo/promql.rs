@@ -209,7 +209,7 @@ pub fn le_regex(millis: u64) -> String {
 /// True when the `le` text `le` is matched by [`le_regex`] of `millis` (as
 /// Prometheus matches it: anchored).
 pub fn le_matches(millis: u64, le: &str) -> bool {
-    regex::Regex::new(&format!("^(?:{})$", le_regex(millis))).is_ok_and(|r| r.is_match(le))
+    super::anchored::anchored(&le_regex(millis)).is_some_and(|r| r.is_match(le))
 }
 
 /// Matcher for the bucket at a latency threshold, whatever its spelling.
@@ -423,6 +423,46 @@ mod parse_tests {
                 for q in slo.plan(slo.window) {
                     promql_parser::parser::parse(&q.promql)
                         .unwrap_or_else(|e| panic!("{}: {e}", q.promql));
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The generated queries are not parsed when a config loads (it was the
+        /// bulk of loading one): whatever label values the selectors hold, every
+        /// query built from them parses.
+        #[test]
+        fn generated_queries_parse_whatever_the_label_values(
+            a in "[a-zA-Z0-9 _./:\"\\\\'`{}()|*+?\\[\\]^$é☃\n\t-]{0,12}",
+            b in "[a-zA-Z0-9 _./:\"\\\\'`{}|é\n-]{0,12}",
+            by in proptest::sample::select(vec![vec![], vec!["service".to_string()]]),
+        ) {
+            let errors = format!("a{{code=~{}, route!={}}}", super::string_literal(&a), super::string_literal(&b));
+            let total = format!("a{{route!={}}}", super::string_literal(&b));
+            let histogram = format!("h{{route={}, x!~{}}}", super::string_literal(&b), super::string_literal(&a));
+            // Patterns the regex engine rejects are refused when the config loads.
+            proptest::prop_assume!(Selector::parse(&errors).is_ok());
+            proptest::prop_assume!(Selector::parse(&histogram).is_ok());
+            for indicator in [
+                Indicator::Ratio {
+                    numerator: RatioNumerator::Errors(sel(&errors)),
+                    total: sel(&total),
+                },
+                Indicator::Latency {
+                    histogram: sel(&histogram),
+                    threshold: PromDuration::from_millis(250),
+                },
+            ] {
+                let slo = Slo {
+                    objective: Some(Objective::from_percent_text("99").unwrap()),
+                    group_by: by.clone(),
+                    ..Slo::for_test(indicator)
+                };
+                for q in slo.plan(slo.window) {
+                    if let Err(e) = promql_parser::parser::parse(&q.promql) {
+                        panic!("{}: {e}", q.promql);
+                    }
                 }
             }
         }

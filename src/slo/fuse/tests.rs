@@ -253,3 +253,86 @@ fn values_every_slo_pins_narrow_the_read_literally() {
         fusion.jobs.keys()
     );
 }
+
+#[test]
+fn long_reads_are_sent_as_two_disjoint_halves_answering_as_one() {
+    let slos: Vec<Slo> = ["a", "b", "c"]
+        .iter()
+        .map(|svc| Slo {
+            window: PromDuration::from_secs(86_400),
+            ..ratio(
+                svc,
+                &format!(r#"req{{svc="{svc}", code=~"5.."}}"#),
+                &format!(r#"req{{svc="{svc}"}}"#),
+                &[],
+            )
+        })
+        .collect();
+    let plans: Vec<_> = slos.iter().map(|s| s.plan(s.window)).collect();
+    let fusion = plan(&members(&slos, &plans), Mode::Fused, 100, |_| Some(10));
+    let day = QueryKind::Events(PromDuration::from_secs(86_400));
+    for (promql, job) in &fusion.jobs {
+        if job.kind == day {
+            assert_eq!(job.sent.len(), 2, "{promql}");
+            assert!(job.sent[0].contains(r#"svc=~"a""#), "{}", job.sent[0]);
+            assert!(job.sent[1].contains(r#"svc=~"b|c""#), "{}", job.sent[1]);
+        } else {
+            assert_eq!(
+                job.sent,
+                std::slice::from_ref(promql),
+                "windows under a day are one query"
+            );
+        }
+    }
+    // The union of the halves' answers, assembled, gives each SLO its own events.
+    let (promql, _) = fusion
+        .jobs
+        .iter()
+        .find(|(_, j)| j.kind == day)
+        .expect("the 1d read");
+    let part = |svc: &str, code: &str, value: f64| {
+        sample(
+            &[
+                ("svc", svc),
+                ("code", code),
+                (label::QUERY_PART, Func::Increase.as_str()),
+            ],
+            value,
+        )
+    };
+    let union = vec![
+        part("a", "500", 1.0),
+        part("a", "200", 9.0),
+        part("b", "503", 2.0),
+        part("b", "200", 18.0),
+        part("c", "200", 30.0),
+    ];
+    let answers = BTreeMap::from([(promql.clone(), Ok(union))]);
+    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::new());
+    assert!(refused.is_empty());
+    let total = |i: usize, p: Part| -> f64 {
+        out[&(i, day)]
+            .as_ref()
+            .expect("answered")
+            .iter()
+            .filter(|s| value(s, label::QUERY_PART) == p.as_str())
+            .map(|s| s.value)
+            .sum()
+    };
+    assert_eq!(
+        [
+            total(0, Part::Bad),
+            total(1, Part::Bad),
+            total(2, Part::Bad)
+        ],
+        [1.0, 2.0, 0.0]
+    );
+    assert_eq!(
+        [
+            total(0, Part::Total),
+            total(1, Part::Total),
+            total(2, Part::Total)
+        ],
+        [10.0, 20.0, 30.0]
+    );
+}
