@@ -12,6 +12,8 @@ FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 # Dependencies in their own layer: rebuilt only when the manifests change.
 COPY Cargo.toml Cargo.lock build.rs ./
+# The allocator's settings are read when it is built (see .cargo/config.toml).
+COPY .cargo ./.cargo
 # Every target the manifest declares must exist for cargo to read it.
 RUN mkdir -p src benches tests/integration \
  && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \

@@ -83,8 +83,9 @@ pub struct SloResult {
     pub service: Option<String>,
     /// The `group_by` labels of this result.
     pub group: BTreeMap<String, String>,
-    /// Group labels, then static labels.
-    pub labels: BTreeMap<String, String>,
+    /// The SLO's static labels (see [`SloResult::labels`]); empty for most
+    /// SLOs, so 10,000 groups do not hold 10,000 copies of their group labels.
+    pub slo_labels: BTreeMap<String, String>,
     pub objective: Option<f64>,
     pub window: PromDuration,
     /// The window as the user wrote it (`24h` for a checkpoint), for every output.
@@ -112,6 +113,15 @@ pub struct SloResult {
     pub queries: Arc<[String]>,
     /// The group's source series are gone now (it is judged `insufficient_data`).
     pub vanished: bool,
+}
+
+impl SloResult {
+    /// Group labels, then the SLO's static labels (which win).
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        let mut labels = self.group.clone();
+        labels.extend(self.slo_labels.clone());
+        labels
+    }
 }
 
 type GroupKey = Vec<String>;
@@ -152,7 +162,7 @@ pub struct Input<'a> {
     pub answers: &'a Answers,
     pub queries: Arc<[String]>,
     /// Group label sets seen before, so that an outage reports `unknown` for each.
-    pub known_groups: &'a [BTreeMap<String, String>],
+    pub known_groups: &'a [snapshot::GroupLabels],
 }
 
 fn percent(ratio: f64) -> String {
@@ -163,8 +173,6 @@ pub use crate::slo::number::short as short_number;
 
 impl Slo {
     fn result(&self, input: &Input<'_>, group: &BTreeMap<String, String>) -> SloResult {
-        let mut labels = group.clone();
-        labels.extend(self.labels.clone());
         let service = self
             .service
             .clone()
@@ -174,7 +182,7 @@ impl Slo {
             kind: self.indicator.kind(),
             service,
             group: group.clone(),
-            labels,
+            slo_labels: self.labels.clone(),
             objective: self.objective.as_ref().map(|o| o.ratio()),
             window: input.window,
             window_name: input
@@ -222,7 +230,11 @@ impl Slo {
             let groups: Vec<BTreeMap<String, String>> = if input.known_groups.is_empty() {
                 vec![BTreeMap::new()]
             } else {
-                input.known_groups.to_vec()
+                input
+                    .known_groups
+                    .iter()
+                    .map(|g| g.iter().cloned().collect())
+                    .collect()
             };
             return groups
                 .iter()

@@ -159,7 +159,7 @@ fn result_json(r: &SloResult) -> Value {
         "slo": r.slo,
         "kind": r.kind,
         "service": r.service,
-        "labels": r.labels,
+        "labels": r.labels(),
         "objective": num(r.objective),
         "window": r.window_name,
         "sli": num(r.sli),

@@ -12,6 +12,8 @@ use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 
+use self::compact::Compact;
+
 use crate::eval::snapshot::{
     self, Checkpoint, KnownGroups, LaunchStatus, Planned, Published, Run, Snapshot,
 };
@@ -131,7 +133,7 @@ pub struct Memory {
 struct Kept {
     read: tokio::time::Instant,
     as_of: DateTime<Utc>,
-    samples: Vec<Sample>,
+    samples: Compact,
 }
 
 impl Memory {
@@ -161,14 +163,14 @@ impl Memory {
     }
 
     /// Keeps an answer read as of `as_of`.
-    fn keep(&mut self, promql: String, as_of: DateTime<Utc>, samples: Vec<Sample>) {
+    fn keep(&mut self, promql: String, as_of: DateTime<Utc>, samples: &[Sample]) {
         let read = tokio::time::Instant::now();
         self.kept.insert(
             promql,
             Kept {
                 read,
                 as_of,
-                samples,
+                samples: Compact::new(samples),
             },
         );
     }
@@ -439,7 +441,7 @@ async fn run_jobs<S: Source>(
         {
             Some(kept) => {
                 note_read(reads, job.kind, kept.as_of);
-                answers.insert(promql.clone(), Ok(kept.samples.clone()));
+                answers.insert(promql.clone(), Ok(kept.samples.samples()));
             }
             None => asked.extend(job.sent.iter().map(|q| (q.clone(), promql))),
         }
@@ -471,12 +473,12 @@ async fn run_jobs<S: Source>(
         if let Ok(samples) = &answer {
             note_read(reads, job.kind, req.at);
             if let (Some(m), true) = (memory.as_deref_mut(), Memory::is_long(job.kind)) {
-                m.keep(promql.clone(), req.at, samples.clone());
+                m.keep(promql.clone(), req.at, samples);
             }
         }
         answers.insert(promql.clone(), answer);
     }
-    fuse::assemble(fusion, &answers, &retry)
+    fuse::assemble(fusion, answers, &retry)
 }
 
 /// What the answers of one evaluation add up to.
@@ -721,5 +723,6 @@ pub async fn run<S: Source>(
     }
 }
 
+mod compact;
 #[cfg(test)]
 mod tests;

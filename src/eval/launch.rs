@@ -84,7 +84,7 @@ mod tests {
             kind: crate::slo::SliKind::Ratio,
             service: None,
             group: BTreeMap::new(),
-            labels: BTreeMap::new(),
+            slo_labels: BTreeMap::new(),
             objective: Some(0.999),
             window: PromDuration::from_secs(3600),
             window_name: "1h".into(),

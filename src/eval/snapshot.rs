@@ -49,7 +49,11 @@ pub struct LaunchStatus {
 }
 
 /// Group label sets seen per SLO, remembered so an outage is reported per group.
-pub type KnownGroups = HashMap<String, Vec<BTreeMap<String, String>>>;
+/// Pairs rather than maps: `serve` holds one per group for its whole life.
+pub type KnownGroups = HashMap<String, Vec<GroupLabels>>;
+
+/// One group's labels, sorted by name.
+pub type GroupLabels = Box<[(String, String)]>;
 
 /// How an evaluation went, besides its answers.
 #[derive(Debug, Clone)]
@@ -123,7 +127,10 @@ pub fn remember_groups(known: &mut KnownGroups, snapshot: &Snapshot) {
     let mut seen: KnownGroups = HashMap::new();
     for r in &snapshot.results {
         if r.state != State::Unknown {
-            seen.entry(r.slo.clone()).or_default().push(r.group.clone());
+            let labels = r.group.iter().map(|(k, v)| (k.clone(), v.clone()));
+            seen.entry(r.slo.clone())
+                .or_default()
+                .push(labels.collect());
         }
     }
     known.extend(seen);

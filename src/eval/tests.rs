@@ -148,9 +148,9 @@ fn a_failed_query_is_unknown_for_every_known_group() {
         QueryKind::Events(PromDuration::from_secs(300)),
         Err("no answer within 2s".into()),
     );
-    let known = [
-        BTreeMap::from([("service".to_string(), "a".to_string())]),
-        BTreeMap::from([("service".to_string(), "b".to_string())]),
+    let known: [crate::eval::snapshot::GroupLabels; 2] = [
+        Box::new([("service".to_string(), "a".to_string())]),
+        Box::new([("service".to_string(), "b".to_string())]),
     ];
     let rs = s.evaluate(&Input {
         window: s.window,
@@ -165,7 +165,7 @@ fn a_failed_query_is_unknown_for_every_known_group() {
         assert_eq!(r.reason, "query failed: no answer within 2s");
     }
     assert_eq!(rs[1].service.as_deref(), Some("b"));
-    assert_eq!(rs[1].labels["team"], "payments");
+    assert_eq!(rs[1].labels()["team"], "payments");
 }
 
 #[test]

@@ -564,10 +564,12 @@ pub type Answer = Result<Vec<Sample>, String>;
 
 /// Each need's answer from the answers of the jobs. Needs whose fused answer
 /// cannot be trusted client-side, or that are answered by a query in `retry`,
-/// are returned apart, to be asked on their own.
+/// are returned apart, to be asked on their own. Each job's answer is dropped
+/// once its needs have theirs (moved to its last need when taken whole), so a
+/// large evaluation does not hold every fused answer and every need's at once.
 pub fn assemble(
     fusion: &Fusion,
-    answers: &BTreeMap<String, Answer>,
+    mut answers: BTreeMap<String, Answer>,
     retry: &BTreeSet<String>,
 ) -> (BTreeMap<Need, Answer>, BTreeSet<Need>) {
     let mut out: BTreeMap<Need, Answer> = BTreeMap::new();
@@ -577,13 +579,15 @@ pub fn assemble(
             refused.extend(job.uses.iter().map(Use::need));
             continue;
         }
-        let Some(answer) = answers.get(promql) else {
+        let Some(mut answer) = answers.remove(promql) else {
             continue;
         };
-        for u in &job.uses {
+        let last = job.uses.len().saturating_sub(1);
+        for (n, u) in job.uses.iter().enumerate() {
             let need = u.need();
-            let synthesized = match (u, answer) {
+            let synthesized = match (u, &mut answer) {
                 (_, Err(e)) => Err(e.clone()),
+                (Use::Whole(_), Ok(samples)) if n == last => Ok(std::mem::take(samples)),
                 (Use::Whole(_), Ok(samples)) => Ok(samples.clone()),
                 (Use::Part(p), Ok(samples)) => match p.sum(samples) {
                     Some(samples) => Ok(samples),

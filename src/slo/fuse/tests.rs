@@ -165,7 +165,7 @@ fn synthesized_answers_apply_each_matcher_as_prometheus_does() {
         inc("b", "/y", "404", 13.0),
     ];
     let answers = BTreeMap::from([(promql.clone(), Ok(answer))]);
-    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::new());
+    let (out, refused) = assemble(&fusion, answers.clone(), &BTreeSet::new());
     assert!(refused.is_empty());
     let of = |slo: usize, part: &str| -> Vec<(String, f64)> {
         let mut v: Vec<(String, f64)> = out[&(slo, hour)]
@@ -187,16 +187,16 @@ fn synthesized_answers_apply_each_matcher_as_prometheus_does() {
 
     // A newline in a value matched by a regex: asked alone, never guessed.
     let answers = BTreeMap::from([(promql.clone(), Ok(vec![inc("a", "/x", "5\n0", 1.0)]))]);
-    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::new());
+    let (out, refused) = assemble(&fusion, answers.clone(), &BTreeSet::new());
     assert!(refused.contains(&(0, hour)) && refused.contains(&(1, hour)));
     assert!(!out.contains_key(&(0, hour)));
 
     // A failed fused query fails each need it answers, with its message; one
     // the scheduler retries leaves them to be asked alone.
     let answers = BTreeMap::from([(promql.clone(), Err("boom".to_string()))]);
-    let (out, _) = assemble(&fusion, &answers, &BTreeSet::new());
+    let (out, _) = assemble(&fusion, answers.clone(), &BTreeSet::new());
     assert_eq!(out[&(1, hour)], Err("boom".to_string()));
-    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::from([promql.clone()]));
+    let (out, refused) = assemble(&fusion, answers.clone(), &BTreeSet::from([promql.clone()]));
     assert!(out.is_empty() && refused.len() == 2, "{refused:?}");
 }
 
@@ -308,7 +308,7 @@ fn long_reads_are_sent_as_two_disjoint_halves_answering_as_one() {
         part("c", "200", 30.0),
     ];
     let answers = BTreeMap::from([(promql.clone(), Ok(union))]);
-    let (out, refused) = assemble(&fusion, &answers, &BTreeSet::new());
+    let (out, refused) = assemble(&fusion, answers.clone(), &BTreeSet::new());
     assert!(refused.is_empty());
     let total = |i: usize, p: Part| -> f64 {
         out[&(i, day)]
