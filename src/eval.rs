@@ -101,6 +101,11 @@ pub struct SloResult {
     pub latency_seconds: Option<Vec<(PromDuration, Quantiles)>>,
     /// The measured value of a threshold probe.
     pub value: Option<f64>,
+    /// A latency SLO's threshold, exported so dashboards draw each SLO's own.
+    pub latency_threshold: Option<PromDuration>,
+    /// The burn-rate factor of each enabled alert tier, by its long window (the
+    /// lowest when two tiers share one).
+    pub burn_thresholds: Vec<(PromDuration, f64)>,
     pub state: State,
     pub ready: bool,
     pub key: bool,
@@ -172,6 +177,19 @@ fn percent(ratio: f64) -> String {
 pub use crate::slo::number::short as short_number;
 
 impl Slo {
+    /// The factor of each enabled alert tier, by long window (see
+    /// [`SloResult::burn_thresholds`]).
+    fn burn_thresholds(&self) -> Vec<(PromDuration, f64)> {
+        let mut by_window: BTreeMap<PromDuration, f64> = BTreeMap::new();
+        for t in self.tiers() {
+            if self.alerting.tier(t.severity).enabled {
+                let factor = by_window.entry(t.long).or_insert(t.factor);
+                *factor = factor.min(t.factor);
+            }
+        }
+        by_window.into_iter().collect()
+    }
+
     fn result(&self, input: &Input<'_>, group: &BTreeMap<String, String>) -> SloResult {
         let service = self
             .service
@@ -204,6 +222,11 @@ impl Slo {
                     .collect()
             }),
             value: None,
+            latency_threshold: match &self.indicator {
+                Indicator::Latency { threshold, .. } => Some(*threshold),
+                _ => None,
+            },
+            burn_thresholds: self.burn_thresholds(),
             state: State::Unknown,
             ready: false,
             key: self.key,

@@ -327,6 +327,14 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
     );
     let mut ready = Family::new(metric::SLO_READY, "1 when the SLO is pass or warn");
     let mut value = Family::new(metric::SLO_VALUE, "Measured value of a threshold probe");
+    let mut latency_threshold = Family::new(
+        metric::SLO_LATENCY_THRESHOLD,
+        "A latency SLO's threshold",
+    );
+    let mut burn_threshold = Family::new(
+        metric::SLO_BURN_RATE_THRESHOLD,
+        "Burn rate over the window at which an enabled alert tier fires",
+    );
     for r in &snapshot.results {
         let l = slo_labels(r);
         objective.push(l.clone(), r.objective);
@@ -343,9 +351,24 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
             state.push(with(&l, label::STATE, s.as_str()), bool_value(s == r.state));
         }
         ready.push(l.clone(), bool_value(r.ready));
+        latency_threshold.push(l.clone(), r.latency_threshold.map(|t| t.as_secs_f64()));
+        for (w, factor) in &r.burn_thresholds {
+            burn_threshold.push(with(&l, label::WINDOW, w.to_string()), Some(*factor));
+        }
         value.push(l, r.value);
     }
-    vec![objective, sli, budget, burn, events, state, ready, value]
+    vec![
+        objective,
+        sli,
+        budget,
+        burn,
+        events,
+        state,
+        ready,
+        value,
+        latency_threshold,
+        burn_threshold,
+    ]
 }
 
 impl Collector for SnapshotCollector {
@@ -458,12 +481,21 @@ mod tests {
             "slogate_prometheus_up 1.0",
             "slogate_evaluation_duration_seconds 0.012",
             "slogate_launch_score_ratio{checkpoint=\"now\"} 0.0",
+            // Each alert tier's factor over its long window (99.9 % over 30 days:
+            // the workbook's 14.4, 6, 3 and 1).
+            "slogate_slo_burn_rate_threshold{service=\"search\",slo=\"availability\",team=\"<b>payments</b>\",window=\"1h\"} 14.4",
+            "slogate_slo_burn_rate_threshold{service=\"search\",slo=\"availability\",team=\"<b>payments</b>\",window=\"6h\"} 6.0",
+            "slogate_slo_burn_rate_threshold{service=\"search\",slo=\"availability\",team=\"<b>payments</b>\",window=\"1d\"} 3.0",
+            "slogate_slo_burn_rate_threshold{service=\"search\",slo=\"availability\",team=\"<b>payments</b>\",window=\"3d\"} 1.0",
         ] {
             assert!(text.contains(&format!("{line}\n")), "{line} missing in\n{text}");
         }
         assert!(!text.contains("NaN") && text.ends_with("# EOF\n"), "{text}");
         // A probe has no budget: no budget series at all rather than a placeholder.
         assert!(!text.contains("slogate_slo_error_budget_remaining_ratio{service=\"platform\""));
+        assert!(!text.contains("slogate_slo_burn_rate_threshold{service=\"platform\""));
+        // No latency SLO, no threshold series (the family is still described).
+        assert!(!text.contains("slogate_slo_latency_threshold_seconds{"), "{text}");
     }
 
     #[test]

@@ -242,6 +242,16 @@ pub struct Alerting {
     pub labels: BTreeMap<String, String>,
 }
 
+impl Alerting {
+    /// The settings of the tier alerting with `severity`.
+    pub fn tier(&self, severity: Severity) -> &AlertTier {
+        match severity {
+            Severity::Page => &self.page,
+            Severity::Ticket => &self.ticket,
+        }
+    }
+}
+
 /// One validated service-level objective.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {

@@ -95,6 +95,8 @@ mod tests {
             window_events: Vec::new(),
             latency_seconds: None,
             value: None,
+            latency_threshold: None,
+            burn_thresholds: Vec::new(),
             state,
             ready: state.is_ready(),
             key,

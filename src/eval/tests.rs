@@ -64,6 +64,52 @@ fn run(slo: &Slo, answers: &Answers) -> Vec<SloResult> {
 }
 
 #[test]
+fn results_carry_their_latency_threshold_and_enabled_alert_factors() {
+    let mut latency = slo(Indicator::Latency {
+        histogram: sel("http_request_duration_seconds"),
+        threshold: PromDuration::from_millis(250),
+    });
+    latency.window = PromDuration::from_secs(7 * 86400);
+    latency.alerting.ticket.enabled = false;
+    let r = latency.result(
+        &Input {
+            window: latency.window,
+            window_name: None,
+            answers: &Answers::new(),
+            queries: Vec::new().into(),
+            known_groups: &[],
+        },
+        &BTreeMap::new(),
+    );
+    assert_eq!(r.latency_threshold, Some(PromDuration::from_millis(250)));
+    // Only the page tiers of a 7-day SLO: the workbook's 1h and 6h scaled to 7d.
+    let pages: Vec<(PromDuration, f64)> = latency
+        .tiers()
+        .into_iter()
+        .filter(|t| t.severity == crate::slo::Severity::Page)
+        .map(|t| (t.long, t.factor))
+        .collect();
+    assert!(!pages.is_empty());
+    assert_eq!(r.burn_thresholds, pages);
+    let r = ratio().result(
+        &Input {
+            window: PromDuration::from_secs(30 * 86400),
+            window_name: None,
+            answers: &Answers::new(),
+            queries: Vec::new().into(),
+            known_groups: &[],
+        },
+        &BTreeMap::new(),
+    );
+    assert_eq!(r.latency_threshold, None);
+    assert_eq!(
+        r.burn_thresholds,
+        [(3600, 14.4), (21600, 6.0), (86400, 3.0), (259200, 1.0)]
+            .map(|(s, f)| (PromDuration::from_secs(s), f))
+    );
+}
+
+#[test]
 fn zero_total_is_insufficient_data_never_nan() {
     let s = ratio();
     let r = &run(&s, &answers(&s, &[("a", 0.0, 0.0)]))[0];

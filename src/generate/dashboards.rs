@@ -7,17 +7,19 @@ use serde_json::json;
 use super::grafana::{Dashboard, FieldColor, FieldConfig, Panel, Thresholds};
 use super::panels::{
     budget_field, dashboard_url, fixed, gauge, link, new_dashboard, panel, percent, slo_state,
-    stat, state_code, state_mapping, state_timeline, table, timeseries, variable_datasource,
+    stat, state_code, state_mapping, state_timeline, table, timeseries, timeseries_with_limits,
+    variable_datasource,
     variable_query, yes_no, Layout, PanelSpec, Query,
 };
 use super::{File, Spec};
 use crate::eval::State;
 use crate::slo::conventions::{dashboard, label, metric};
 use crate::slo::promql::{QUANTILES, QUANTILE_WINDOWS};
-use crate::slo::{dashboard_windows, tiers, Indicator, PromDuration, Severity, SliKind, Slo};
+use crate::slo::{dashboard_windows, tiers, PromDuration, Severity, SliKind, Slo};
 
-/// Burn thresholds drawn on burn-rate panels: 1x (budget pace), then the ticket and
-/// page factors for `window`.
+/// Burn thresholds colouring the "Burning now" table: 1x (budget pace), then the
+/// ticket and page factors for `window`. Burn-rate panels draw each SLO's own
+/// factors from [`metric::SLO_BURN_RATE_THRESHOLD`] instead.
 fn burn_thresholds(window: PromDuration) -> Thresholds {
     let mut steps: Vec<(f64, &str)> = tiers(window, None)
         .iter()
@@ -37,6 +39,14 @@ fn burn_thresholds(window: PromDuration) -> Thresholds {
     steps.sort_by(|a, b| a.0.total_cmp(&b.0));
     steps.dedup_by(|a, b| a.0 == b.0);
     Thresholds::absolute(&steps)
+}
+
+/// A burn-rate axis with the budget pace (1x) drawn as a line.
+fn pace() -> FieldConfig {
+    FieldConfig {
+        thresholds: Thresholds::absolute(&[(1.0, "yellow")]),
+        ..FieldConfig::default()
+    }
 }
 
 /// A regex matching any of `windows` (`1h|6h`).
@@ -236,24 +246,22 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         budget,
         (9, 7),
     ));
-    panels.push(timeseries(
+    let windows = format!("window=~\"{}\"", windows_regex(&dashboard_windows()));
+    panels.push(timeseries_with_limits(
         layout,
-        &format!(
-            "Burn rate ({})",
-            windows_regex(&dashboard_windows()).replace('|', ", ")
+        (
+            &format!("Burn rate ({})", windows_regex(&dashboard_windows()).replace('|', ", ")),
+            "Error-budget burn rate; yellow line: budget pace (1x); red dashes: the burn rate at which each SLO's alerts fire over that window.",
         ),
-        "Error-budget burn rate; dashed lines: budget pace (1x), ticket and page thresholds.",
         vec![Query(
             "{{slo}} {{window}}",
-            gauge(
-                metric::SLO_BURN_RATE,
-                &format!("{sel}, window=~\"{}\"", windows_regex(&dashboard_windows())),
-            ),
+            gauge(metric::SLO_BURN_RATE, &format!("{sel}, {windows}")),
         )],
-        FieldConfig {
-            thresholds: burn_thresholds(main_window(spec)),
-            ..FieldConfig::default()
-        },
+        vec![Query(
+            "{{slo}} alert at {{window}}",
+            gauge(metric::SLO_BURN_RATE_THRESHOLD, &format!("{sel}, {windows}")),
+        )],
+        pace(),
         (9, 7),
     ));
     panels.extend(latency_panel(layout, spec, sel));
@@ -282,10 +290,7 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
 /// p95 over 5m and 1h against the threshold, for services with latency SLOs.
 fn latency_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let latency = kinds(spec, SliKind::Latency);
-    if let Some(threshold) = latency.iter().find_map(|s| match &s.indicator {
-        Indicator::Latency { threshold, .. } => Some(*threshold),
-        _ => None,
-    }) {
+    if !latency.is_empty() {
         let slos = names_of(&latency);
         let p95_over = |window: PromDuration| {
             Query(
@@ -299,16 +304,19 @@ fn latency_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Pane
                 ),
             )
         };
-        return Some(timeseries(
+        return Some(timeseries_with_limits(
             layout,
-            "p95 latency",
-            &format!(
-                "p95 over the last 5m and 1h (not over the SLO window); the red line is the {threshold} threshold."
+            (
+                "p95 latency",
+                "p95 over the last 5m and 1h (not over the SLO window); red dashes: each SLO's threshold.",
             ),
             QUANTILE_WINDOWS.iter().map(|w| p95_over(*w)).collect(),
+            vec![Query(
+                "{{slo}} threshold",
+                gauge(metric::SLO_LATENCY_THRESHOLD, &format!("{sel}, slo=~\"{slos}\"")),
+            )],
             FieldConfig {
                 unit: Some("s".into()),
-                thresholds: Thresholds::absolute(&[(threshold.as_secs_f64(), "red")]),
                 ..FieldConfig::default()
             },
             (8, 7),
@@ -320,7 +328,9 @@ fn latency_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Pane
 /// Failed requests against the error budget, for services with ratio SLOs.
 fn error_rate_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let ratios = kinds(spec, SliKind::Ratio);
-    let objective = ratios.iter().find_map(|s| s.objective.as_ref())?;
+    if ratios.is_empty() {
+        return None;
+    }
     // The error ratio now, over 5m and 1h: each window's burn rate times its
     // SLO's budget (1 - objective), one series per SLO and window.
     let slos = of_slos(sel, &ratios);
@@ -329,21 +339,18 @@ fn error_rate_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<P
         &format!("{slos}, {}=~\"5m|1h\"", label::WINDOW),
     );
     let budget = format!("(1 - {})", gauge(metric::SLO_OBJECTIVE, &slos));
-    Some(timeseries(
+    Some(timeseries_with_limits(
         layout,
-        "Error rate",
-        &format!(
-            "Failed requests over all requests in the last 5 minutes and hour; the red line is {} (the budget: a burn rate of 1).",
-            objective.budget_text()
+        (
+            "Error rate",
+            "Failed requests over all requests in the last 5 minutes and hour; red dashes: each SLO's budget (1 - objective, a burn rate of 1).",
         ),
         vec![Query(
             "{{slo}} {{window}}",
             format!("{burn} * ignoring ({}) group_left () {budget}", label::WINDOW),
         )],
-        FieldConfig {
-            thresholds: Thresholds::absolute(&[(objective.budget(), "red")]),
-            ..percent()
-        },
+        vec![Query("{{slo}} budget", budget)],
+        percent(),
         (8, 7),
     ))
 }
@@ -351,26 +358,21 @@ fn error_rate_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<P
 /// Hit ratio against the target, for services with cache SLOs.
 fn cache_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel> {
     let caches = kinds(spec, SliKind::Cache);
-    if let Some(objective) = caches.iter().find_map(|s| s.objective.as_ref()) {
-        return Some(timeseries(
-            layout,
-            "Cache hit ratio",
-            &format!(
-                "Hits over lookups in the SLO window; the green line is the {}% target.",
-                objective.percent_text()
-            ),
-            vec![Query(
-                "{{slo}}",
-                gauge(metric::SLO_SLI, &of_slos(sel, &caches)),
-            )],
-            FieldConfig {
-                thresholds: Thresholds::from_base("red", &[(objective.ratio(), "green")]),
-                ..percent()
-            },
-            (8, 7),
-        ));
+    if caches.is_empty() {
+        return None;
     }
-    None
+    let slos = of_slos(sel, &caches);
+    Some(timeseries_with_limits(
+        layout,
+        (
+            "Cache hit ratio",
+            "Hits over lookups in the SLO window; red dashes: each SLO's target.",
+        ),
+        vec![Query("{{slo}}", gauge(metric::SLO_SLI, &slos))],
+        vec![Query("{{slo}} target", gauge(metric::SLO_OBJECTIVE, &slos))],
+        percent(),
+        (8, 7),
+    ))
 }
 
 fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
@@ -488,14 +490,14 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
     let mut layout = Layout::new();
     let sel = "service=\"$service\", slo=\"$slo\"";
     let mut panels = detail_stats(&mut layout, sel);
-    panels.push(timeseries(
+    panels.push(timeseries_with_limits(
         &mut layout,
-        "SLI and objective",
-        "The SLI over the SLO window against its objective.",
-        vec![
-            Query("SLI", gauge(metric::SLO_SLI, sel)),
-            Query("objective", gauge(metric::SLO_OBJECTIVE, sel)),
-        ],
+        (
+            "SLI and objective",
+            "The SLI over the SLO window against its objective (red dashes).",
+        ),
+        vec![Query("SLI", gauge(metric::SLO_SLI, sel))],
+        vec![Query("objective", gauge(metric::SLO_OBJECTIVE, sel))],
         percent(),
         (12, 8),
     ));
@@ -507,15 +509,18 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         budget_field(),
         (12, 8),
     ));
-    panels.push(timeseries(
+    panels.push(timeseries_with_limits(
         &mut layout,
-        "Burn rate per window",
-        "Burn rate over 5m to 3d; dashed lines: budget pace (1x), ticket and page thresholds.",
+        (
+            "Burn rate per window",
+            "Burn rate over 5m to 3d; yellow line: budget pace (1x); red dashes: the burn rate at which the SLO's alerts fire over that window.",
+        ),
         vec![Query("{{window}}", gauge(metric::SLO_BURN_RATE, sel))],
-        FieldConfig {
-            thresholds: burn_thresholds(main_window(spec)),
-            ..FieldConfig::default()
-        },
+        vec![Query(
+            "alert at {{window}}",
+            gauge(metric::SLO_BURN_RATE_THRESHOLD, sel),
+        )],
+        pace(),
         (12, 8),
     ));
     panels.push(timeseries(
@@ -692,6 +697,73 @@ mod tests {
             .expect("expr")
             .contains("slogate_slo_state"));
         assert_eq!(history["targets"][0]["range"], true);
+    }
+
+    /// Panels mixing SLOs draw each SLO's own limit, read from slogate's gauges,
+    /// as a dashed line: no fixed threshold that fits one SLO of the panel.
+    #[test]
+    fn limits_are_drawn_from_each_slos_gauges_not_fixed() {
+        let files = generate(&config("examples/slogate.yaml"), "x");
+        let mut checked = Vec::new();
+        for file in &files {
+            let d: serde_json::Value = serde_json::from_str(&file.text).expect("json");
+            let mut all = Vec::new();
+            let mut walk = vec![d["panels"].clone()];
+            while let Some(serde_json::Value::Array(panels)) = walk.pop() {
+                for p in panels {
+                    walk.push(p["panels"].clone());
+                    all.push(p);
+                }
+            }
+            for p in &all {
+                let title = p["title"].as_str().unwrap_or_default();
+                let limit = match title {
+                    "p95 latency" => metric::SLO_LATENCY_THRESHOLD,
+                    t if t.starts_with("Burn rate") => metric::SLO_BURN_RATE_THRESHOLD,
+                    "Error rate" | "Cache hit ratio" | "SLI and objective" => metric::SLO_OBJECTIVE,
+                    _ => continue,
+                };
+                let targets = p["targets"].as_array().expect("targets");
+                let last = targets.last().expect("a limit query");
+                assert!(
+                    last["expr"].as_str().expect("expr").contains(limit),
+                    "{title}: {last}"
+                );
+                let overrides = p["fieldConfig"]["overrides"].as_array().expect("overrides");
+                assert_eq!(overrides.len(), 1, "{title}");
+                assert_eq!(overrides[0]["matcher"]["options"], last["refId"], "{title}");
+                assert_eq!(
+                    overrides[0]["properties"][0]["value"]["fill"], "dash",
+                    "{title}"
+                );
+                // Only the budget pace (1x) is fixed, on burn-rate panels.
+                let steps = p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+                    .as_array()
+                    .expect("steps");
+                let fixed: Vec<f64> = steps.iter().filter_map(|s| s["value"].as_f64()).collect();
+                let pace: &[f64] = if limit == metric::SLO_BURN_RATE_THRESHOLD {
+                    &[1.0]
+                } else {
+                    &[]
+                };
+                assert_eq!(fixed, pace, "{title}");
+                checked.push(title.to_string());
+            }
+        }
+        checked.sort();
+        checked.dedup();
+        assert_eq!(
+            checked,
+            [
+                "Burn rate (5m, 1h, 6h, 1d)",
+                "Burn rate per window",
+                "Cache hit ratio",
+                "Error rate",
+                "SLI and objective",
+                "p95 latency"
+            ],
+            "panels checked"
+        );
     }
 
     #[test]

@@ -180,7 +180,7 @@ pub(super) fn panel(layout: &mut Layout, spec: PanelSpec<'_>) -> Panel {
         .iter()
         .enumerate()
         .map(|(i, Query(legend, expr))| Target {
-            ref_id: ((b'A' + i as u8) as char).to_string(),
+            ref_id: ref_id(i),
             datasource: DataSourceRef::prometheus(),
             expr: expr.clone(),
             legend_format: (*legend).to_string(),
@@ -332,6 +332,41 @@ pub(super) fn timeseries(
             size,
         },
     )
+}
+
+/// A time series panel of `data` with `limits` drawn as dashed red lines: each
+/// SLO's own objective or threshold, read from slogate's gauges, so SLOs with
+/// different limits in one panel each get theirs.
+pub(super) fn timeseries_with_limits(
+    layout: &mut Layout,
+    (title, description): (&str, &str),
+    data: Vec<Query<'_>>,
+    limits: Vec<Query<'_>>,
+    defaults: FieldConfig,
+    size: (u32, u32),
+) -> Panel {
+    let first_limit = data.len();
+    let count = data.len() + limits.len();
+    let queries = data.into_iter().chain(limits).collect();
+    let mut panel = timeseries(layout, title, description, queries, defaults, size);
+    if let Panel::Viz(p) = &mut panel {
+        for i in first_limit..count {
+            p.field_config.overrides.push(json!({
+                "matcher": {"id": "byFrameRefID", "options": ref_id(i)},
+                "properties": [
+                    {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+                    {"id": "custom.fillOpacity", "value": 0},
+                    {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+                ],
+            }));
+        }
+    }
+    panel
+}
+
+/// The id of a panel's `i`th query: A, B, ...
+fn ref_id(i: usize) -> String {
+    char::from(b'A' + i as u8).to_string()
 }
 
 /// Error budget left: red when overspent, orange under the default warning level.

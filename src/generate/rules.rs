@@ -101,10 +101,7 @@ fn record_labels(slo: &Slo) -> BTreeMap<String, String> {
 /// else reads these rules (dashboards read slogate's gauges), so the SLO window's
 /// ratio, a `sum_over_time` over 30 days every evaluation, is not recorded.
 pub fn ratio_windows(slo: &Slo) -> Vec<PromDuration> {
-    let enabled = |severity: Severity| match severity {
-        Severity::Page => slo.alerting.page.enabled,
-        Severity::Ticket => slo.alerting.ticket.enabled,
-    };
+    let enabled = |severity: Severity| slo.alerting.tier(severity).enabled;
     let mut windows: Vec<PromDuration> = slo
         .tiers()
         .iter()

@@ -11,6 +11,10 @@ pub mod metric {
     pub const SLO_STATE: &str = "slogate_slo_state";
     pub const SLO_READY: &str = "slogate_slo_ready";
     pub const SLO_VALUE: &str = "slogate_slo_value";
+    /// A latency SLO's threshold: dashboards draw each SLO's own line.
+    pub const SLO_LATENCY_THRESHOLD: &str = "slogate_slo_latency_threshold_seconds";
+    /// The burn rate over `window` at which an enabled alert tier fires.
+    pub const SLO_BURN_RATE_THRESHOLD: &str = "slogate_slo_burn_rate_threshold";
     pub const SERVICE_READY: &str = "slogate_service_ready";
     pub const READY: &str = "slogate_ready";
     pub const LAUNCH_CHECKPOINT_STATE: &str = "slogate_launch_checkpoint_state";
