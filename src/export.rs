@@ -327,10 +327,8 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
     );
     let mut ready = Family::new(metric::SLO_READY, "1 when the SLO is pass or warn");
     let mut value = Family::new(metric::SLO_VALUE, "Measured value of a threshold probe");
-    let mut latency_threshold = Family::new(
-        metric::SLO_LATENCY_THRESHOLD,
-        "A latency SLO's threshold",
-    );
+    let mut latency_threshold =
+        Family::new(metric::SLO_LATENCY_THRESHOLD, "A latency SLO's threshold");
     let mut burn_threshold = Family::new(
         metric::SLO_BURN_RATE_THRESHOLD,
         "Burn rate over the window at which an enabled alert tier fires",
@@ -495,7 +493,10 @@ mod tests {
         assert!(!text.contains("slogate_slo_error_budget_remaining_ratio{service=\"platform\""));
         assert!(!text.contains("slogate_slo_burn_rate_threshold{service=\"platform\""));
         // No latency SLO, no threshold series (the family is still described).
-        assert!(!text.contains("slogate_slo_latency_threshold_seconds{"), "{text}");
+        assert!(
+            !text.contains("slogate_slo_latency_threshold_seconds{"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -174,6 +174,31 @@ impl Selector {
         let Some(name) = vs.name.clone() else {
             return Err(format!("{text:?} has no metric name"));
         };
+        // Prometheus 3 accepts any UTF-8 name when quoted (`{"a.b"="x"}`); the
+        // queries and rules slogate writes spell names bare, so only bare ones.
+        let bare = |n: &str, colon: bool| {
+            let mut chars = n.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || (colon && c == ':'))
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || (colon && c == ':'))
+        };
+        if !bare(&name, true) {
+            return Err(format!(
+                "{text:?}: metric name {name:?} is not a plain Prometheus name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+            ));
+        }
+        if let Some(m) = vs
+            .matchers
+            .matchers
+            .iter()
+            .find(|m| m.name != "__name__" && !bare(&m.name, false))
+        {
+            return Err(format!(
+                "{text:?}: label name {:?} is not a plain Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                m.name
+            ));
+        }
         if !vs.matchers.or_matchers.is_empty() {
             return Err(format!("{text:?}: `or` matchers are not supported"));
         }
@@ -344,5 +369,18 @@ mod tests {
             Objective::from_percent_text("99.9").unwrap().budget(),
             0.001
         );
+    }
+
+    #[test]
+    fn quoted_utf8_names_are_refused_as_the_generated_promql_cannot_spell_them() {
+        assert!(Selector::parse(r#"http_requests_total{code=~"5..", route!=""}"#).is_ok());
+        assert!(Selector::parse("slo:sli_bad:increase5m").is_ok());
+        // What promql-parser accepts (Prometheus 3's quoted names).
+        let e = Selector::parse(r#"http_requests_total{"k8s.pod"="x"}"#).expect_err("refused");
+        assert!(
+            e.ends_with(r#"label name "k8s.pod" is not a plain Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"#),
+            "{e}"
+        );
+        assert!(Selector::parse(r#"{"http.requests"}"#).is_err());
     }
 }

@@ -233,13 +233,15 @@ fn example_slos() -> (Slo, Slo) {
         name: n.into(),
         matchers: Vec::new(),
     };
-    let ratio = Slo {
+    let mut ratio = Slo {
         labels: BTreeMap::from([("team".to_string(), "<b>payments</b>".to_string())]),
         ..Slo::for_test(Indicator::Ratio {
             numerator: RatioNumerator::Errors(sel("errors_total")),
             total: sel("requests_total"),
         })
     };
+    ratio.alerting.page.enabled = true;
+    ratio.alerting.ticket.enabled = true;
     let probe = Slo {
         name: "backups".into(),
         group_by: Vec::new(),

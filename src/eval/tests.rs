@@ -70,6 +70,7 @@ fn results_carry_their_latency_threshold_and_enabled_alert_factors() {
         threshold: PromDuration::from_millis(250),
     });
     latency.window = PromDuration::from_secs(7 * 86400);
+    latency.alerting.page.enabled = true;
     latency.alerting.ticket.enabled = false;
     let r = latency.result(
         &Input {
@@ -91,7 +92,10 @@ fn results_carry_their_latency_threshold_and_enabled_alert_factors() {
         .collect();
     assert!(!pages.is_empty());
     assert_eq!(r.burn_thresholds, pages);
-    let r = ratio().result(
+    let mut all_tiers = ratio();
+    all_tiers.alerting.page.enabled = true;
+    all_tiers.alerting.ticket.enabled = true;
+    let r = all_tiers.result(
         &Input {
             window: PromDuration::from_secs(30 * 86400),
             window_name: None,

@@ -8,8 +8,7 @@ use super::grafana::{Dashboard, FieldColor, FieldConfig, Panel, Thresholds};
 use super::panels::{
     budget_field, dashboard_url, fixed, gauge, link, new_dashboard, panel, percent, slo_state,
     stat, state_code, state_mapping, state_timeline, table, timeseries, timeseries_with_limits,
-    variable_datasource,
-    variable_query, yes_no, Layout, PanelSpec, Query,
+    variable_datasource, variable_query, yes_no, Layout, PanelSpec, Query,
 };
 use super::{File, Spec};
 use crate::eval::State;
@@ -755,7 +754,7 @@ mod tests {
         assert_eq!(
             checked,
             [
-                "Burn rate (5m, 1h, 6h, 1d)",
+                "Burn rate (1h, 6h)",
                 "Burn rate per window",
                 "Cache hit ratio",
                 "Error rate",

@@ -4,7 +4,7 @@
 //! each time, they were half of a `check`'s CPU.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
 
@@ -13,9 +13,10 @@ use regex::Regex;
 const KEPT: usize = 1024;
 
 /// `^(?:pattern)$` compiled, as Prometheus anchors a matcher's regex; `None` when
-/// the `regex` crate rejects it.
-pub fn anchored(pattern: &str) -> Option<Regex> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Option<Regex>>>> = OnceLock::new();
+/// the `regex` crate rejects it. Shared rather than cloned: a cloned `Regex`
+/// starts with empty search caches.
+pub fn anchored(pattern: &str) -> Option<Arc<Regex>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<Arc<Regex>>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     // A panic while holding the lock cannot leave the map inconsistent (inserts
     // are whole), so a poisoned lock is still good.
@@ -27,7 +28,7 @@ pub fn anchored(pattern: &str) -> Option<Regex> {
     if let Some(hit) = lock().get(pattern) {
         return hit.clone();
     }
-    let compiled = Regex::new(&format!("^(?:{pattern})$")).ok();
+    let compiled = Regex::new(&format!("^(?:{pattern})$")).ok().map(Arc::new);
     let mut kept = lock();
     if kept.len() >= KEPT {
         kept.clear();

@@ -7,6 +7,7 @@
 //! read it. Pure: a plan from SLOs, answers from answers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use regex::Regex;
 use regex_syntax::ast::{
@@ -106,7 +107,7 @@ pub struct PartUse {
 #[derive(Debug)]
 struct Keep {
     matcher: Matcher,
-    regex: Option<Regex>,
+    regex: Option<Arc<Regex>>,
 }
 
 /// What the planner decided about one fused read, for `validate` and debug logs.
@@ -295,7 +296,7 @@ impl<'a> Group<'a> {
 /// read a pattern differently or one of them rejects it (Perl, Unicode and nested
 /// classes, class set operations, `\<`, escapes of letters, flags, named groups,
 /// nested repeats, repeats over RE2's limit of 1000), which are left to Prometheus.
-fn client_regex(pattern: &str) -> Option<Regex> {
+fn client_regex(pattern: &str) -> Option<Arc<Regex>> {
     let ast = regex_syntax::ast::parse::Parser::new()
         .parse(pattern)
         .ok()?;

@@ -449,9 +449,20 @@ mod parse_tests {
                     numerator: RatioNumerator::Errors(sel(&errors)),
                     total: sel(&total),
                 },
+                Indicator::Ratio {
+                    numerator: RatioNumerator::Good(sel(&errors)),
+                    total: sel(&total),
+                },
                 Indicator::Latency {
                     histogram: sel(&histogram),
                     threshold: PromDuration::from_millis(250),
+                },
+                Indicator::Uptime {
+                    selector: sel(&errors),
+                },
+                Indicator::Cache {
+                    hits: sel(&errors),
+                    misses: sel(&total),
                 },
             ] {
                 let slo = Slo {
