@@ -6,9 +6,9 @@ use serde_json::json;
 
 use super::grafana::{Dashboard, FieldColor, FieldConfig, Panel, Thresholds};
 use super::panels::{
-    budget_field, dashboard_url, fixed, gauge, link, new_dashboard, panel, percent, slo_state,
-    stat, state_code, state_mapping, state_timeline, table, timeseries, timeseries_with_limits,
-    variable_datasource, variable_query, yes_no, Layout, PanelSpec, Query,
+    budget_field, dashboard_url, firing_alerts, fixed, gauge, link, new_dashboard, panel, percent,
+    slo_state, stat, state_code, state_mapping, state_timeline, table, timeseries,
+    timeseries_with_limits, variable_datasource, variable_query, yes_no, Layout, PanelSpec, Query,
 };
 use super::{File, Spec};
 use crate::eval::State;
@@ -378,7 +378,7 @@ fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
     let mut layout = Layout::new();
     let mut panels = health_panels(&mut layout, spec);
     panels.extend(service_panels(&mut layout, spec));
-    new_dashboard(
+    let mut d = new_dashboard(
         dashboard::OVERVIEW_UID,
         "slogate / SLO overview",
         source,
@@ -389,7 +389,11 @@ fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
             "One SLO in depth",
         )],
         panels,
-    )
+    );
+    d.annotations
+        .list
+        .push(firing_alerts("slo!=\"\", service=~\"$service\""));
+    d
 }
 
 /// Markdown describing every SLO: objective, window, the PromQL of its SLI, runbook.
@@ -545,7 +549,7 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
             size: (24, 14),
         },
     ));
-    new_dashboard(
+    let mut d = new_dashboard(
         dashboard::DETAIL_UID,
         "slogate / SLO detail",
         source,
@@ -556,7 +560,11 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
             "Every service at a glance",
         )],
         panels,
-    )
+    );
+    d.annotations
+        .list
+        .push(firing_alerts("slo=\"$slo\", service=\"$service\""));
+    d
 }
 
 /// The dashboards for `config`, as `dashboards/<uid>.json`.
@@ -763,6 +771,28 @@ mod tests {
             ],
             "panels checked"
         );
+    }
+
+    /// Where the generated alerts fired, on both dashboards: Prometheus' ALERTS
+    /// for the SLOs shown.
+    #[test]
+    fn firing_alerts_are_annotations_on_both_dashboards() {
+        for file in generate(&config("examples/slogate.yaml"), "x") {
+            let d: serde_json::Value = serde_json::from_str(&file.text).expect("json");
+            let list = d["annotations"]["list"].as_array().expect("annotations");
+            let alerts = list
+                .iter()
+                .find(|a| a["name"] == "Firing SLO alerts")
+                .unwrap_or_else(|| panic!("{}: no alert annotation", file.path));
+            assert_eq!(alerts["datasource"]["uid"], "${datasource}");
+            let expr = alerts["expr"].as_str().expect("expr");
+            assert!(expr.starts_with("ALERTS{alertstate=\"firing\", "), "{expr}");
+            let concrete = expr
+                .replace("$service", "checkout")
+                .replace("$slo", "availability");
+            promql_parser::parser::parse(&concrete).unwrap_or_else(|e| panic!("{expr}: {e}"));
+            assert_eq!(alerts["titleFormat"], "{{alertname}}");
+        }
     }
 
     #[test]

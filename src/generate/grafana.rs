@@ -90,8 +90,12 @@ pub struct Annotation {
     pub hide: bool,
     pub icon_color: String,
     pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// A Prometheus annotation query's own fields (`expr`, `step`, `titleFormat`,
+    /// ...): Grafana's schema leaves annotation queries open to them.
+    #[serde(flatten)]
+    pub query: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -441,8 +441,38 @@ pub(super) fn annotations() -> Annotations {
             hide: true,
             icon_color: "rgba(0, 211, 255, 1)".into(),
             name: "Annotations & Alerts".into(),
-            kind: "dashboard".into(),
+            kind: Some("dashboard".into()),
+            query: serde_json::Map::new(),
         }],
+    }
+}
+
+/// Marks where the generated alerts fired (Prometheus' `ALERTS` series) for the
+/// SLOs `sel` selects: title the alert, text its SLO, service and severity.
+pub(super) fn firing_alerts(sel: &str) -> Annotation {
+    let query = [
+        (
+            "expr",
+            json!(format!("ALERTS{{alertstate=\"firing\", {sel}}}")),
+        ),
+        ("step", json!("1m")),
+        ("titleFormat", json!("{{alertname}}")),
+        ("textFormat", json!("{{slo}} / {{service}} ({{severity}})")),
+        ("tagKeys", json!("slo,service,severity")),
+        ("useValueForTime", json!(false)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Annotation {
+        built_in: 0,
+        datasource: DataSourceRef::prometheus(),
+        enable: true,
+        hide: false,
+        icon_color: "red".into(),
+        name: "Firing SLO alerts".into(),
+        kind: None,
+        query,
     }
 }
 

@@ -72,6 +72,8 @@ fn a_broken_dashboard_fails_the_check_naming_the_panel() {
     options.insert("colourMode".into(), mode);
     panels[2]["gridPos"]["h"] = Value::from("4");
     panels[3]["options"]["graphMode"] = Value::from("sparkline");
+    // An annotation query may hold its datasource's fields (expr), not wrong types.
+    d["annotations"]["list"][1]["enable"] = Value::from("yes");
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("broken.json");
     std::fs::write(&file, serde_json::to_string_pretty(&d).expect("json")).expect("write");
@@ -82,6 +84,7 @@ fn a_broken_dashboard_fails_the_check_naming_the_panel() {
         format!("{name}: panel 2 \"Ready\" options: TS2353: Object literal may only specify known properties, and '\"colourMode\"' does not exist"),
         format!("{name}: panel 3 \"Launch score\": TS2322: Type 'string' is not assignable to type 'number'."),
         format!("{name}: panel 4 \"Prometheus\" options: TS2322: Type '\"sparkline\"' is not assignable to type '\"none\" | \"area\" | \"line\"'."),
+        format!("{name}: annotation \"Firing SLO alerts\": TS2322: Type 'string' is not assignable to type 'boolean'."),
     ] {
         assert!(report.contains(&want), "missing {want:?} in:\n{report}");
     }

@@ -722,3 +722,25 @@ fn the_values_teams_expect_reach_the_pod_and_helm_test_checks_prometheus() {
         &doc(&files, "deployment.yaml")["spec"]["template"]["spec"]["containers"][0]["image"];
     assert_eq!(image.as_str(), Some("ghcr.io/slogate/slogate:0.1.0"));
 }
+
+/// The image's version label and the chart's appVersion follow Cargo.toml: a
+/// release bumps one number, and this test names the others.
+#[test]
+fn image_and_chart_versions_follow_the_crate() {
+    let version = env!("CARGO_PKG_VERSION");
+    let dockerfile =
+        std::fs::read_to_string(format!("{ROOT}/Dockerfile")).expect("read Dockerfile");
+    assert!(
+        dockerfile
+            .lines()
+            .any(|l| l == format!("ARG VERSION={version}")),
+        "Dockerfile: ARG VERSION must default to {version} (Cargo.toml)"
+    );
+    let chart = std::fs::read_to_string(format!("{CHART}/Chart.yaml")).expect("read Chart.yaml");
+    assert!(
+        chart
+            .lines()
+            .any(|l| l == format!("appVersion: \"{version}\"")),
+        "helm/slogate/Chart.yaml: appVersion must be \"{version}\" (Cargo.toml)"
+    );
+}

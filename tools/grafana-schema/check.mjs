@@ -18,7 +18,7 @@ const PANEL_TYPES = {
   table: ['TableOptions', 'TableFieldConfig'],
   'state-timeline': ['StateTimelineOptions', 'StateTimelineFieldConfig'],
 };
-const HEADER = `import type { Dashboard, Panel, RowPanel } from '@grafana/schema';
+const HEADER = `import type { AnnotationQuery, Dashboard, Panel, RowPanel } from '@grafana/schema';
 import type { Options as StatOptions } from '${composable}/stat/panelcfg/x/StatPanelCfg_types.gen';
 import type { Options as TimeSeriesOptions, FieldConfig as TimeSeriesFieldConfig } from '${composable}/timeseries/panelcfg/x/TimeSeriesPanelCfg_types.gen';
 import type { Options as TextOptions } from '${composable}/text/panelcfg/x/TextPanelCfg_types.gen';
@@ -82,10 +82,20 @@ for (const file of files) {
     }
   };
   walk(dashboard.panels, 0);
-  // Panels by reference here: each literal was checked on its own above.
-  const { panels: _panels, ...rest } = dashboard;
-  const body = JSON.stringify({ ...rest, panels: '__PANELS__' }, null, 2)
-    .replace('"__PANELS__"', `[${topLevel.join(', ')}]`);
+  // Annotation queries: Grafana's schema leaves them open to the datasource's own
+  // query fields (a Prometheus query's expr, step, titleFormat...), which the
+  // generated types cannot list; the fields they do list must still match.
+  const annotations = (dashboard.annotations?.list ?? []).map((a, i) => {
+    const name = `annotation_${i}`;
+    emit(`annotation "${a.name}"`,
+      `const ${name} = ${JSON.stringify(a, null, 2)} satisfies Jsonify<AnnotationQuery> & { [field: string]: unknown };`);
+    return name;
+  });
+  // Panels and annotations by reference here: each literal was checked above.
+  const { panels: _panels, annotations: _annotations, ...rest } = dashboard;
+  const body = JSON.stringify({ ...rest, annotations: { list: '__ANNOTATIONS__' }, panels: '__PANELS__' }, null, 2)
+    .replace('"__PANELS__"', `[${topLevel.join(', ')}]`)
+    .replace('"__ANNOTATIONS__"', `[${annotations.join(', ')}]`);
   emit('dashboard', `export const dashboard = ${body} satisfies Jsonify<Dashboard>;`);
   const ts = join(work, `${basename(file, '.json')}.ts`);
   writeFileSync(ts, lines.join('\n') + '\n');
