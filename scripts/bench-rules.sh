@@ -34,6 +34,8 @@ end=$(( $(date +%s) / 60 * 60 ))
 echo "== writing 30 days of recorded 5m increases and 7 hours of raw counters for $services services"
 python3 - "$work" "$end" "$services" <<'PY'
 import sys
+sys.path.insert(0, "scripts")
+import example_traffic
 work, end, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 step = 60
 services = [f"s{i:03d}" for i in range(n)]
@@ -49,26 +51,7 @@ with open(f"{work}/history.om", "w") as out:
                 labels = f'{key}="{s}",service="{s}",slo="{slo}"' if key == "job" else f'service="{s}",slo="{slo}"'
                 for t in long_times:
                     out.write(f"{name}{{{labels}}} {value} {t}\n")
-    def counter(name, labels, per_step):
-        for i, t in enumerate(short_times):
-            out.write(f"{name}{{{labels}}} {i * per_step} {t}\n")
-    out.write("# TYPE http_requests counter\n")
-    for s in services:
-        counter("http_requests_total", f'service="{s}",code="200"', 999)
-        counter("http_requests_total", f'service="{s}",code="500"', 1)
-    out.write("# TYPE http_request_duration_seconds histogram\n")
-    for s in services:
-        for le, share in (("0.1", 0.8), ("0.2", 0.96), ("0.5", 0.99), ("+Inf", 1.0)):
-            counter("http_request_duration_seconds_bucket", f'service="{s}",le="{le}"', round(1000 * share))
-        counter("http_request_duration_seconds_count", f'service="{s}"', 1000)
-    out.write("# TYPE up gauge\n")
-    for s in services:
-        for t in short_times:
-            out.write(f'up{{job="{s}"}} 1 {t}\n')
-    for name, per_step in (("cache_hits", 95), ("cache_misses", 5)):
-        out.write(f"# TYPE {name} counter\n")
-        for s in services:
-            counter(f"{name}_total", f'service="{s}"', per_step)
+    example_traffic.write(out, services, short_times)
     out.write("# TYPE backup_last_success_timestamp_seconds gauge\n")
     for t in short_times:
         out.write(f"backup_last_success_timestamp_seconds {t - 3600} {t}\n")

@@ -34,32 +34,14 @@ end=$(( $(date +%s) / 3600 * 3600 - 3600 ))
 echo "== writing 2 days of history for $services services and the 5 SLOs"
 python3 - "$work" "$end" "$services" <<'PY'
 import sys
+sys.path.insert(0, "scripts")
+import example_traffic
 work, end, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 step, points = 300, 2 * 288
 times = [end - (points - i) * step for i in range(points + 1)]
 services = [f"s{i:04d}" for i in range(n)]
-buckets = [("0.1", 0.80), ("0.2", 0.96), ("0.5", 0.99), ("+Inf", 1.0)]
 with open(f"{work}/history.om", "w") as out:
-    def counter(name, labels, per_step):
-        for i, t in enumerate(times):
-            out.write(f"{name}{{{labels}}} {i * per_step} {t}\n")
-    out.write("# TYPE http_requests counter\n")
-    for s in services:
-        counter("http_requests_total", f'service="{s}",code="200"', 999)
-        counter("http_requests_total", f'service="{s}",code="500"', 1)
-    out.write("# TYPE http_request_duration_seconds histogram\n")
-    for s in services:
-        for le, share in buckets:
-            counter("http_request_duration_seconds_bucket", f'service="{s}",le="{le}"', round(1000 * share))
-        counter("http_request_duration_seconds_count", f'service="{s}"', 1000)
-    out.write("# TYPE up gauge\n")
-    for s in services:
-        for t in times:
-            out.write(f'up{{job="{s}"}} 1 {t}\n')
-    for name, per_step in (("cache_hits", 95), ("cache_misses", 5)):
-        out.write(f"# TYPE {name} counter\n")
-        for s in services:
-            counter(f"{name}_total", f'service="{s}"', per_step)
+    example_traffic.write(out, services, times)
     out.write("# EOF\n")
 with open(f"{work}/slogate.yaml", "w") as cfg:
     cfg.write("""apiVersion: slogate/v1

@@ -271,7 +271,7 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
     panels.push(state_timeline(
         layout,
         "State history",
-        "Each SLO's state over time (the worst of its groups): when it started failing, how often it flapped.",
+        "Each SLO's state over time (the worst of its groups): when it started failing, how often it flapped. Click a row for the SLO's detail.",
         vec![Query(
             "{{slo}}",
             state_code(metric::SLO_STATE, sel, "slo", &states),
@@ -279,6 +279,13 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         FieldConfig {
             mappings: vec![state_mapping(&states)],
             custom: Some(json!({"fillOpacity": 80, "lineWidth": 0})),
+            links: vec![json!({
+                "title": "SLO detail",
+                "url": format!(
+                    "{}?var-slo=${{__field.labels.slo}}&var-service=$service&${{__url_time_range}}",
+                    dashboard_url(dashboard::DETAIL_UID)
+                ),
+            })],
             ..FieldConfig::default()
         },
         (24, 5),
@@ -704,6 +711,10 @@ mod tests {
             .expect("expr")
             .contains("slogate_slo_state"));
         assert_eq!(history["targets"][0]["range"], true);
+        let link = history["fieldConfig"]["defaults"]["links"][0]["url"]
+            .as_str()
+            .expect("link");
+        assert!(link.contains("/d/slogate-slo-detail/") && link.contains("${__field.labels.slo}"));
     }
 
     /// Panels mixing SLOs draw each SLO's own limit, read from slogate's gauges,
