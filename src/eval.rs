@@ -129,6 +129,9 @@ impl SloResult {
     }
 }
 
+/// How the reason of a result whose query failed begins.
+pub const QUERY_FAILED: &str = "query failed: ";
+
 type GroupKey = Vec<String>;
 
 fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
@@ -263,7 +266,7 @@ impl Slo {
                 .iter()
                 .map(|g| {
                     let mut r = self.result(input, g);
-                    r.reason = format!("query failed: {err}");
+                    r.reason = format!("{QUERY_FAILED}{err}");
                     r
                 })
                 .collect();

@@ -16,7 +16,7 @@ pub use markdown::{markdown, Trends};
 pub use table::table;
 
 use crate::eval::snapshot::{Checkpoint, LaunchStatus, Snapshot};
-use crate::eval::{self, short_number, Readiness, SloResult, State};
+use crate::eval::{self, short_number, Readiness, SloResult, State, QUERY_FAILED};
 use crate::slo::promql::{QUANTILES, SHOWN_QUANTILE_WINDOW};
 use crate::slo::{shown_window, PromDuration};
 
@@ -99,6 +99,56 @@ impl<'a> Report<'a> {
         }
     }
 
+    /// The headline: `READY`; `UNKNOWN` when nothing failed but the key SLOs
+    /// holding readiness back could not be judged (Prometheus unreachable, a
+    /// query refused): a launch lead must not read "not ready" as "regressed";
+    /// else `NOT READY`.
+    pub fn verdict(&self) -> &'static str {
+        if self.readiness.ready {
+            "READY"
+        } else if unjudged(self.results.iter()) {
+            "UNKNOWN"
+        } else {
+            "NOT READY"
+        }
+    }
+
+    /// A service's verdict as [`Report::verdict`] words it, lower case; `-`
+    /// (as [`Report::by_service`] names it) is the results without a service.
+    pub fn service_verdict(&self, service: &str) -> &'static str {
+        let service = if service == "-" { "" } else { service };
+        let name = |x: &&SloResult| x.service.as_deref().unwrap_or_default() == service;
+        if self
+            .readiness
+            .services
+            .get(service)
+            .copied()
+            .unwrap_or(false)
+        {
+            "ready"
+        } else if unjudged(self.results.iter().filter(name)) {
+            "unknown"
+        } else {
+            "not ready"
+        }
+    }
+
+    /// The query failure every unknown result shares (Prometheus unreachable):
+    /// outputs print it once and point rows at it rather than repeat it.
+    pub fn common_failure(&self) -> Option<&'a str> {
+        let mut unknown = self.results.iter().filter(|x| x.state == State::Unknown);
+        let first = unknown.next()?.reason.as_str();
+        (first.starts_with(QUERY_FAILED) && unknown.all(|x| x.reason == first)).then_some(first)
+    }
+
+    /// A result's reason, or a pointer to the failure printed once.
+    pub fn reason_of(&self, x: &'a SloResult) -> &'a str {
+        match self.common_failure() {
+            Some(common) if x.reason == common => "query failed (see below)",
+            _ => &x.reason,
+        }
+    }
+
     /// Results grouped by service name, in name order.
     pub fn by_service(&self) -> BTreeMap<String, Vec<&'a SloResult>> {
         let mut out: BTreeMap<String, Vec<&SloResult>> = BTreeMap::new();
@@ -114,6 +164,12 @@ impl<'a> Report<'a> {
 /// RFC 3339 with seconds, as every output writes times.
 pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Whether the key results holding readiness back (at least one) are all unknown.
+fn unjudged<'r>(results: impl Iterator<Item = &'r SloResult>) -> bool {
+    let mut blocking = results.filter(|x| x.key && !x.ready).peekable();
+    blocking.peek().is_some() && blocking.all(|x| x.state == State::Unknown)
 }
 
 /// A 0-1 score as 0-100 with one decimal, or `-`.
@@ -315,6 +371,43 @@ pub fn mark(state: State) -> &'static str {
 mod tests {
     use super::*;
     use crate::eval::snapshot;
+
+    /// Prometheus unreachable: the headline says UNKNOWN, not NOT READY (which
+    /// reads as a regression), and the failure naming the datasource is printed
+    /// once instead of on every row.
+    #[test]
+    fn an_unreachable_prometheus_is_unknown_and_named_once() {
+        let failure =
+            "query failed: cannot reach Prometheus at http://127.0.0.1:1: connection refused";
+        let mut s = snapshot::example();
+        for r in &mut s.results {
+            (r.state, r.ready, r.reason) = (State::Unknown, false, failure.to_string());
+        }
+        s.readiness = eval::roll_up(&s.results);
+        s.run.prometheus_up = false;
+        let report = Report::of_snapshot(&s);
+        assert_eq!(report.verdict(), "UNKNOWN");
+        assert_eq!(report.service_verdict("search"), "unknown");
+        let table = table(&report);
+        assert_eq!(table.matches("http://127.0.0.1:1").count(), 1, "{table}");
+        assert!(
+            table.contains("unknown  query failed (see below)\n"),
+            "{table}"
+        );
+        assert!(
+            table.ends_with(&format!(
+                "services: checkout=unknown platform=unknown search=unknown\n{failure}\nUNKNOWN (no score: the key SLOs could not be judged)\n"
+            )),
+            "{table}"
+        );
+        let md = markdown(&report, &Trends::new());
+        assert!(md.contains("**UNKNOWN** · no score"), "{md}");
+        assert_eq!(md.matches("http://127.0.0.1:1").count(), 1, "{md}");
+        assert!(md.contains("## search ❓ unknown"), "{md}");
+        // One failed key SLO among unknown ones is a real NOT READY.
+        s.results[0].state = State::Fail;
+        assert_eq!(Report::of_snapshot(&s).verdict(), "NOT READY");
+    }
 
     #[test]
     fn json_table_markdown_and_junit_agree_on_the_verdicts() {

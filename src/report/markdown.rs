@@ -25,7 +25,7 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
-fn row(r: &SloResult, trends: &Trends) -> String {
+fn row(r: &SloResult, reason: &str, trends: &Trends) -> String {
     let trend = trends
         .get(&(r.slo.clone(), r.group.clone()))
         .map_or("-".to_string(), |v| format!("`{}`", sparkline(v)));
@@ -37,7 +37,7 @@ fn row(r: &SloResult, trends: &Trends) -> String {
     let reason = if r.state == State::Pass {
         String::new()
     } else {
-        cell(&r.reason)
+        cell(reason)
     };
     format!(
         "| {} | {} | {} | {} | {} | {} | {} {} | {} |\n",
@@ -56,14 +56,13 @@ fn row(r: &SloResult, trends: &Trends) -> String {
 /// The report as Markdown.
 pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
     let mut out = String::from("# slogate readiness report\n\n");
+    let score = match r.verdict() {
+        "UNKNOWN" => "no score (the key SLOs could not be judged)".to_string(),
+        _ => format!("score {}/100", score_text(r.score)),
+    };
     out.push_str(&format!(
-        "**{}** · score {}/100 · evaluated at {} · Prometheus {}\n",
-        if r.readiness.ready {
-            "READY"
-        } else {
-            "NOT READY"
-        },
-        score_text(r.score),
+        "**{}** · {score} · evaluated at {} · Prometheus {}\n",
+        r.verdict(),
         time(r.evaluated_at),
         if r.prometheus_up {
             "up"
@@ -71,6 +70,9 @@ pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
             "**unreachable**"
         }
     ));
+    if let Some(failure) = r.common_failure() {
+        out.push_str(&format!("\n> {}\n", cell(failure)));
+    }
     if let Some(l) = &r.launch {
         out.push_str(&format!(
             "\nLaunch at {}: checkpoint **{}** is {} **{}** (the window from launch to launch + {}).\n",
@@ -86,16 +88,20 @@ pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
         if slos.is_empty() {
             continue;
         }
-        let ready = r.readiness.services.get(&service).copied().unwrap_or(false);
+        let verdict = match r.service_verdict(&service) {
+            "ready" => "✅ ready",
+            "unknown" => "❓ unknown",
+            _ => "❌ not ready",
+        };
         out.push_str(&format!(
             "\n## {} {}\n\n| SLO | objective | measured | error budget | burn {} | burn trend | state | reason |\n\
              | --- | ---: | ---: | ---: | ---: | --- | --- | --- |\n",
             cell(&service),
-            if ready { "✅ ready" } else { "❌ not ready" },
+            verdict,
             shown_window()
         ));
         for x in slos {
-            out.push_str(&row(x, trends));
+            out.push_str(&row(x, r.reason_of(x), trends));
         }
     }
     let probes: Vec<&SloResult> = r.results.iter().filter(|x| x.kind.is_probe()).collect();
@@ -107,7 +113,7 @@ pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
                 if p.ready { "x" } else { " " },
                 mark(p.state),
                 cell(&p.slo),
-                cell(&p.reason)
+                cell(r.reason_of(p))
             ));
         }
     }

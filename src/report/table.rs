@@ -48,14 +48,14 @@ pub fn table(r: &Report<'_>) -> String {
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(ToString::to_string).collect()];
     let mut results: Vec<&SloResult> = r.results.iter().collect();
     results.sort_by_key(|x| (x.service.clone(), x.slo.clone(), group_name(x)));
-    rows.extend(results.iter().map(|x| row(x)));
+    rows.extend(results.iter().map(|x| row(x, r.reason_of(x))));
     let mut out = align(&rows);
-    out.push_str(&checklist(&results));
+    out.push_str(&checklist(r, &results));
     out.push_str(&footer(r));
     out
 }
 
-fn row(x: &SloResult) -> Vec<String> {
+fn row(x: &SloResult, reason: &str) -> Vec<String> {
     vec![
         group_name(x),
         x.slo.clone(),
@@ -73,12 +73,12 @@ fn row(x: &SloResult) -> Vec<String> {
             .filter(|e| e.is_finite())
             .map_or("-".into(), |e| format!("{e:.0}")),
         x.state.as_str().to_string(),
-        x.reason.clone(),
+        reason.to_string(),
     ]
 }
 
 /// Probes again, as a checklist.
-fn checklist(results: &[&SloResult]) -> String {
+fn checklist(r: &Report<'_>, results: &[&SloResult]) -> String {
     let mut out = String::new();
     let probes: Vec<&&SloResult> = results.iter().filter(|x| x.kind.is_probe()).collect();
     if !probes.is_empty() {
@@ -90,7 +90,7 @@ fn checklist(results: &[&SloResult]) -> String {
                 mark(p.state),
                 p.slo,
                 p.state.as_str(),
-                p.reason
+                r.reason_of(p)
             ));
         }
     }
@@ -103,13 +103,13 @@ fn footer(r: &Report<'_>) -> String {
     let services: Vec<String> = r
         .readiness
         .services
-        .iter()
-        .map(|(name, ok)| {
-            format!(
-                "{}={}",
-                if name.is_empty() { "-" } else { name },
-                if *ok { "ready" } else { "NOT ready" }
-            )
+        .keys()
+        .map(|name| {
+            let verdict = match r.service_verdict(name) {
+                "not ready" => "NOT ready",
+                v => v,
+            };
+            format!("{}={verdict}", if name.is_empty() { "-" } else { name })
         })
         .collect();
     out.push_str(&format!(
@@ -118,6 +118,9 @@ fn footer(r: &Report<'_>) -> String {
         if r.prometheus_up { "up" } else { "UNREACHABLE" },
         services.join(" "),
     ));
+    if let Some(failure) = r.common_failure() {
+        out.push_str(&format!("{failure}\n"));
+    }
     if let Some(l) = &r.launch {
         out.push_str(&format!(
             "launch {} checkpoint {}: {}\n",
@@ -126,14 +129,9 @@ fn footer(r: &Report<'_>) -> String {
             l.state.as_str()
         ));
     }
-    out.push_str(&format!(
-        "{} (score {}/100)\n",
-        if r.readiness.ready {
-            "READY"
-        } else {
-            "NOT READY"
-        },
-        score_text(r.score)
-    ));
+    match r.verdict() {
+        "UNKNOWN" => out.push_str("UNKNOWN (no score: the key SLOs could not be judged)\n"),
+        verdict => out.push_str(&format!("{verdict} (score {}/100)\n", score_text(r.score))),
+    }
     out
 }
