@@ -36,12 +36,22 @@ pub enum Command {
     Serve(ServeArgs),
     /// Evaluate once, print the verdict; exit 0 pass/warn, 1 fail, 2 unknown or insufficient data.
     Check(CheckArgs),
-    /// Check the config and every query it implies; with a URL, also that selectors match series.
-    Validate(ConfigArgs),
+    /// Check the config and every query it implies, and against its Prometheus
+    /// (the config's or --prometheus.url) that selectors match series.
+    Validate(ValidateArgs),
     /// Write Prometheus rules (and dashboards) generated from the config.
     Generate(GenerateArgs),
     /// Serve realistic application metrics for demos, tests and game days.
     Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Check the config alone, without asking its Prometheus.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]

@@ -37,14 +37,14 @@ fn validate_prints_all_five_mistakes_and_exits_64() {
 /// A 90 % cache objective cannot burn at 14.4x: validate says it capped the factor.
 #[test]
 fn validate_says_which_burn_factors_it_capped() {
-    let out = run_slogate(&["validate", &format!("--config.file={EXAMPLE}")]);
+    let out = run_slogate(&["validate", &format!("--config.file={EXAMPLE}"), "--offline"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!(
             "{EXAMPLE}: slos[3].objective: note: page tier 1h/5m: burn factor capped from 14.4x \
              to 7.5x so that a total outage crosses it (at most 75% errors against a budget of 0.1)\n\
-             {EXAMPLE}: OK (5 SLOs)\n"
+             {EXAMPLE}: OK (5 SLOs; not checked against Prometheus: --offline)\n"
         )
     );
 }
@@ -167,6 +167,45 @@ fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
         "{plan}"
     );
     assert!(plan.contains("; 12 queries, "), "{plan}");
+
+    // Without the flag, validate checks against the config's own prometheus.url
+    // (it used to print OK unchecked); a config's server out of reach is said so,
+    // and OK never claims the selectors were checked.
+    let with_url = |url: &str| {
+        let text = std::fs::read_to_string(&config).expect("read");
+        let own = dir.path().join("own-url.yaml");
+        std::fs::write(
+            &own,
+            text.replace(
+                "apiVersion: slogate/v1\n",
+                &format!("apiVersion: slogate/v1\nprometheus: {{url: '{url}'}}\n"),
+            ),
+        )
+        .expect("write");
+        let out = run_slogate(&["validate", &format!("--config.file={}", own.display())]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, _, stderr) = with_url(&prom.url());
+    assert_eq!(code, Some(64), "{stderr}");
+    assert!(
+        stderr.contains("\"http_request_total\" matches no series in the last 30d"),
+        "{stderr}"
+    );
+    let closed = format!("http://127.0.0.1:{}", crate::harness::free_port());
+    let (code, stdout, stderr) = with_url(&closed);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("prometheus.url: warning: not checked against Prometheus: cannot reach Prometheus at {closed}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(": OK (2 SLOs; not checked against Prometheus)\n"),
+        "{stdout}"
+    );
 }
 
 /// OpenMetrics to the classic text format `promtool check metrics` reads

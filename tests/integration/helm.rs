@@ -327,7 +327,11 @@ fn assert_config_validates(files: &[PathBuf], path: &Path) {
         configmap["data"]["slogate.yaml"].as_str().expect("config"),
     )
     .expect("write");
-    let out = run_slogate(&["validate", &format!("--config.file={}", path.display())]);
+    let out = run_slogate(&[
+        "validate",
+        &format!("--config.file={}", path.display()),
+        "--offline",
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
