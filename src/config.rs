@@ -158,6 +158,35 @@ mod tests {
         }
     }
 
+    /// An uptime SLO counts scrapes, not requests: 61 scrapes make a one-hour
+    /// launch checkpoint, so the requests' 100 would never judge it.
+    #[test]
+    fn uptime_slos_need_scrapes_not_the_requests_minimum() {
+        let config = |defaults: &str, own: &str| {
+            let text = format!(
+                "apiVersion: slogate/v1\ndefaults: {{{defaults}}}\nslos:\n\
+                 - {{name: up, objective: 99.9, sli: {{uptime: {{selector: up}}}}{own}}}\n\
+                 - {{name: ok, objective: 99.9, sli: {{ratio: {{errors: e_total, total: t_total}}}}}}\n"
+            );
+            let c = parse("t.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+            (c.slos[0].min_events, c.slos[1].min_events)
+        };
+        assert_eq!(config("", ""), (30, 100));
+        assert_eq!(config("min_events: 500", ""), (30, 500));
+        assert_eq!(config("min_scrapes: 10, min_events: 50", ""), (10, 50));
+        assert_eq!(config("min_scrapes: 10", ", min_events: 90"), (90, 100));
+        let e = parse(
+            "t.yaml",
+            "apiVersion: slogate/v1\ndefaults: {min_scrapes: -1}\nslos: []\n",
+        )
+        .expect_err("negative");
+        assert!(
+            e.to_string()
+                .contains("defaults.min_scrapes: -1 is negative"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn objective_keeps_the_written_text() {
         let text = std::fs::read_to_string(concat!(

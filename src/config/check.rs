@@ -14,7 +14,9 @@ use super::{AlertingSettings, Config, EvaluationSettings, Problem};
 use crate::prom::settings as prom;
 use crate::slo::conventions::label;
 use crate::slo::promql::QueryKind;
-use crate::slo::{AlertTier, Alerting, Launch, Objective, PromDuration, Slo, MAX_WINDOW};
+use crate::slo::{
+    AlertTier, Alerting, Indicator, Launch, Objective, PromDuration, Slo, MAX_WINDOW,
+};
 
 const API_VERSION: &str = "slogate/v1";
 const DEFAULT_URL: &str = "http://127.0.0.1:9090";
@@ -28,6 +30,11 @@ const DEFAULT_MAX_SERIES_PER_QUERY: usize = crate::slo::fuse::DEFAULT_MAX_SERIES
 const MAX_MAX_SERIES_PER_QUERY: i64 = 10_000_000;
 const DEFAULT_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
 const DEFAULT_MIN_EVENTS: u64 = 100;
+/// Scrapes an uptime SLO needs before it is judged: its events are scrapes, not
+/// requests, and a target scraped once a minute gives 60 an hour, so the requests'
+/// 100 would leave a one-hour launch checkpoint never judged. 30 is half an hour
+/// of one-minute scrapes (7.5 minutes of 15-second ones).
+const DEFAULT_MIN_SCRAPES: u64 = 30;
 const DEFAULT_WARN_BUDGET_REMAINING: f64 = 0.25;
 
 fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
@@ -451,6 +458,11 @@ impl Checker {
         Defaults {
             window: self.window("defaults.window", w.window.as_deref(), DEFAULT_WINDOW),
             min_events: self.min_events("defaults.min_events", w.min_events, DEFAULT_MIN_EVENTS),
+            min_scrapes: self.min_events(
+                "defaults.min_scrapes",
+                w.min_scrapes,
+                DEFAULT_MIN_SCRAPES,
+            ),
             warn_budget_remaining: self.warn_budget(
                 "defaults.warn_budget_remaining",
                 w.warn_budget_remaining,
@@ -593,7 +605,11 @@ impl Checker {
         };
         self.slo_labels(path, w);
         let window = self.window(&format!("{path}.window"), w.window.as_deref(), d.window);
-        let min_events = self.min_events(&format!("{path}.min_events"), w.min_events, d.min_events);
+        let kind_default = match &indicator {
+            Some(Indicator::Uptime { .. }) => d.min_scrapes,
+            _ => d.min_events,
+        };
+        let min_events = self.min_events(&format!("{path}.min_events"), w.min_events, kind_default);
         let warn_budget_remaining = self.warn_budget(
             &format!("{path}.warn_budget_remaining"),
             w.warn_budget_remaining,
@@ -642,5 +658,7 @@ impl Checker {
 struct Defaults {
     window: PromDuration,
     min_events: u64,
+    /// `min_events` of uptime SLOs, whose events are scrapes.
+    min_scrapes: u64,
     warn_budget_remaining: f64,
 }

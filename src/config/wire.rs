@@ -97,6 +97,7 @@ pub struct Evaluation {
 pub struct Defaults {
     pub window: Option<String>,
     pub min_events: Option<i64>,
+    pub min_scrapes: Option<i64>,
     pub warn_budget_remaining: Option<f64>,
 }
 
@@ -226,6 +227,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "concurrency",
     "window",
     "min_events",
+    "min_scrapes",
     "warn_budget_remaining",
     "at",
     "checkpoints",
