@@ -378,3 +378,35 @@ fn reload_forgets_settled_checkpoints() {
         );
     }
 }
+
+/// The T+1h checkpoint judges an uptime SLO: 61 scrapes of checkout's target in
+/// the hour (both ends included) meet uptime's own minimum, 30 scrapes; the
+/// requests' 100 left it `insufficient_data` at every one-hour checkpoint.
+#[test]
+fn one_hour_checkpoint_judges_uptime_from_its_scrapes() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("uptime.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: slogate/v1\nprometheus: {{url: '{}'}}\n\
+             defaults: {{min_events: 100}}\n\
+             launch: {{at: '{}', checkpoints: [1h]}}\nslos:\n\
+             \x20 - name: uptime\n    objective: 99\n    group_by: [job]\n\
+             \x20   sli: {{uptime: {{selector: 'up{{job=\"checkout\"}}'}}}}\n",
+            prom.url(),
+            rfc3339(launch_at())
+        ),
+    )
+    .expect("write config");
+    let (code, out) = check(&path, &["--launch.checkpoint=1h", "--output=json"]);
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    let result = &doc["results"][0];
+    assert_eq!(
+        (&result["state"], &result["events"], &result["window"]),
+        (&Value::from("pass"), &Value::from(61.0), &Value::from("1h")),
+        "{out}"
+    );
+    assert_eq!(code, Some(0), "{out}");
+}
