@@ -103,10 +103,27 @@ pub fn parse(source_name: &str, text: &str) -> Result<Config, ConfigError> {
         source_name: source_name.to_string(),
         problems,
     };
-    let (wire, unknown) = check::deserialize(text).map_err(|p| fail(vec![p]))?;
-    let mut checker = check::Checker::new(unknown);
-    let config = checker.config(source_name, wire);
-    match (checker.into_problems(), config) {
+    let read = check::deserialize(text).map_err(|p| fail(vec![p]))?;
+    let found = read.problems.len();
+    let mut checker = check::Checker::new(read.problems);
+    let config = checker.config(source_name, read.wire);
+    let mut problems = checker.into_problems();
+    if let Some(kept) = &read.kept {
+        // What the checks found among the parts read, as the file numbers its
+        // SLOs; nothing about a part left out (its type error says it).
+        let checked = problems.split_off(found);
+        let left_out = |p: &Problem| {
+            read.left_out
+                .iter()
+                .any(|k| p.path == *k || p.path.starts_with(&format!("{k}.")))
+        };
+        problems.extend(
+            check::renumber(checked, kept)
+                .into_iter()
+                .filter(|p| !left_out(p)),
+        );
+    }
+    match (problems, config) {
         (problems, Some(config)) if problems.is_empty() => Ok(config),
         (problems, _) => Err(fail(problems)),
     }

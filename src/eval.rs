@@ -304,7 +304,13 @@ impl Slo {
         if worst.is_empty() {
             let mut r = self.result(input, &BTreeMap::new());
             r.state = State::InsufficientData;
-            r.reason = "the probe query returned no series".into();
+            r.reason = match &self.indicator {
+                Indicator::Threshold { query, .. } => format!(
+                    "the probe query {query:?} returned no series: is the exporter of its metric \
+                     scraped, and is the metric named as written?"
+                ),
+                _ => "the probe query returned no series".into(),
+            };
             return vec![r];
         }
         worst

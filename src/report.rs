@@ -361,7 +361,8 @@ pub fn mark(state: State) -> &'static str {
         State::Pass => "✅",
         State::Warn => "⚠️",
         State::Fail => "❌",
-        State::InsufficientData => "❔",
+        // Not a question mark: that is `unknown`, a different answer.
+        State::InsufficientData => "⚪",
         State::Unknown => "❓",
         State::Pending => "⏳",
     }
@@ -371,6 +372,23 @@ pub fn mark(state: State) -> &'static str {
 mod tests {
     use super::*;
     use crate::eval::snapshot;
+
+    /// Each state has its own mark; in particular no data is not a question.
+    #[test]
+    fn every_state_has_a_distinct_mark() {
+        let states = [
+            State::Pass,
+            State::Warn,
+            State::Fail,
+            State::InsufficientData,
+            State::Unknown,
+            State::Pending,
+        ];
+        let marks: std::collections::BTreeSet<&str> = states.iter().map(|s| mark(*s)).collect();
+        assert_eq!(marks.len(), states.len());
+        assert_eq!(mark(State::InsufficientData), "⚪");
+        assert_eq!(mark(State::Unknown), "❓");
+    }
 
     /// Prometheus unreachable: the headline says UNKNOWN, not NOT READY (which
     /// reads as a regression), and the failure naming the datasource is printed

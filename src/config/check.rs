@@ -87,20 +87,141 @@ fn unknown_field(path: String) -> Problem {
 }
 
 /// Parses YAML into wire structs; returns them with one problem per unknown field.
-pub fn deserialize(text: &str) -> Result<(wire::Config, Vec<Problem>), Problem> {
+/// The wire config and the problems found reading it: unknown fields, and type
+/// errors (a string where a list belongs). A type error does not hide the rest:
+/// the parts that fail to read are left out and reported, the others are read
+/// and checked, so one run reports every problem. `Err` only when the text is
+/// not YAML at all (or empty).
+pub fn deserialize(text: &str) -> Result<Read, Problem> {
     if text.trim().is_empty() {
         return Err(Problem {
             path: String::new(),
             message: "the file is empty; start from examples/slogate.yaml".into(),
         });
     }
+    let first = match read::<wire::Config>(serde_norway::Deserializer::from_str(text), "") {
+        Ok((wire, problems)) => {
+            return Ok(Read {
+                wire,
+                problems,
+                kept: None,
+                left_out: Vec::new(),
+            })
+        }
+        Err(first) => first,
+    };
+    // Not YAML, or not a mapping: nothing to salvage.
+    let Ok(serde_norway::Value::Mapping(mut doc)) = serde_norway::from_str(text) else {
+        return Err(first);
+    };
+    let mut problems = Vec::new();
+    let mut left_out = Vec::new();
+    let keys: Vec<serde_norway::Value> = doc.keys().cloned().collect();
+    for key in keys {
+        if key.as_str() == Some("slos") {
+            continue;
+        }
+        let mut part = serde_norway::Mapping::new();
+        part.insert(key.clone(), doc[&key].clone());
+        if let Err(p) = read::<wire::Config>(serde_norway::Value::Mapping(part), "") {
+            problems.push(p);
+            left_out.extend(key.as_str().map(str::to_string));
+            doc.remove(&key);
+        }
+    }
+    // Each SLO alone: a field with a type error is left out and the SLO read
+    // again, so its other fields are still checked; an SLO that cannot be read
+    // at all is left out, and the index of every SLO kept is remembered.
+    let mut kept = Vec::new();
+    if let Some(serde_norway::Value::Sequence(slos)) = doc.get_mut("slos") {
+        let all = std::mem::take(slos);
+        for (i, mut slo) in all.into_iter().enumerate() {
+            let prefix = format!("slos[{i}]");
+            // Bounded: each pass removes one of the SLO's fields.
+            for _ in 0..16 {
+                match read::<wire::Slo>(slo.clone(), &prefix) {
+                    Ok(_) => {
+                        kept.push(i);
+                        slos.push(slo);
+                        break;
+                    }
+                    Err(p) => {
+                        let field = p
+                            .path
+                            .strip_prefix(&format!("{prefix}."))
+                            .and_then(|rest| rest.split(['.', '[']).next())
+                            .map(str::to_string);
+                        problems.push(p);
+                        let removed = match (&mut slo, field) {
+                            (serde_norway::Value::Mapping(m), Some(f)) => {
+                                m.remove(f.as_str()).is_some().then_some(f)
+                            }
+                            _ => None,
+                        };
+                        match removed {
+                            // Without its `sli` the SLO's kind is unknown, and so
+                            // whether it needs an objective.
+                            Some(f) if f == "sli" => left_out
+                                .extend([format!("{prefix}.sli"), format!("{prefix}.objective")]),
+                            Some(f) => left_out.push(format!("{prefix}.{f}")),
+                            None => break,
+                        }
+                    }
+                }
+            }
+        }
+        if kept.is_empty() && !slos.is_empty() {
+            left_out.push("slos".to_string());
+        }
+    }
+    if problems.is_empty() {
+        problems.push(first);
+    }
+    match read::<wire::Config>(serde_norway::Value::Mapping(doc), "") {
+        Ok((wire, unknown)) => {
+            problems.extend(renumber(unknown, &kept));
+            Ok(Read {
+                wire,
+                problems,
+                kept: Some(kept),
+                left_out,
+            })
+        }
+        Err(_) => Err(problems.remove(0)),
+    }
+}
+
+/// What [`deserialize`] read.
+pub struct Read {
+    pub wire: wire::Config,
+    /// Unknown fields and type errors, paths as the file numbers its SLOs.
+    pub problems: Vec<Problem>,
+    /// When SLOs with type errors were left out: the file's index of each SLO
+    /// read, for [`renumber`]ing the problems found checking them.
+    pub kept: Option<Vec<usize>>,
+    /// Top-level sections left out for a type error (`slos` when every SLO
+    /// was): what checking finds missing there is not news.
+    pub left_out: Vec<String>,
+}
+
+/// Reads `T` from `de`, collecting unknown fields; a type error names its field
+/// path (under `prefix`).
+fn read<'de, T: serde::Deserialize<'de>>(
+    de: impl serde::Deserializer<'de>,
+    prefix: &str,
+) -> Result<(T, Vec<Problem>), Problem> {
+    let join = |path: String| match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path,
+        (false, true) => prefix.to_string(),
+        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
+        (false, false) => format!("{prefix}.{path}"),
+    };
     let mut unknown = Vec::new();
-    let de = serde_norway::Deserializer::from_str(text);
     let mut on_unknown = |path: serde_ignored::Path<'_>| {
-        unknown.push(unknown_field(ignored_path(&path)));
+        unknown.push(unknown_field(join(ignored_path(&path))));
     };
     let ignoring = serde_ignored::Deserializer::new(de, &mut on_unknown);
-    let wire: wire::Config = serde_path_to_error::deserialize(ignoring).map_err(|e| {
+    let value: T = serde_path_to_error::deserialize(ignoring).map_err(|e| {
         let path = match e.path().to_string().as_str() {
             "." => String::new(),
             p => p.to_string(),
@@ -110,9 +231,30 @@ pub fn deserialize(text: &str) -> Result<(wire::Config, Vec<Problem>), Problem> 
         let message = message
             .strip_prefix(&format!("{path}: "))
             .map_or(message.clone(), str::to_string);
-        Problem { path, message }
+        Problem {
+            path: join(path),
+            message,
+        }
     })?;
-    Ok((wire, unknown))
+    Ok((value, unknown))
+}
+
+/// Problem paths of the SLOs read (`slos[j]`, counted among the kept ones) as the
+/// file numbers them (`slos[kept[j]]`).
+pub fn renumber(problems: Vec<Problem>, kept: &[usize]) -> Vec<Problem> {
+    problems
+        .into_iter()
+        .map(|mut p| {
+            if let Some(rest) = p.path.strip_prefix("slos[") {
+                if let Some((j, tail)) = rest.split_once(']') {
+                    if let Some(i) = j.parse::<usize>().ok().and_then(|j| kept.get(j)) {
+                        p.path = format!("slos[{i}]{tail}");
+                    }
+                }
+            }
+            p
+        })
+        .collect()
 }
 
 fn is_label_name(s: &str) -> bool {

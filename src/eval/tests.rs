@@ -261,6 +261,24 @@ fn a_probe_reports_its_worst_series() {
     assert_eq!(r.error_budget_remaining, None);
 }
 
+/// A probe whose query finds nothing names the query and the likely cause.
+#[test]
+fn a_probe_without_series_names_its_query_and_the_likely_cause() {
+    let mut s = slo(Indicator::Threshold {
+        query: "time() - max(backup_last_success_timestamp_seconds)".into(),
+        op: crate::slo::CompareOp::Lt,
+        value: 86400.0,
+    });
+    s.group_by.clear();
+    let r = &run(&s, &Answers::from([(QueryKind::Probe, Ok(Vec::new()))]))[0];
+    assert_eq!(r.state, State::InsufficientData);
+    assert_eq!(
+        r.reason,
+        "the probe query \"time() - max(backup_last_success_timestamp_seconds)\" returned no \
+         series: is the exporter of its metric scraped, and is the metric named as written?"
+    );
+}
+
 #[test]
 fn readiness_ignores_non_key_slos_and_nothing_is_not_ready() {
     let s = ratio();
