@@ -62,8 +62,97 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
             }
         }
         check_buckets(slo, &path, client, &mut found).await;
+        check_labels(slo, &path, client, &mut found).await;
     }
     found
+}
+
+/// Labels an SLO reads that no series of its metric carries in the SLO window:
+/// a `group_by` label (every group would collapse into one blank group that
+/// passes) or a matcher that needs a value (it can never match, and the SLI reads
+/// 100 %). Both make `check` wrong, so both are errors. A metric with no series
+/// at all is left to the selector check above.
+async fn check_labels(
+    slo: &crate::slo::Slo,
+    path: &str,
+    client: &Client,
+    found: &mut LiveFindings,
+) {
+    use crate::slo::{MatchOp, Selector};
+    let window = slo.window;
+    let mut asked = std::collections::BTreeSet::new();
+    for source in slo.indicator.sources() {
+        if source.field == "threshold.query" {
+            continue;
+        }
+        let Ok(selector) = Selector::parse(&source.promql) else {
+            continue;
+        };
+        let metric = selector.name.clone();
+        let needs_value = selector.matchers.iter().filter(|m| match m.op {
+            MatchOp::Equal => !m.value.is_empty(),
+            MatchOp::Regex => {
+                crate::slo::anchored::anchored(&m.value).is_some_and(|r| !r.is_match(""))
+            }
+            MatchOp::NotEqual | MatchOp::NotRegex => false,
+        });
+        let mut labels: Vec<(String, Option<String>, String)> = slo
+            .group_by
+            .iter()
+            .map(|g| {
+                (
+                    g.clone(),
+                    None,
+                    format!("{}.group_by", path.trim_end_matches(".sli")),
+                )
+            })
+            .collect();
+        labels.extend(needs_value.map(|m| {
+            (
+                m.name.clone(),
+                Some(m.text.clone()),
+                format!("{path}.{}", source.field),
+            )
+        }));
+        for (label, matcher, at) in labels {
+            if !asked.insert((metric.clone(), label.clone())) {
+                continue;
+            }
+            let carried = format!("count(last_over_time({metric}{{{label}!=\"\"}}[{window}]))");
+            let any = format!("topk(1, last_over_time({metric}[{window}]))");
+            let (Ok(carried), Ok(any)) = (
+                client.query(&carried, None).await,
+                client.query(&any, None).await,
+            ) else {
+                continue;
+            };
+            let Some(example) = any.first() else {
+                continue;
+            };
+            if !carried.is_empty() {
+                continue;
+            }
+            let has: Vec<&str> = example
+                .labels
+                .keys()
+                .map(String::as_str)
+                .filter(|l| *l != "__name__")
+                .collect();
+            let message = match matcher {
+                None => format!(
+                    "group_by label {label:?} is on no series of {metric} in the last {window}: every \
+                     group would collapse into one blank group (a series has: {})",
+                    has.join(", ")
+                ),
+                Some(m) => format!(
+                    "{m} can never match: no series of {metric} in the last {window} has the label \
+                     {label:?} (a series has: {})",
+                    has.join(", ")
+                ),
+            };
+            found.errors.push(Problem { path: at, message });
+        }
+    }
 }
 
 /// A latency SLO's threshold must be a bucket boundary the generated rules can

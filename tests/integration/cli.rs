@@ -206,6 +206,46 @@ fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
         stdout.ends_with(": OK (2 SLOs; not checked against Prometheus)\n"),
         "{stdout}"
     );
+
+    // What `check` would get wrong is an error: a group_by label no series has
+    // (one blank group that passes) and a matcher on a label the metric never
+    // has (availability reads 100 %). A label that is there passes.
+    let wrong = dir.path().join("wrong-labels.yaml");
+    std::fs::write(
+        &wrong,
+        "apiVersion: slogate/v1\nslos:\n\
+         - name: availability\n  objective: 99.9\n  group_by: [svc]\n\
+         \x20 sli: {ratio: {errors: 'http_requests_total{status=~\"5..\"}', total: http_requests_total}}\n\
+         - name: by-service\n  objective: 99.9\n  group_by: [service]\n\
+         \x20 sli: {ratio: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}}\n",
+    )
+    .expect("write");
+    let out = run_slogate(&[
+        "validate",
+        &format!("--config.file={}", wrong.display()),
+        &format!("--prometheus.url={}", prom.url()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    let file = wrong.display();
+    assert!(
+        stderr.contains(&format!(
+            "{file}: slos[0].group_by: group_by label \"svc\" is on no series of http_requests_total \
+             in the last 30d: every group would collapse into one blank group (a series has: "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{file}: slos[0].sli.ratio.errors: status=~\"5..\" can never match: no series of \
+             http_requests_total in the last 30d has the label \"status\""
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(": 2 problems"),
+        "only slos[0] is wrong: {stderr}"
+    );
 }
 
 /// OpenMetrics to the classic text format `promtool check metrics` reads
