@@ -47,7 +47,8 @@ async fn check_live(config: &Config, client: &Client) -> LiveFindings {
             };
             match client.query(&probe, None).await {
                 Ok(s) if s.is_empty() && may_be_empty => found.warnings.push(problem(format!(
-                    "{selector:?} matches no series in the last {}",
+                    "{selector:?} matches no series in the last {}: fine for a counter of errors \
+                     or misses before the first one (it counts as zero); check the name otherwise",
                     slo.window
                 ))),
                 Ok(s) if s.is_empty() => found.errors.push(problem(format!(

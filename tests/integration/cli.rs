@@ -217,7 +217,9 @@ fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
          - name: availability\n  objective: 99.9\n  group_by: [svc]\n\
          \x20 sli: {ratio: {errors: 'http_requests_total{status=~\"5..\"}', total: http_requests_total}}\n\
          - name: by-service\n  objective: 99.9\n  group_by: [service]\n\
-         \x20 sli: {ratio: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}}\n",
+         \x20 sli: {ratio: {errors: 'http_requests_total{code=~\"5..\"}', total: http_requests_total}}\n\
+         - name: no-errors-yet\n  objective: 99.9\n\
+         \x20 sli: {ratio: {errors: 'http_requests_total{code=\"599\"}', total: http_requests_total}}\n",
     )
     .expect("write");
     let out = run_slogate(&[
@@ -245,6 +247,16 @@ fn validate_against_prometheus_checks_selectors_and_bucket_boundaries() {
     assert!(
         stderr.contains(": 2 problems"),
         "only slos[0] is wrong: {stderr}"
+    );
+    // A counter that matches nothing yet (no 599 so far) stays a warning, saying why.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "{file}: slos[2].sli.ratio.errors: warning: \"http_requests_total{{code=\\\"599\\\"}}\" matches \
+             no series in the last 30d: fine for a counter of errors or misses before the first \
+             one (it counts as zero); check the name otherwise"
+        )),
+        "{stdout}"
     );
 }
 
