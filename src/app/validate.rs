@@ -120,19 +120,24 @@ async fn check_labels(
                 continue;
             }
             let carried = format!("count(last_over_time({metric}{{{label}!=\"\"}}[{window}]))");
-            let any = format!("topk(1, last_over_time({metric}[{window}]))");
-            let (Ok(carried), Ok(any)) = (
-                client.query(&carried, None).await,
-                client.query(&any, None).await,
-            ) else {
-                continue;
-            };
-            let Some(example) = any.first() else {
-                continue;
-            };
-            if !carried.is_empty() {
+            if !client
+                .query(&carried, None)
+                .await
+                .is_ok_and(|s| s.is_empty())
+            {
                 continue;
             }
+            // Only for a label found missing: one series of the metric, to say
+            // which labels it does have (none at all is the selector check's).
+            let any = format!("topk(1, last_over_time({metric}[{window}]))");
+            let Some(example) = client
+                .query(&any, None)
+                .await
+                .ok()
+                .and_then(|s| s.into_iter().next())
+            else {
+                continue;
+            };
             let has: Vec<&str> = example
                 .labels
                 .keys()
