@@ -12,15 +12,14 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, Plan, ServeArgs, SimulateArgs};
 use crate::config::{self, Config, ConfigError};
-use crate::eval::snapshot::{Checkpoint, KnownGroups, Published, Snapshot};
-use crate::eval::State;
+use crate::eval::snapshot::{KnownGroups, Published};
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
 use crate::report::Report;
 use crate::scheduler::{self, Engine, Planner, Request};
 use crate::server::{self, AppState, ReloadRequest};
 use crate::slo::fuse;
-use crate::slo::{PromDuration, MAX_WINDOW};
+use crate::slo::{Launch, PromDuration, MAX_WINDOW};
 
 mod validate;
 
@@ -255,10 +254,44 @@ fn checkpoint_flag(text: Option<&str>) -> Result<Option<(String, PromDuration)>,
         })
 }
 
-/// What `check` judged: the current state, or one launch checkpoint.
-enum Judged {
-    Now(Snapshot),
-    Checkpoint(Checkpoint, DateTime<Utc>),
+/// The checkpoints a launch has when `--launch.at` brings one the config lacks.
+const DEFAULT_CHECKPOINTS: [&str; 2] = ["1h", "24h"];
+
+/// The launch `check` reports on: the config's, moved by `--launch.at`, with
+/// the `--launch.checkpoint` asked for among its checkpoints.
+fn launch_of(
+    config: &Config,
+    at: Option<&str>,
+    checkpoint: Option<&(String, PromDuration)>,
+) -> Result<Option<Launch>, UsageError> {
+    let mut launch = match (config.launch.clone(), at) {
+        (Some(mut l), Some(at)) => {
+            l.at = parse_at(at).map_err(|e| UsageError(e.0.replace("--at", "--launch.at")))?;
+            l
+        }
+        (Some(l), None) => l,
+        (None, Some(at)) => Launch {
+            at: parse_at(at).map_err(|e| UsageError(e.0.replace("--at", "--launch.at")))?,
+            checkpoints: DEFAULT_CHECKPOINTS
+                .iter()
+                .map(|c| (c.to_string(), c.parse().expect("a valid duration")))
+                .collect(),
+        },
+        (None, None) if checkpoint.is_some() => {
+            return Err(UsageError(format!(
+                "--launch.checkpoint needs a launch time: a launch block (launch.at) in {}, or --launch.at",
+                config.source
+            )))
+        }
+        (None, None) => return Ok(None),
+    };
+    if let Some((name, after)) = checkpoint {
+        if !launch.checkpoints.iter().any(|(_, a)| a == after) {
+            launch.checkpoints.push((name.clone(), *after));
+            launch.checkpoints.sort_by_key(|(_, a)| *a);
+        }
+    }
+    Ok(Some(launch))
 }
 
 /// `slogate check`: returns the exit code.
@@ -270,27 +303,14 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
     };
     let checkpoint = checkpoint_flag(args.launch_checkpoint.as_deref())?;
     let config = load(&args.config)?;
+    let launch = launch_of(&config, args.launch_at.as_deref(), checkpoint.as_ref())?;
     let engine = engine(&config, args.config.plan, &QueryMetrics::default())?;
-    let judged = match checkpoint {
-        Some((name, after)) => {
-            let launch = config.launch.as_ref().ok_or_else(|| {
-                UsageError(format!(
-                    "--launch.checkpoint needs a launch block (launch.at) in {}",
-                    config.source
-                ))
-            })?;
-            let c = scheduler::evaluate_checkpoint(
-                &engine.source,
-                &engine.slos,
-                launch.at,
-                (&name, after),
-                now,
-                engine.concurrency,
-                engine.planner,
-            )
-            .await;
-            Judged::Checkpoint(c, launch.at)
-        }
+    let timeline = match &launch {
+        Some(l) => Some(scheduler::launch_timeline(&engine, l, now).await),
+        None => None,
+    };
+    let snapshot = match checkpoint {
+        Some(_) => None,
         None => {
             let req = Request {
                 slos: &engine.slos,
@@ -299,20 +319,21 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
                 concurrency: engine.concurrency,
                 planner: engine.planner,
             };
-            Judged::Now(scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await)
+            Some(scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await)
         }
     };
-    let (queries, took) = match &judged {
-        Judged::Now(s) => (s.run.queries_sent, s.run.duration),
-        Judged::Checkpoint(c, _) => (c.queries_sent, std::time::Duration::ZERO),
+    let judged = checkpoint.as_ref().and_then(|(_, after)| {
+        let t = timeline.as_ref()?;
+        Some((t.checkpoints.iter().find(|c| c.after == *after)?, t.at))
+    });
+    let (report, trend_window, trend_at) = match (&snapshot, judged) {
+        (Some(s), _) => (Report::of_snapshot(s), None, now),
+        (None, Some((c, at))) => (Report::of_checkpoint(c, at, now), Some(c.after), c.due),
+        (None, None) => unreachable!("a checkpoint is always in the timeline"),
     };
-    tracing::debug!(queries, took_ms = took.as_millis() as u64, "Evaluated");
-    let (report, trend_window, trend_at) = match &judged {
-        Judged::Now(s) => (Report::of_snapshot(s), None, now),
-        Judged::Checkpoint(c, at) => (Report::of_checkpoint(c, *at), Some(c.after), c.due),
-    };
-    let pending = report.results.iter().any(|r| r.state == State::Pending);
-    let trends = if args.output == Output::Markdown && !pending {
+    let report = report.with_timeline(timeline.as_ref());
+    tracing::debug!(queries = report.cost.queries, "Evaluated");
+    let trends = if args.output == Output::Markdown && report.pending().is_none() {
         let (source, slos) = (&engine.source, &engine.slos);
         scheduler::trends(source, slos, trend_window, trend_at, TREND_STEPS).await
     } else {
@@ -327,7 +348,7 @@ const TREND_STEPS: u32 = 24;
 
 fn render(output: Output, report: &Report<'_>, trends: &crate::eval::Trends) -> String {
     match output {
-        Output::Table => crate::report::table(report),
+        Output::Table => crate::report::styled(report, &crate::report::Style::for_stdout()),
         Output::Json => format!("{:#}\n", crate::report::status_json(report)),
         Output::Markdown => crate::report::markdown(report, trends),
         Output::Junit => crate::report::junit(report),

@@ -149,6 +149,10 @@ pub struct CheckArgs {
     /// [launch.at, launch.at + C] as of launch.at + C; pending (exit 2) before then.
     #[arg(long = "launch.checkpoint")]
     pub launch_checkpoint: Option<String>,
+    /// Try this launch time (RFC 3339 or Unix seconds) instead of the config's
+    /// `launch.at`; without a launch block, its checkpoints are 1h and 24h.
+    #[arg(long = "launch.at")]
+    pub launch_at: Option<String>,
 }
 
 #[derive(Debug, Args)]

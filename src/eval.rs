@@ -2,6 +2,7 @@
 //! readiness roll-up. No clock, no network, no logging.
 
 mod events;
+pub mod history;
 pub mod launch;
 pub mod quantile;
 pub mod snapshot;
@@ -174,7 +175,7 @@ pub struct Input<'a> {
 }
 
 fn percent(ratio: f64) -> String {
-    crate::slo::number::percent(ratio, 4)
+    crate::slo::number::shown_percent(ratio)
 }
 
 pub use crate::slo::number::short as short_number;

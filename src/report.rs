@@ -7,24 +7,27 @@ mod markdown;
 mod table;
 
 use std::collections::BTreeMap;
+use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 pub use junit::junit;
 pub use markdown::{markdown, Trends};
-pub use table::table;
+pub use table::{styled, table, Style};
 
+use crate::eval::history::History;
 use crate::eval::snapshot::{Checkpoint, LaunchStatus, Snapshot};
 use crate::eval::{self, short_number, Readiness, SloResult, State, QUERY_FAILED};
 use crate::slo::promql::{QUANTILES, SHOWN_QUANTILE_WINDOW};
-use crate::slo::{shown_window, PromDuration};
+use crate::slo::{shown_window, PromDuration, SliKind};
 
 /// The launch checkpoint a report is about.
 #[derive(Debug, Clone)]
 pub struct LaunchView {
     pub at: DateTime<Utc>,
     pub checkpoint: String,
+    pub due: DateTime<Utc>,
     pub state: State,
     pub score: Option<f64>,
 }
@@ -33,17 +36,22 @@ pub struct LaunchView {
 #[derive(Debug, Clone)]
 pub struct Report<'a> {
     pub evaluated_at: DateTime<Utc>,
+    /// The instant the report is made as of (`--at`, or the clock): pending
+    /// checkpoints count down from it.
+    pub now: DateTime<Utc>,
     pub results: &'a [SloResult],
     pub readiness: Readiness,
     pub prometheus_up: bool,
     pub score: Option<f64>,
     pub launch: Option<LaunchView>,
-    /// Checkpoints of the launch, for the status API and page.
+    /// The whole launch timeline, shown by every output when there is a launch.
     pub timeline: Option<&'a LaunchStatus>,
     /// What the evaluation cost Prometheus.
     pub cost: Cost,
     /// When each window was last read (long windows are reused for a while).
     pub windows_read_at: Option<&'a BTreeMap<PromDuration, DateTime<Utc>>>,
+    /// Each result's state over time (serve).
+    pub history: Option<&'a RwLock<History>>,
 }
 
 /// What an evaluation cost: queries sent, samples Prometheus read and its
@@ -60,6 +68,7 @@ impl<'a> Report<'a> {
     pub fn of_snapshot(s: &'a Snapshot) -> Self {
         Self {
             evaluated_at: s.run.at,
+            now: s.run.at,
             results: &s.results,
             readiness: s.readiness.clone(),
             prometheus_up: s.run.prometheus_up,
@@ -72,13 +81,20 @@ impl<'a> Report<'a> {
                 prometheus_eval_seconds: s.run.prometheus_eval_seconds,
             },
             windows_read_at: Some(&s.run.windows_read_at),
+            history: s.history.as_deref(),
         }
     }
 
-    /// The report of one launch checkpoint.
-    pub fn of_checkpoint(c: &'a Checkpoint, launch_at: DateTime<Utc>) -> Self {
+    /// The report of one launch checkpoint, made as of `now`: a pending one is
+    /// about `now` (it has not been evaluated at its due time, which lies ahead).
+    pub fn of_checkpoint(c: &'a Checkpoint, launch_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
         Self {
-            evaluated_at: c.due,
+            evaluated_at: if c.state == State::Pending {
+                now
+            } else {
+                c.due
+            },
+            now,
             results: &c.results,
             readiness: eval::roll_up(&c.results),
             prometheus_up: c.prometheus_up,
@@ -86,6 +102,7 @@ impl<'a> Report<'a> {
             launch: Some(LaunchView {
                 at: launch_at,
                 checkpoint: c.name.clone(),
+                due: c.due,
                 state: c.state,
                 score: c.score,
             }),
@@ -96,15 +113,29 @@ impl<'a> Report<'a> {
                 prometheus_eval_seconds: c.prometheus_eval_seconds,
             },
             windows_read_at: None,
+            history: None,
         }
     }
 
-    /// The headline: `READY`; `UNKNOWN` when nothing failed but the key SLOs
-    /// holding readiness back could not be judged (Prometheus unreachable, a
-    /// query refused): a launch lead must not read "not ready" as "regressed";
-    /// else `NOT READY`.
+    /// The same report, with the launch timeline every output shows.
+    pub fn with_timeline(mut self, timeline: Option<&'a LaunchStatus>) -> Self {
+        self.timeline = timeline;
+        self
+    }
+
+    /// The checkpoint this report is about, when it is not due yet.
+    pub fn pending(&self) -> Option<&LaunchView> {
+        self.launch.as_ref().filter(|l| l.state == State::Pending)
+    }
+
+    /// The headline: `PENDING` for a checkpoint not due yet; `READY`; `UNKNOWN`
+    /// when nothing failed but the key SLOs holding readiness back could not be
+    /// judged (Prometheus unreachable, a query refused): a launch lead must not
+    /// read "not ready" as "regressed"; else `NOT READY`.
     pub fn verdict(&self) -> &'static str {
-        if self.readiness.ready {
+        if self.pending().is_some() {
+            "PENDING"
+        } else if self.readiness.ready {
             "READY"
         } else if unjudged(self.results.iter()) {
             "UNKNOWN"
@@ -113,12 +144,31 @@ impl<'a> Report<'a> {
         }
     }
 
+    /// The verdict with what explains it, as every output's headline says it:
+    /// `PENDING — due in 19h (2026-11-25T06:25Z)`, `NOT READY (score 0.0/100:
+    /// vetoed by availability/search, a key SLO)`.
+    pub fn headline(&self) -> String {
+        if let Some(l) = self.pending() {
+            return format!("PENDING — {}", due_text(l.due, self.now));
+        }
+        match self.verdict() {
+            "UNKNOWN" => "UNKNOWN (no score: the key SLOs could not be judged)".into(),
+            verdict => format!(
+                "{verdict} (score {}/100: {})",
+                score_text(self.score),
+                score_explanation(self.results)
+            ),
+        }
+    }
+
     /// A service's verdict as [`Report::verdict`] words it, lower case; `-`
     /// (as [`Report::by_service`] names it) is the results without a service.
     pub fn service_verdict(&self, service: &str) -> &'static str {
         let service = if service == "-" { "" } else { service };
         let name = |x: &&SloResult| x.service.as_deref().unwrap_or_default() == service;
-        if self
+        if self.pending().is_some() {
+            "pending"
+        } else if self
             .readiness
             .services
             .get(service)
@@ -159,6 +209,180 @@ impl<'a> Report<'a> {
         }
         out
     }
+
+    /// The instant a result entered its state, when `serve` has seen it change.
+    pub fn state_since(&self, r: &SloResult) -> Option<DateTime<Utc>> {
+        let history = self.history?.read().unwrap_or_else(|e| e.into_inner());
+        history.track(&r.slo, &r.group).map(|t| t.since)
+    }
+}
+
+/// A result as people name it: `availability/checkout`, or the SLO alone.
+pub fn result_name(r: &SloResult) -> String {
+    match group_name(r).as_str() {
+        "-" => r.slo.clone(),
+        group => format!("{}/{group}", r.slo),
+    }
+}
+
+/// Why the launch score is what it is: the key SLOs that veto it, or how the
+/// weighted credits add up.
+pub fn score_explanation(results: &[SloResult]) -> String {
+    if results.iter().any(|r| r.state == State::Pending) {
+        return "not judged until the checkpoint is due".into();
+    }
+    let vetoes: Vec<String> = results
+        .iter()
+        .filter(|r| r.key && r.state == State::Fail)
+        .map(result_name)
+        .collect();
+    match vetoes.len() {
+        0 => {}
+        1 => return format!("vetoed by {}, a key SLO", vetoes[0]),
+        n => {
+            let shown = vetoes
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if n > 3 {
+                format!(" and {} more", n - 3)
+            } else {
+                String::new()
+            };
+            return format!("vetoed by {shown}{more}, key SLOs");
+        }
+    }
+    let count = |s: State| results.iter().filter(|r| r.state == s).count();
+    let mut parts = vec![format!("{} pass", count(State::Pass))];
+    let warn = count(State::Warn);
+    if warn > 0 {
+        parts.push(format!("{warn} warn (half credit)"));
+    }
+    let none = results.len() - count(State::Pass) - warn;
+    if none > 0 {
+        parts.push(format!("{none} without credit (fail, unknown or no data)"));
+    }
+    format!("weighted by SLO: {}", parts.join(", "))
+}
+
+/// `due in 19h (2026-11-25T06:25Z)`, or `due now (...)` once reached.
+pub fn due_text(due: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = (due - now).num_seconds();
+    if left <= 0 {
+        format!("due now ({})", minute(due))
+    } else {
+        format!("due in {} ({})", span(left), minute(due))
+    }
+}
+
+/// A duration in seconds as people say it: `19h`, `2d 3h`, `45m`, `30s`, with
+/// at most two units, rounded up so "due in" never says 0.
+pub fn span(seconds: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let Some(first) = UNITS.iter().position(|(u, _)| seconds >= *u) else {
+        return "0s".into();
+    };
+    let (big, big_name) = UNITS[first];
+    match UNITS.get(first + 1) {
+        Some(&(small, small_name)) if first < 3 => {
+            let smalls = (seconds % big + small - 1) / small;
+            let (bigs, smalls) = if smalls * small >= big {
+                (seconds / big + 1, 0)
+            } else {
+                (seconds / big, smalls)
+            };
+            if smalls == 0 {
+                format!("{bigs}{big_name}")
+            } else {
+                format!("{bigs}{big_name} {smalls}{small_name}")
+            }
+        }
+        _ => format!("{seconds}{big_name}"),
+    }
+}
+
+/// A time to the minute, as timelines write it: `2026-11-25T06:25Z`.
+pub fn minute(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%MZ").to_string()
+}
+
+/// The bad events the SLO can still afford over its window (negative when
+/// overspent): `remaining × (1 - objective) × events`. `None` for probes.
+pub fn budget_left_events(r: &SloResult) -> Option<f64> {
+    let allowed = 1.0 - r.objective?;
+    Some(r.error_budget_remaining? * allowed * r.events?).filter(|v| v.is_finite())
+}
+
+/// For uptime, the downtime the SLO can still afford over its window, in seconds.
+pub fn budget_left_seconds(r: &SloResult) -> Option<f64> {
+    if r.kind != SliKind::Uptime {
+        return None;
+    }
+    let allowed = 1.0 - r.objective?;
+    Some(r.error_budget_remaining? * allowed * r.window.as_secs_f64()).filter(|v| v.is_finite())
+}
+
+/// One step of a launch timeline as every output lists it: launch, each
+/// checkpoint, and "now" in its place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Milestone {
+    /// `T0`, `T+24h` or `now`.
+    pub label: String,
+    pub at: DateTime<Utc>,
+    /// A checkpoint's state (`None` for launch and now).
+    pub state: Option<State>,
+    /// What to know: the score and its explanation, or when it is due.
+    pub text: String,
+}
+
+/// The launch timeline in time order, with `now` placed among the checkpoints.
+pub fn milestones(t: &LaunchStatus, now: DateTime<Utc>) -> Vec<Milestone> {
+    let mut out = vec![Milestone {
+        label: "T0".into(),
+        at: t.at,
+        state: None,
+        text: "launch".into(),
+    }];
+    for c in &t.checkpoints {
+        let text = if c.state == State::Pending {
+            due_text(c.due, now)
+        } else {
+            let not_ready: Vec<String> = c
+                .results
+                .iter()
+                .filter(|r| !r.ready)
+                .map(|r| format!("{} ({})", result_name(r), r.state.as_str()))
+                .collect();
+            let mut text = format!(
+                "score {}/100: {}",
+                score_text(c.score),
+                score_explanation(&c.results)
+            );
+            if !not_ready.is_empty() {
+                text.push_str(&format!("; not ready: {}", not_ready.join(", ")));
+            }
+            text
+        };
+        out.push(Milestone {
+            label: format!("T+{}", c.name),
+            at: c.due,
+            state: Some(c.state),
+            text,
+        });
+    }
+    let place = out.iter().position(|m| m.at > now).unwrap_or(out.len());
+    out.insert(
+        place,
+        Milestone {
+            label: "now".into(),
+            at: now,
+            state: None,
+            text: String::new(),
+        },
+    );
+    out
 }
 
 /// RFC 3339 with seconds, as every output writes times.
@@ -188,7 +412,7 @@ fn num(v: Option<f64>) -> Value {
         .map_or(Value::Null, Value::Number)
 }
 
-fn result_json(r: &SloResult) -> Value {
+fn result_json(r: &SloResult, since: Option<DateTime<Utc>>) -> Value {
     let burn: Map<String, Value> = r
         .burn_rates
         .iter()
@@ -211,7 +435,7 @@ fn result_json(r: &SloResult) -> Value {
         )
     });
     let probe = r.kind.is_probe();
-    json!({
+    let mut doc = json!({
         "slo": r.slo,
         "kind": r.kind,
         "service": r.service,
@@ -221,6 +445,7 @@ fn result_json(r: &SloResult) -> Value {
         "sli": num(r.sli),
         "events": num(r.events),
         "error_budget_remaining": num(r.error_budget_remaining),
+        "error_budget_remaining_events": num(budget_left_events(r)),
         "burn_rates": if probe { Value::Null } else { Value::Object(burn) },
         "latency_seconds": latency,
         "value": num(r.value),
@@ -230,18 +455,47 @@ fn result_json(r: &SloResult) -> Value {
         "runbook_url": r.runbook_url,
         "reason": r.reason,
         "queries": &*r.queries,
+    });
+    if r.kind == SliKind::Uptime {
+        doc["error_budget_remaining_seconds"] = num(budget_left_seconds(r));
+    }
+    if let Some(since) = since {
+        doc["state_since"] = Value::from(time(since));
+    }
+    doc
+}
+
+fn checkpoint_json(c: &Checkpoint) -> Value {
+    json!({
+        "checkpoint": c.name,
+        "due": time(c.due),
+        "state": c.state.as_str(),
+        "score": score_json(c.score),
+        "score_explanation": score_explanation(&c.results),
+        "results": c.results.iter().map(|x| result_json(x, None)).collect::<Vec<_>>(),
     })
 }
 
 /// SPEC's `check --output json` document.
 pub fn status_json(r: &Report<'_>) -> Value {
+    let results: Vec<Value> = r
+        .results
+        .iter()
+        .map(|x| result_json(x, r.state_since(x)))
+        .collect();
     let mut doc = json!({
         "evaluated_at": time(r.evaluated_at),
+        "verdict": r.verdict(),
         "ready": r.readiness.ready,
         "prometheus_up": r.prometheus_up,
         "score": score_json(r.score),
+        "score_explanation": if r.verdict() == "UNKNOWN" {
+            "the key SLOs could not be judged".to_string()
+        } else {
+            score_explanation(r.results)
+        },
         "services": r.readiness.services,
-        "results": r.results.iter().map(result_json).collect::<Vec<_>>(),
+        "results": results,
         "cost": {
             "queries": r.cost.queries,
             "samples": r.cost.samples,
@@ -255,33 +509,36 @@ pub fn status_json(r: &Report<'_>) -> Value {
             .collect();
         doc["windows_read_at"] = Value::Object(reads);
     }
-    if let Some(l) = &r.launch {
-        doc["launch"] = json!({
-            "at": time(l.at),
-            "checkpoint": l.checkpoint,
-            "state": l.state.as_str(),
-            "score": score_json(l.score),
-        });
-    }
+    let mut launch = Map::new();
     if let Some(t) = r.timeline {
-        doc["launch"] = json!({
-            "at": time(t.at),
-            "checkpoints": t.checkpoints.iter().map(|c| json!({
-                "checkpoint": c.name,
-                "due": time(c.due),
-                "state": c.state.as_str(),
-                "score": score_json(c.score),
-                "results": c.results.iter().map(result_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-        });
+        launch.insert("at".into(), Value::from(time(t.at)));
+        launch.insert(
+            "checkpoints".into(),
+            t.checkpoints.iter().map(checkpoint_json).collect(),
+        );
+    }
+    if let Some(l) = &r.launch {
+        launch.insert("at".into(), Value::from(time(l.at)));
+        launch.insert("checkpoint".into(), Value::from(l.checkpoint.clone()));
+        launch.insert("due".into(), Value::from(time(l.due)));
+        launch.insert("state".into(), Value::from(l.state.as_str()));
+        launch.insert("score".into(), score_json(l.score));
+        if l.state == State::Pending {
+            let left = (l.due - r.now).num_seconds().max(0);
+            launch.insert("due_in_seconds".into(), Value::from(left));
+        }
+    }
+    if !launch.is_empty() {
+        doc["launch"] = Value::Object(launch);
     }
     doc
 }
 
-/// A ratio as a percentage with up to 3 decimals, or `-`.
+/// A ratio as a percentage by the one rule every output follows
+/// ([`crate::slo::number::shown_percent`]), or `-`.
 pub fn pct(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| crate::slo::number::percent(v, 3))
+        .map_or("-".into(), crate::slo::number::shown_percent)
 }
 
 /// A plain number, or `-`.
@@ -409,17 +666,20 @@ mod tests {
         let table = table(&report);
         assert_eq!(table.matches("http://127.0.0.1:1").count(), 1, "{table}");
         assert!(
-            table.contains("unknown  query failed (see below)\n"),
+            table.contains("❓ unknown\n    ↳ query failed (see below)\n"),
             "{table}"
         );
         assert!(
             table.ends_with(&format!(
-                "services: checkout=unknown platform=unknown search=unknown\n{failure}\nUNKNOWN (no score: the key SLOs could not be judged)\n"
+                "prometheus UNREACHABLE\nservices: checkout=unknown platform=unknown search=unknown\n{failure}\nUNKNOWN (no score: the key SLOs could not be judged)\n"
             )),
             "{table}"
         );
         let md = markdown(&report, &Trends::new());
-        assert!(md.contains("**UNKNOWN** · no score"), "{md}");
+        assert!(
+            md.contains("**UNKNOWN** (no score: the key SLOs could not be judged) · evaluated"),
+            "{md}"
+        );
         assert_eq!(md.matches("http://127.0.0.1:1").count(), 1, "{md}");
         assert!(md.contains("## search ❓ unknown"), "{md}");
         // One failed key SLO among unknown ones is a real NOT READY.
@@ -451,14 +711,18 @@ mod tests {
         );
         let table = table(&report);
         assert!(
-            table.starts_with("SERVICE   SLO           KIND   "),
+            table.starts_with("SERVICE   SLO           KEY  OBJECTIVE  SLI 30d  BUDGET  BURN 1h  P95 / LIMIT  EVENTS  STATE\n\
+                               checkout  availability  yes      99.9%     100%    100%        0            -    100k  ✅ pass\n"),
             "{table}"
         );
         assert!(
             table.contains("CHECKLIST\n  [ ] ❌ backups  fail (value 90000 is not < 86400)\n"),
             "{table}"
         );
-        assert!(table.ends_with("NOT READY (score 0.0/100)\n"), "{table}");
+        assert!(
+            table.ends_with("NOT READY (score 0.0/100: vetoed by availability/search, backups/platform, key SLOs)\n"),
+            "{table}"
+        );
         let md = markdown(&report, &Trends::new());
         assert!(md.contains("## search ❌ not ready"), "{md}");
         assert!(

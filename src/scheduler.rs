@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use self::compact::Compact;
 
+use crate::eval::history::History;
 use crate::eval::snapshot::{
     self, Checkpoint, KnownGroups, LaunchStatus, Planned, Published, Run, Snapshot,
 };
@@ -645,6 +646,34 @@ async fn launch_status<S: Source>(
     })
 }
 
+/// Every checkpoint of `launch` as of `now` (pending ones cost no query): what
+/// `check` shows as the launch timeline.
+pub async fn launch_timeline<S: Source>(
+    engine: &Engine<S>,
+    launch: &Launch,
+    now: DateTime<Utc>,
+) -> LaunchStatus {
+    let mut checkpoints = Vec::new();
+    for (name, after) in &launch.checkpoints {
+        checkpoints.push(
+            evaluate_checkpoint(
+                &engine.source,
+                &engine.slos,
+                launch.at,
+                (name, *after),
+                now,
+                engine.concurrency,
+                engine.planner,
+            )
+            .await,
+        );
+    }
+    LaunchStatus {
+        at: launch.at,
+        checkpoints,
+    }
+}
+
 /// Logs a change of the overall verdict at info (routine evaluations at debug).
 fn log_evaluation(snapshot: &Snapshot, last_ready: &mut Option<bool>) {
     tracing::debug!(
@@ -682,6 +711,7 @@ pub async fn run<S: Source>(
     let mut last_ready = None;
     let mut judged_with: Option<Arc<Engine<S>>> = None;
     let mut memory = Memory::new(Duration::ZERO);
+    let history = Arc::new(std::sync::RwLock::new(History::default()));
     tokio::pin!(shutdown);
     loop {
         let current = engine.borrow_and_update().clone();
@@ -709,6 +739,11 @@ pub async fn run<S: Source>(
         let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut memory)).await;
         snapshot::remember_groups(&mut known, &snapshot);
         snapshot.launch = launch_status(&current, now, &mut settled).await;
+        history
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .record(now, &snapshot.results);
+        snapshot.history = Some(history.clone());
         log_evaluation(&snapshot, &mut last_ready);
         published.publish(snapshot);
         tokio::select! {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use super::history::History;
 use super::{launch, roll_up, Answers, Input, Readiness, SloResult, State};
 use crate::slo::promql::PlannedQuery;
 use crate::slo::{PromDuration, Slo};
@@ -23,6 +24,8 @@ pub struct Snapshot {
     pub score: Option<f64>,
     /// Launch checkpoints, when the config has a launch block (serve only).
     pub launch: Option<LaunchStatus>,
+    /// Each result's state over time (serve only; shared, updated in place).
+    pub history: Option<Arc<RwLock<History>>>,
 }
 
 /// One launch checkpoint: every SLO judged over `[at, at + after]` as of `at + after`.
@@ -119,6 +122,7 @@ pub fn judge(
         results,
         run,
         launch: None,
+        history: None,
     }
 }
 
@@ -225,7 +229,7 @@ impl Published {
 
 /// The SLOs of [`example`]: a 99.9 % ratio grouped by service, and a probe.
 #[cfg(test)]
-fn example_slos() -> (Slo, Slo) {
+pub fn example_slos() -> (Slo, Slo) {
     use crate::slo::{CompareOp, Indicator, RatioNumerator, Selector};
 
     let sel = |n: &str| Selector {

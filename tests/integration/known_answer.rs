@@ -273,18 +273,20 @@ fn unix_seconds_at_gives_the_same_table() {
         [
             "SERVICE",
             "SLO",
-            "KIND",
+            "KEY",
             "OBJECTIVE",
-            "SLI/VALUE",
+            "SLI",
+            "30d",
             "BUDGET",
             "BURN",
             "1h",
             "P95",
-            "(WINDOW)",
+            "/",
+            "LIMIT",
             "EVENTS",
-            "STATE",
-            "REASON"
-        ]
+            "STATE"
+        ],
+        "{table}"
     );
     let (bad, total) = bad_total("availability", "search", WINDOW);
     let row: Vec<&str> = table
@@ -294,14 +296,18 @@ fn unix_seconds_at_gives_the_same_table() {
         .split_whitespace()
         .take(7)
         .collect();
-    let sli = format!("{:.3}", (total - bad) / total * 100.0);
+    // One precision rule: three decimals, rounded down (never across the objective).
+    let sli = format!(
+        "{:.3}",
+        ((total - bad) / total * 100_000.0).floor() / 1000.0
+    );
     let sli = format!("{}%", sli.trim_end_matches('0').trim_end_matches('.'));
     assert_eq!(
         row,
         [
             "search",
             "availability",
-            "ratio",
+            "yes",
             "99.9%",
             sli.as_str(),
             row[5],
@@ -317,9 +323,21 @@ fn unix_seconds_at_gives_the_same_table() {
     assert!(table
         .lines()
         .take_while(|l| !l.is_empty())
+        .filter(|l| !l.starts_with("    ↳ "))
         .all(|l| l.len() > slo_col && l.as_bytes()[slo_col - 1] == b' '));
     // A failing key SLO (search availability) vetoes the launch score.
-    assert!(table.ends_with("NOT READY (score 0.0/100)\n"), "{table}");
+    assert!(
+        table.ends_with(
+            "NOT READY (score 0.0/100: vetoed by availability/search, latency/catalog, uptime/search, key SLOs)\n"
+        ),
+        "{table}"
+    );
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 120,
+            "wider than 120 columns: {line}"
+        );
+    }
     let age = end() - history::last_backup(end());
     assert!(
         table.contains(&format!(

@@ -77,6 +77,11 @@ fn states(doc: &Value) -> Vec<(String, String)> {
 fn verdict(json: &str) -> Value {
     let mut doc: Value = serde_json::from_str(json).expect("json");
     let cost = doc.as_object_mut().and_then(|o| o.remove("cost"));
+    // The timeline is as of now: later checkpoints settle as time goes on.
+    let timeline = doc["launch"]
+        .as_object_mut()
+        .and_then(|o| o.remove("checkpoints"));
+    assert!(timeline.is_some(), "{json}");
     assert!(
         cost.is_some_and(|c| c["queries"].as_u64() > Some(0)),
         "{json}"
@@ -102,6 +107,26 @@ fn checkpoints_give_the_same_verdict_days_later_as_on_time() {
     assert_eq!(doc["launch"]["at"], rfc3339(launch_at()));
     assert_eq!(doc["launch"]["score"], 100.0);
     assert_eq!(doc["evaluated_at"], rfc3339(launch_at() + 3600));
+    // The whole timeline comes along, as of now: 24h is settled, 60d is not.
+    let timeline: Vec<(&str, &str)> = doc["launch"]["checkpoints"]
+        .as_array()
+        .expect("checkpoints")
+        .iter()
+        .map(|c| {
+            (
+                c["checkpoint"].as_str().unwrap_or(""),
+                c["state"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        timeline,
+        [("1h", "pass"), ("24h", "fail"), ("60d", "pending")]
+    );
+    assert_eq!(
+        doc["launch"]["checkpoints"][1]["score_explanation"],
+        "vetoed by availability/search, a key SLO"
+    );
     assert!(doc["results"]
         .as_array()
         .expect("results")
@@ -151,14 +176,117 @@ fn checkpoints_give_the_same_verdict_days_later_as_on_time() {
     assert_eq!(doc["launch"]["state"], "pending");
     assert_eq!(doc["launch"]["score"], Value::Null);
     assert!(states(&doc).iter().all(|(_, s)| s == "pending"), "{later}");
+    assert_eq!(doc["launch"]["due"], rfc3339(launch_at() + 60 * DAY));
+    let left = doc["launch"]["due_in_seconds"]
+        .as_i64()
+        .expect("due_in_seconds");
+    assert!(left > 0 && left <= 60 * DAY, "{left}");
+    // A pending report is about now, not its due time (which lies ahead).
+    let evaluated =
+        chrono::DateTime::parse_from_rfc3339(doc["evaluated_at"].as_str().expect("time"))
+            .expect("RFC 3339");
+    assert!(evaluated.timestamp() < launch_at() + 60 * DAY, "{later}");
 
-    // Before its time, the 1h checkpoint is pending too.
+    // Before its time, the 1h checkpoint is pending too: said once, with when it
+    // is due, one line per SLO (no service `-`, no score).
     let early = format!("--at={}", launch_at() + 1800);
     let (code, out) = check(&config, &["--launch.checkpoint=1h", &early]);
     assert_eq!(code, Some(2), "{out}");
     assert!(
-        out.contains("launch ") && out.contains("checkpoint 1h: pending"),
+        out.ends_with(&format!(
+            "PENDING — due in 30m ({})\n",
+            minute(launch_at() + 3600)
+        )),
         "{out}"
+    );
+    assert!(
+        out.contains("  ⏳ availability  ratio, key\n  ⏳ backups-fresh  threshold, key\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("evaluated at {};", rfc3339(launch_at() + 1800))),
+        "{out}"
+    );
+    assert!(!out.contains("\n-  ") && !out.contains("score"), "{out}");
+}
+
+fn minute(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .expect("valid time")
+        .format("%Y-%m-%dT%H:%MZ")
+        .to_string()
+}
+
+/// Without `--launch.checkpoint`, every output still carries the launch
+/// timeline as of now; `--launch.at` tries another launch time.
+#[test]
+fn every_output_carries_the_launch_timeline() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = config(&dir, &prom);
+    let now = end();
+    let at = format!("--at={now}");
+    let (code, table) = check(&config, &[&at]);
+    assert_eq!(code, Some(1), "{table}");
+    let want = format!(
+        "LAUNCH TIMELINE\n\
+         \x20 T0     {}             launch\n\
+         \x20 T+1h   {}  ✅ pass     score 100.0/100: weighted by SLO: 4 pass\n\
+         \x20 T+24h  {}  ❌ fail     score 0.0/100: vetoed by availability/search, a key SLO; not ready: availability/search (fail)\n\
+         \x20 now    {}\n\
+         \x20 T+60d  {}  ⏳ pending  due in 39d 18h ({})\n",
+        minute(launch_at()),
+        minute(launch_at() + 3600),
+        minute(launch_at() + DAY),
+        minute(now),
+        minute(launch_at() + 60 * DAY),
+        minute(launch_at() + 60 * DAY),
+    );
+    assert!(table.contains(&want), "want:\n{want}\nin:\n{table}");
+
+    let (_, md) = check(&config, &[&at, "--output=markdown"]);
+    assert!(md.contains("## Launch timeline\n"), "{md}");
+    assert!(
+        md.contains(&format!("| **now** | {} |  |  |\n", minute(now))),
+        "{md}"
+    );
+    assert!(md.contains("\n### T+24h ❌ fail\n"), "{md}");
+    assert!(
+        md.contains("| availability/search | yes | 99.9% | 66.661% | -33239% | ❌ fail | SLI 66.661% below objective 99.9%"),
+        "{md}"
+    );
+
+    let (_, xml) = check(&config, &[&at, "--output=junit"]);
+    assert!(
+        xml.contains("<property name=\"launch.checkpoint.24h.state\" value=\"fail\"/>"),
+        "{xml}"
+    );
+
+    // Launched five days before the end of history instead: both early
+    // checkpoints are clean, without editing the file.
+    let moved = format!("--launch.at={}", rfc3339(end() - 5 * DAY));
+    let (_, json) = check(&config, &[&at, &moved, "--output=json"]);
+    let doc: Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["launch"]["at"], rfc3339(end() - 5 * DAY));
+    let states: Vec<&str> = doc["launch"]["checkpoints"]
+        .as_array()
+        .expect("checkpoints")
+        .iter()
+        .map(|c| c["state"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(states, ["pass", "pass", "pending"], "{json}");
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={}", config.display()),
+        "--launch.at=soon",
+    ]);
+    assert_eq!(out.status.code(), Some(64));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "--launch.at \"soon\" is neither RFC 3339 (2026-11-22T10:00:00Z) nor Unix seconds"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -223,10 +351,19 @@ fn markdown_report_matches_the_golden_file() {
     let prom = history_prometheus();
     let dir = tempfile::tempdir().expect("tempdir");
     let config = config(&dir, &prom);
-    let (code, md) = check(&config, &["--launch.checkpoint=24h", "--output=markdown"]);
+    let at = format!("--at={}", end());
+    let (code, md) = check(
+        &config,
+        &["--launch.checkpoint=24h", "--output=markdown", &at],
+    );
     assert_eq!(code, Some(1));
     // The history ends at the last full hour: name its times, not their values.
     let md = md
+        .replace(&minute(end()), "<now>")
+        .replace(&minute(launch_at()), "<launch>")
+        .replace(&minute(launch_at() + 3600), "<T+1h>")
+        .replace(&minute(launch_at() + DAY), "<T+24h>")
+        .replace(&minute(launch_at() + 60 * DAY), "<T+60d>")
         .replace(&rfc3339(launch_at() + DAY), "<T+24h>")
         .replace(&rfc3339(launch_at()), "<launch>");
     if std::env::var_os("SLOGATE_UPDATE_GOLDEN").is_some() {
