@@ -165,6 +165,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let metrics = QueryMetrics::default();
     let (engines, engine_rx) =
         watch::channel(Arc::new(engine(&config, args.config.plan, &metrics)?));
+    let engine_view = engine_rx.clone();
     let published = Arc::new(Published::default());
     let flags = Arc::new(Flags::default());
     let exporter = Arc::new(Exporter::new(published.clone(), &metrics, flags.clone()));
@@ -208,6 +209,8 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         published,
         exporter,
         reload: reload_tx,
+        engine: Some(engine_view),
+        view: crate::page::View { fixed_at },
     });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {

@@ -336,11 +336,13 @@ impl Slo {
 /// Burn rate per step across a report window, per (SLO, group labels).
 pub type Trends = BTreeMap<(String, BTreeMap<String, String>), Vec<Option<f64>>>;
 
+/// Bad and total events per step, per group (its labels), from a range answer
+/// of [`Slo::events_query`] over one step: `None` where a step has no answer.
+pub type StepCounts = BTreeMap<BTreeMap<String, String>, Vec<Option<(f64, f64)>>>;
+
 impl Slo {
-    /// Burn rate per timestamp, per group, from a range answer of
-    /// [`Slo::events_query`] over one step: a step without traffic is `None`.
-    pub fn burn_trend(&self, series: &[crate::slo::Series], timestamps: &[f64]) -> Trends {
-        let budget = self.objective.as_ref().map_or(1.0, |o| o.budget());
+    /// Bad and total events per timestamp, per group.
+    pub fn step_counts(&self, series: &[crate::slo::Series], timestamps: &[f64]) -> StepCounts {
         let mut by_group: BTreeMap<GroupKey, BTreeMap<i64, Counts>> = BTreeMap::new();
         for s in series {
             let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
@@ -358,17 +360,34 @@ impl Slo {
         by_group
             .into_iter()
             .map(|(key, steps)| {
-                let burns = timestamps
+                let counts = timestamps
                     .iter()
                     .map(|t| {
                         steps
                             .get(&((t * 1000.0).round() as i64))
                             .and_then(|c| self.indicator.bad_total(c))
-                            .filter(|(_, total)| *total > 0.0)
+                    })
+                    .collect();
+                (self.group_labels(&key), counts)
+            })
+            .collect()
+    }
+
+    /// Burn rate per timestamp, per group, from a range answer of
+    /// [`Slo::events_query`] over one step: a step without traffic is `None`.
+    pub fn burn_trend(&self, series: &[crate::slo::Series], timestamps: &[f64]) -> Trends {
+        let budget = self.objective.as_ref().map_or(1.0, |o| o.budget());
+        self.step_counts(series, timestamps)
+            .into_iter()
+            .map(|(group, counts)| {
+                let burns = counts
+                    .into_iter()
+                    .map(|c| {
+                        c.filter(|(_, total)| *total > 0.0)
                             .map(|(bad, total)| bad / (total * budget))
                     })
                     .collect();
-                ((self.name.clone(), self.group_labels(&key)), burns)
+                ((self.name.clone(), group), burns)
             })
             .collect()
     }

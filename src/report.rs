@@ -210,10 +210,20 @@ impl<'a> Report<'a> {
         out
     }
 
-    /// The instant a result entered its state, when `serve` has seen it change.
+    /// The instant a result entered its state, as far as `serve` has watched
+    /// (the first evaluation when it never changed).
     pub fn state_since(&self, r: &SloResult) -> Option<DateTime<Utc>> {
         let history = self.history?.read().unwrap_or_else(|e| e.into_inner());
         history.track(&r.slo, &r.group).map(|t| t.since)
+    }
+
+    /// The instant a result entered its state, when `serve` saw it change.
+    pub fn changed_at(&self, r: &SloResult) -> Option<DateTime<Utc>> {
+        let history = self.history?.read().unwrap_or_else(|e| e.into_inner());
+        history
+            .track(&r.slo, &r.group)
+            .filter(|t| t.since > t.watched_from)
+            .map(|t| t.since)
     }
 }
 

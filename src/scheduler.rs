@@ -759,5 +759,6 @@ pub async fn run<S: Source>(
 }
 
 mod compact;
+pub mod detail;
 #[cfg(test)]
 mod tests;

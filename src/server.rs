@@ -8,10 +8,15 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use tokio::sync::{mpsc, oneshot};
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::eval::snapshot::Published;
 use crate::export::{Exporter, CONTENT_TYPE};
+use crate::page::View;
+use crate::scheduler::Engine;
 
 /// A reload request; the app answers with the outcome.
 pub type ReloadRequest = oneshot::Sender<Result<(), String>>;
@@ -22,12 +27,18 @@ pub struct AppState {
     pub published: Arc<Published>,
     pub exporter: Arc<Exporter>,
     pub reload: mpsc::Sender<ReloadRequest>,
+    /// The engine in use, for what detail pages read from Prometheus on
+    /// request (`None`: detail pages show the evaluation alone).
+    pub engine: Option<watch::Receiver<Arc<Engine>>>,
+    /// How pages are served (the instant `serve --at` replays).
+    pub view: View,
 }
 
 /// Every route slogate serves.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(status_page))
+        .route("/slo/{name}", get(detail_page))
         .route("/metrics", get(metrics))
         .route("/api/v1/status", get(status))
         .route("/-/healthy", get(|| async { "OK\n" }))
@@ -89,9 +100,62 @@ async fn status(State(s): State<AppState>) -> Response {
 
 async fn status_page(State(s): State<AppState>) -> Response {
     match s.published.latest() {
-        Some(snapshot) => Html(crate::page::render(&snapshot)).into_response(),
+        Some(snapshot) => Html(crate::page::render(&snapshot, &s.view)).into_response(),
         None => not_yet(),
     }
+}
+
+/// `/slo/{name}?label=value...`: one SLO group, with charts read on request.
+async fn detail_page(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    Query(group): Query<BTreeMap<String, String>>,
+) -> Response {
+    let Some(snapshot) = s.published.latest() else {
+        return not_yet();
+    };
+    let Some(result) = snapshot
+        .results
+        .iter()
+        .find(|r| r.slo == name && r.group == group)
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no SLO {name:?} with group {group:?} in the last evaluation\n"),
+        )
+            .into_response();
+    };
+    let at = snapshot.run.at;
+    let engine = s.engine.as_ref().map(|e| e.borrow().clone());
+    let slo = engine
+        .as_ref()
+        .and_then(|e| e.slos.iter().find(|x| x.name == name).cloned());
+    let Some(slo) = slo else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("SLO {name:?} is not in the config in use\n"),
+        )
+            .into_response();
+    };
+    let detail = match &engine {
+        Some(e) => crate::scheduler::detail::detail(&e.source, &slo, &result.group, at).await,
+        None => Default::default(),
+    };
+    let track = snapshot.history.as_ref().and_then(|h| {
+        h.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .track(&result.slo, &result.group)
+            .cloned()
+    });
+    Html(crate::page::detail::render(
+        result,
+        &slo,
+        &detail,
+        track.as_ref(),
+        at,
+        &s.view,
+    ))
+    .into_response()
 }
 
 async fn ready(State(s): State<AppState>) -> Response {

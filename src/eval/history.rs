@@ -21,6 +21,9 @@ pub struct Track {
     /// saw it; the start of `serve` when it never changed).
     pub state: State,
     pub since: DateTime<Utc>,
+    /// The first evaluation that saw this result: `since` equal to it means
+    /// "at least since" (the state may be older than the watch).
+    pub watched_from: DateTime<Utc>,
     /// Changes within [`KEPT`] of the last evaluation, oldest first: the instant
     /// and the state entered.
     pub changes: Vec<(DateTime<Utc>, State)>,
@@ -60,6 +63,7 @@ impl History {
                 None => Track {
                     state: r.state,
                     since: at,
+                    watched_from: at,
                     changes: Vec::new(),
                 },
             };
@@ -93,6 +97,7 @@ mod tests {
         };
         let t = search(&h, &s).expect("tracked");
         assert_eq!((t.state, t.since, t.changes.len()), (State::Fail, at(0), 0));
+        assert_eq!(t.watched_from, at(0));
         h.record(at(1), &s.results);
         assert_eq!(search(&h, &s).expect("tracked").since, at(0));
         s.results[1].state = State::Pass;

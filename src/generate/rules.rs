@@ -429,6 +429,25 @@ fn slo_rules(slo: &Slo, links: &Routing) -> Vec<Rule> {
     rules
 }
 
+/// The alerts generated for an SLO, as the status page lists them: name and
+/// tier (`page`, `ticket`), in the order of its rule file.
+pub fn alerts_of(slo: &Slo) -> Vec<(String, String)> {
+    let links = Routing {
+        grafana_url: String::new(),
+        runbook_url: String::new(),
+        page_severity: Severity::Page.as_str().into(),
+        ticket_severity: Severity::Ticket.as_str().into(),
+        labels: BTreeMap::new(),
+    };
+    slo_rules(slo, &links)
+        .into_iter()
+        .filter_map(|r| {
+            let severity = r.labels.get(alert::SEVERITY).cloned().unwrap_or_default();
+            r.alert.map(|a| (a, severity))
+        })
+        .collect()
+}
+
 /// One group per SLO: recording rules first, then the alerts that read them, so
 /// the alerts see this evaluation's ratios (groups run concurrently; rules within a
 /// group run in order).

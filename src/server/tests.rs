@@ -22,6 +22,8 @@ fn app() -> (Router, Arc<Published>, mpsc::Receiver<ReloadRequest>) {
         published: published.clone(),
         exporter,
         reload,
+        engine: None,
+        view: Default::default(),
     };
     (router(state), published, requests)
 }

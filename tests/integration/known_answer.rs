@@ -39,7 +39,7 @@ fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
 }
 
 /// The expected (bad, total) of an SLO for a service over a window.
-fn bad_total(slo: &str, service: &str, window: i64) -> (f64, f64) {
+pub fn bad_total(slo: &str, service: &str, window: i64) -> (f64, f64) {
     let m = window_sum(service, window);
     match slo {
         "availability" => (m.errors as f64, m.requests as f64),
@@ -451,7 +451,9 @@ fn serve_reports_the_same_through_api_and_metrics() {
         "{page}"
     );
     assert!(
-        page.contains("<a href=\"https://runbooks.example.com/slo/availability\">runbook</a>"),
+        page.contains(
+            "<a class=\"more\" href=\"https://runbooks.example.com/slo/availability\">runbook</a>"
+        ),
         "{page}"
     );
 }

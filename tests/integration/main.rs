@@ -9,5 +9,6 @@ mod history;
 mod known_answer;
 mod launch;
 mod live;
+mod page;
 mod plan;
 mod rules;
