@@ -162,6 +162,16 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let addr = crate::cli::listen_address(&args.listen_address).map_err(UsageError)?;
     let fixed_at = args.at.as_deref().map(parse_at).transpose()?;
     let config = load(&args.config)?;
+    let web = match &args.web_config_file {
+        Some(path) => {
+            let web = server::web::Watched::load(path).map_err(UsageError)?;
+            if let Some(tls) = &web.current().tls {
+                server::web::server_config(tls).map_err(UsageError)?;
+            }
+            Some(Arc::new(web))
+        }
+        None => None,
+    };
     let metrics = QueryMetrics::default();
     let (engines, engine_rx) =
         watch::channel(Arc::new(engine(&config, args.config.plan, &metrics)?));
@@ -211,14 +221,14 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         reload: reload_tx,
         engine: Some(engine_view),
         view: crate::page::View { fixed_at },
+        lifecycle: args.enable_lifecycle,
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stop_tx.send(true);
-        })
-        .await
-        .context("HTTP server failed")?;
+    server::serve(listener, router, web, async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
+    .await
+    .context("HTTP server failed")?;
     let _ = evaluating.await;
     let _ = reloading.await;
     Ok(())

@@ -52,6 +52,10 @@ pub struct ValidateArgs {
     /// Check the config alone, without asking its Prometheus.
     #[arg(long)]
     pub offline: bool,
+    /// Check this web config too (TLS, basic auth, headers), as `serve` would
+    /// load it.
+    #[arg(long = "web.config.file")]
+    pub web_config_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -116,6 +120,13 @@ pub struct ServeArgs {
     /// interval instead of now; for backtests, demos and tests.
     #[arg(long)]
     pub at: Option<String>,
+    /// TLS, client certificates, basic auth and extra headers, in the Prometheus
+    /// exporter-toolkit format (`promtool check web-config` checks it too).
+    #[arg(long = "web.config.file", env = "SLOGATE_WEB_CONFIG_FILE")]
+    pub web_config_file: Option<std::path::PathBuf>,
+    /// Allow `POST /-/reload` (off by default, as in Prometheus; SIGHUP always reloads).
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
 }
 
 /// How queries are planned: fused (SLOs over one metric and window share a

@@ -140,6 +140,12 @@ pub(crate) fn p95_words(r: &SloResult) -> Option<String> {
     ))
 }
 
+/// Whether a URL from the config may be a link: http(s) only (no `javascript:`).
+pub(crate) fn is_web_link(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
 /// The detail page of a result.
 pub fn detail_href(r: &SloResult) -> String {
     let query: Vec<String> = r
@@ -192,9 +198,13 @@ fn cell(r: &SloResult, report: &Report<'_>) -> String {
     if let Some(since) = report.changed_at(r) {
         details.push(format!("since {}", minute(since)));
     }
-    let runbook = r.runbook_url.as_deref().map_or(String::new(), |u| {
-        format!(" · <a class=\"more\" href=\"{}\">runbook</a>", esc(u))
-    });
+    let runbook = r
+        .runbook_url
+        .as_deref()
+        .filter(|u| is_web_link(u))
+        .map_or(String::new(), |u| {
+            format!(" · <a class=\"more\" href=\"{}\">runbook</a>", esc(u))
+        });
     let _ = write!(
         body,
         "<div class=\"small\">{}</div><div class=\"small reason\">{}</div>\
@@ -248,7 +258,8 @@ fn timeline(html: &mut String, l: &LaunchStatus, now: DateTime<Utc>) {
         );
     }
     html.push_str("</svg>");
-    if let Some(next) = l.checkpoints.iter().find(|c| c.state == State::Pending) {
+    let pending = l.checkpoints.iter().filter(|c| c.state == State::Pending);
+    if let Some(next) = pending.min_by_key(|c| c.due) {
         let _ = write!(
             html,
             "<p id=\"next\">Next: <b>T+{}</b> {}</p>",
@@ -315,8 +326,8 @@ pub fn render(s: &Snapshot, view: &View) -> String {
         "<header><div class=\"verdict\" id=\"verdict\" style=\"color:{vc}\">{verdict}</div>\
          <div id=\"score\"><b>launch score {}/100</b>{}<span class=\"small\" id=\"score-why\">{}</span></div>\
          <p class=\"small\">Evaluated at {} · Prometheus {} · <a href=\"/api/v1/status\">JSON</a> · <a href=\"/metrics\">metrics</a></p><p>",
-        score_text(s.score),
-        bar(s.score.unwrap_or(0.0), vc),
+        score_text(report.shown_score()),
+        bar(report.shown_score().unwrap_or(0.0), vc),
         esc(&why),
         crate::report::time(s.run.at),
         if s.run.prometheus_up {

@@ -123,6 +123,16 @@ impl<'a> Report<'a> {
         self
     }
 
+    /// The score as outputs show it: none when the verdict is UNKNOWN (a score
+    /// of 0 would read as a veto).
+    pub fn shown_score(&self) -> Option<f64> {
+        if self.verdict() == "UNKNOWN" {
+            None
+        } else {
+            self.score
+        }
+    }
+
     /// The checkpoint this report is about, when it is not due yet.
     pub fn pending(&self) -> Option<&LaunchView> {
         self.launch.as_ref().filter(|l| l.state == State::Pending)
@@ -264,6 +274,9 @@ pub fn score_explanation(results: &[SloResult]) -> String {
             return format!("vetoed by {shown}{more}, key SLOs");
         }
     }
+    if results.is_empty() {
+        return "nothing was judged".into();
+    }
     let count = |s: State| results.iter().filter(|r| r.state == s).count();
     let mut parts = vec![format!("{} pass", count(State::Pass))];
     let warn = count(State::Warn);
@@ -298,11 +311,12 @@ pub fn span(seconds: i64) -> String {
     match UNITS.get(first + 1) {
         Some(&(small, small_name)) if first < 3 => {
             let smalls = (seconds % big + small - 1) / small;
-            let (bigs, smalls) = if smalls * small >= big {
-                (seconds / big + 1, 0)
-            } else {
-                (seconds / big, smalls)
-            };
+            if smalls * small >= big {
+                // Rounding up filled the big unit: say it in whole big units
+                // (86399 s is 1d, not 24h).
+                return span((seconds / big + 1) * big);
+            }
+            let bigs = seconds / big;
             if smalls == 0 {
                 format!("{bigs}{big_name}")
             } else {
@@ -498,7 +512,7 @@ pub fn status_json(r: &Report<'_>) -> Value {
         "verdict": r.verdict(),
         "ready": r.readiness.ready,
         "prometheus_up": r.prometheus_up,
-        "score": score_json(r.score),
+        "score": score_json(r.shown_score()),
         "score_explanation": if r.verdict() == "UNKNOWN" {
             "the key SLOs could not be judged".to_string()
         } else {
@@ -639,6 +653,16 @@ pub fn mark(state: State) -> &'static str {
 mod tests {
     use super::*;
     use crate::eval::snapshot;
+
+    #[test]
+    fn spans_round_up_into_the_next_unit() {
+        assert_eq!(span(68_400), "19h");
+        assert_eq!(span(68_399), "19h");
+        assert_eq!(span(86_399), "1d");
+        assert_eq!(span(90), "1m 30s");
+        assert_eq!(span(30), "30s");
+        assert_eq!(span(3_439_080), "39d 20h");
+    }
 
     /// Each state has its own mark; in particular no data is not a question.
     #[test]

@@ -28,10 +28,13 @@ pub struct AppState {
     pub exporter: Arc<Exporter>,
     pub reload: mpsc::Sender<ReloadRequest>,
     /// The engine in use, for what detail pages read from Prometheus on
-    /// request (`None`: detail pages show the evaluation alone).
+    /// request and the SLO definitions they show (`None`, in unit tests:
+    /// detail pages answer 404).
     pub engine: Option<watch::Receiver<Arc<Engine>>>,
     /// How pages are served (the instant `serve --at` replays).
     pub view: View,
+    /// `POST /-/reload` is allowed (`--web.enable-lifecycle`).
+    pub lifecycle: bool,
 }
 
 /// Every route slogate serves.
@@ -166,6 +169,13 @@ async fn ready(State(s): State<AppState>) -> Response {
 }
 
 async fn reload(State(s): State<AppState>) -> Response {
+    if !s.lifecycle {
+        return (
+            StatusCode::FORBIDDEN,
+            "Lifecycle API is not enabled: start slogate with --web.enable-lifecycle to reload over HTTP (SIGHUP always reloads)\n",
+        )
+            .into_response();
+    }
     let (tx, rx) = oneshot::channel();
     if s.reload.send(tx).await.is_err() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response();
@@ -176,6 +186,36 @@ async fn reload(State(s): State<AppState>) -> Response {
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
     }
 }
+
+/// Serves `router` on `listener` until `shutdown` resolves: plain HTTP, or as
+/// the web config says (TLS, client certificates, basic auth, extra headers).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    web: Option<Arc<web::Watched>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let Some(web) = web else {
+        return axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+    };
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        web.clone(),
+        guard::guard,
+    ));
+    let Some(tls) = web.current().tls.clone() else {
+        return axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+    };
+    let config = web::server_config(&tls).map_err(std::io::Error::other)?;
+    tls::serve(listener, router, config, shutdown).await
+}
+
+mod guard;
+mod tls;
+pub mod web;
 
 #[cfg(test)]
 mod tests;

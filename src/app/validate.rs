@@ -354,7 +354,15 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
     let ValidateArgs {
         config: args,
         offline,
+        web_config_file,
     } = args;
+    if let Some(path) = &web_config_file {
+        let web = crate::server::web::load(path).map_err(super::UsageError)?;
+        if let Some(tls) = &web.tls {
+            crate::server::web::server_config(tls).map_err(super::UsageError)?;
+        }
+        println!("{}: OK (web config)", path.display());
+    }
     let config = super::load(&args)?;
     let source = args.config_file.display().to_string();
     for note in tier_notes(&config) {

@@ -614,7 +614,7 @@ impl Checker {
     }
 
     fn launch(&mut self, w: &wire::Launch) -> Option<Launch> {
-        let checkpoints = w
+        let mut checkpoints: Vec<(String, PromDuration)> = w
             .checkpoints
             .iter()
             .enumerate()
@@ -623,6 +623,8 @@ impl Checker {
                     .map(|d| (c.trim().to_string(), d))
             })
             .collect();
+        // In time order, whatever order they are written in: timelines read so.
+        checkpoints.sort_by_key(|(_, d)| *d);
         let at_text = self.required("launch.at", &w.at)?;
         match chrono::DateTime::parse_from_rfc3339(at_text) {
             Ok(t) => Some(Launch {

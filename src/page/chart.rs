@@ -163,6 +163,17 @@ pub fn render(c: &Chart<'_>) -> String {
                 .iter()
                 .filter_map(|(t, v)| v.map(|v| format!("{:.1},{:.1}", x(*t), y(v))))
                 .collect();
+            if let [(t, Some(v))] = run {
+                // One point alone is no line: a dot.
+                let _ = write!(
+                    out,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{}\"/>",
+                    x(*t),
+                    y(*v),
+                    l.colour
+                );
+                continue;
+            }
             let _ = write!(
                 out,
                 "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>",
@@ -218,11 +229,9 @@ mod tests {
         };
         let svg = render(&chart);
         assert!(svg.contains("data-points=\"3\" data-last=\"20\""), "{svg}");
-        assert_eq!(
-            svg.matches("<polyline").count(),
-            2,
-            "a gap splits the line: {svg}"
-        );
+        // A gap splits the line; a point alone on its side of one is a dot.
+        assert_eq!(svg.matches("<polyline").count(), 1, "{svg}");
+        assert_eq!(svg.matches("<circle").count(), 1, "{svg}");
         assert!(svg.contains("data-limit=\"page\""), "{svg}");
         assert!(svg.contains("burn &lt;rate&gt;"), "escaped: {svg}");
         assert!(

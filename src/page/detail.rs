@@ -196,11 +196,17 @@ pub fn render(
         "<h2>Alerts</h2><table id=\"alerts\"><thead><tr><th>alert</th><th>tier</th><th>now</th></tr></thead><tbody>",
     );
     for (name, tier) in crate::generate::rules::alerts_of(slo) {
-        let now = d
+        // A fixed word, never the label's text: the datasource is not trusted markup.
+        let now = match d
             .firing
             .iter()
             .find(|f| f.name == name)
-            .map_or("inactive", |f| f.state.as_str());
+            .map(|f| f.state.as_str())
+        {
+            Some("firing") => "firing",
+            Some("pending") => "pending",
+            _ => "inactive",
+        };
         let style = match now {
             "firing" => format!(" style=\"color:{}\"", colour(State::Fail)),
             "pending" => format!(" style=\"color:{}\"", colour(State::Warn)),
@@ -220,7 +226,7 @@ pub fn render(
     for q in r.queries.iter() {
         let _ = write!(html, "<pre>{}</pre>", esc(q));
     }
-    match &r.runbook_url {
+    match r.runbook_url.as_deref().filter(|u| super::is_web_link(u)) {
         Some(u) => {
             let _ = write!(html, "<p>Runbook: <a href=\"{u}\">{u}</a></p>", u = esc(u));
         }

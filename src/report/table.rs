@@ -95,8 +95,9 @@ const GAP: usize = 2;
 /// The WINDOW column (SLI follows it).
 const WINDOW: usize = 3;
 
+/// Terminal columns `text` takes (an emoji takes two).
 fn width(text: &str) -> usize {
-    text.chars().count()
+    unicode_width::UnicodeWidthStr::width(text)
 }
 
 /// Cuts `text` to `max` characters, marking the cut with `…`.
@@ -104,7 +105,13 @@ fn cut(text: &str, max: usize) -> String {
     if width(text) <= max {
         text.to_string()
     } else {
-        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        let mut out = String::new();
+        for c in text.chars() {
+            if width(&out) + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) + 1 > max {
+                break;
+            }
+            out.push(c);
+        }
         out.push('…');
         out
     }
@@ -172,13 +179,12 @@ fn grid(rows: &[(Vec<String>, State)], style: &Style) -> String {
         });
     }
     let mut w = widths(&cells, cols.len());
-    let over = total(&w).saturating_sub(style.width);
-    if over > 0 {
-        // Names last: share the excess between SERVICE and SLO, keeping 8 each.
-        for c in [0, 1] {
-            let cut_by = over.div_ceil(2).min(w[c].saturating_sub(8));
-            w[c] -= cut_by;
-        }
+    let mut over = total(&w).saturating_sub(style.width);
+    // Names last: SERVICE gives what it can (keeping 8), then SLO.
+    for c in [0, 1] {
+        let cut_by = over.min(w[c].saturating_sub(8));
+        w[c] -= cut_by;
+        over -= cut_by;
     }
     let mut out = String::new();
     for (i, row) in cells.iter().enumerate() {
@@ -422,6 +428,28 @@ mod tests {
         s.results[0].service = Some("checkout".into());
         let normal = table(&Report::of_snapshot(&s));
         assert!(normal.contains("  5.76M  ✅ pass\n"), "{normal}");
+    }
+
+    /// What the names cannot give up, the other name gives (a long SLO name
+    /// with a short service still fits), counting an emoji as two columns.
+    #[test]
+    fn a_long_slo_name_is_cut_to_fit() {
+        let mut s = snapshot::example();
+        s.results[0].slo = "a-remarkably-long-service-level-objective-name".into();
+        let narrow = styled(
+            &Report::of_snapshot(&s),
+            &Style {
+                width: 80,
+                colour: false,
+            },
+        );
+        for line in narrow.lines().take_while(|l| !l.is_empty()) {
+            assert!(width(line) <= 80, "{} columns: {line}", width(line));
+        }
+        assert!(
+            narrow.contains("a-remarkably-long-service-level-…"),
+            "{narrow}"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ fn app() -> (Router, Arc<Published>, mpsc::Receiver<ReloadRequest>) {
         reload,
         engine: None,
         view: Default::default(),
+        lifecycle: true,
     };
     (router(state), published, requests)
 }

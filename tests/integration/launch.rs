@@ -468,7 +468,7 @@ fn reload_forgets_settled_checkpoints() {
     let prom = history_prometheus();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = config(&dir, &prom);
-    let slogate = Slogate::serve(&path, &[]);
+    let slogate = Slogate::serve(&path, &["--web.enable-lifecycle"]);
     let checkpoint_24h = |status: &Value| status["launch"]["checkpoints"][1].clone();
     let before = checkpoint_24h(&slogate.status());
     assert_eq!(before["state"], "fail", "{before:#}");

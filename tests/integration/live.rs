@@ -75,7 +75,7 @@ fn live(slos: &str) -> Live {
     let prom = Prometheus::start(&scrape_config(&sim), None);
     let dir = tempfile::tempdir().expect("tempdir");
     let config = write(&dir, "slogate.yaml", &fast_config(&prom, slos));
-    let slogate = Slogate::serve(&config, &[]);
+    let slogate = Slogate::serve(&config, &["--web.enable-lifecycle"]);
     Live {
         sim,
         prom,

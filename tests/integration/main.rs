@@ -12,3 +12,4 @@ mod live;
 mod page;
 mod plan;
 mod rules;
+mod security;

@@ -1,0 +1,347 @@
+//! The web config (TLS, client certificates, basic auth, headers) on a real
+//! `serve`, checked with curl and reqwest; the same files judged by slogate and
+//! by `promtool check web-config`; the lifecycle API off unless asked for.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::harness::{
+    free_port, post, run, run_slogate, slogate_bin, tool, wait_for, Proc, Slogate,
+};
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new(tool("openssl"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, in `dir`.
+fn certificates(dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=slogate test CA"];
+    ca.extend(ec);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    openssl(dir, &ca);
+    for (name, ext) in [
+        (
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        let mut req = vec!["req", "-new", "-subj"];
+        let subject = format!("/CN=slogate test {name}");
+        req.push(&subject);
+        req.extend(ec);
+        let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
+        req.extend(["-keyout", &key, "-out", &csr]);
+        openssl(dir, &req);
+        let ext_file = format!("{name}.ext");
+        std::fs::write(dir.join(&ext_file), ext).expect("write ext");
+        let pem = format!("{name}.pem");
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &ext_file,
+                "-out",
+                &pem,
+            ],
+        );
+    }
+}
+
+fn web_config(dir: &Path, extra: &str) -> PathBuf {
+    let hash = bcrypt::hash("s3cret-pass", 4).expect("bcrypt");
+    let path = dir.join("web.yml");
+    std::fs::write(
+        &path,
+        format!(
+            "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  \
+             client_ca_file: ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n\
+             http_server_config:\n  headers:\n    X-Frame-Options: deny\n\
+             basic_auth_users:\n  alice: '{hash}'\n{extra}"
+        ),
+    )
+    .expect("write web config");
+    path
+}
+
+/// `curl` against the HTTPS server: (exit code, HTTP status, headers and body).
+fn curl(dir: &Path, url: &str, args: &[&str]) -> (i32, String) {
+    let out = Command::new(tool("curl"))
+        .current_dir(dir)
+        .args(["-sS", "-i", "--max-time", "10", "--cacert", "ca.pem"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("run curl");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    certificates(dir.path());
+    let web = web_config(dir.path(), "");
+    let (ok, out) = run(
+        Command::new(tool("promtool"))
+            .args(["check", "web-config"])
+            .arg(&web),
+        "promtool",
+    );
+    assert!(ok, "promtool rejects the web config: {out}");
+
+    let port = free_port();
+    let mut cmd = Command::new(slogate_bin());
+    cmd.args([
+        "serve",
+        &format!("--config.file={EXAMPLE}"),
+        "--prometheus.url=http://127.0.0.1:1",
+        &format!("--web.listen-address=127.0.0.1:{port}"),
+        &format!("--web.config.file={}", web.display()),
+    ]);
+    let _serve = Proc::spawn("slogate", &mut cmd, dir.path().join("slogate.log"));
+    let base = format!("https://127.0.0.1:{port}");
+    let auth = [
+        "--cert",
+        "client.pem",
+        "--key",
+        "client.key",
+        "-u",
+        "alice:s3cret-pass",
+    ];
+    wait_for("slogate over HTTPS", Duration::from_secs(60), || {
+        let (_, out) = curl(dir.path(), &format!("{base}/-/ready"), &auth);
+        out.starts_with("HTTP/1.1 200").then_some(())
+    });
+
+    for path in ["/metrics", "/", "/api/v1/status", "/-/healthy"] {
+        let url = format!("{base}{path}");
+        // No client certificate: the handshake fails.
+        let (code, out) = curl(dir.path(), &url, &["-u", "alice:s3cret-pass"]);
+        assert_ne!(code, 0, "{path} without a client certificate: {out}");
+        // Certificate, no password; a wrong one: 401.
+        let (_, out) = curl(
+            dir.path(),
+            &url,
+            &["--cert", "client.pem", "--key", "client.key"],
+        );
+        assert!(out.starts_with("HTTP/1.1 401"), "{path}: {out}");
+        assert!(
+            out.to_ascii_lowercase().contains("www-authenticate: basic"),
+            "{out}"
+        );
+        let (_, out) = curl(
+            dir.path(),
+            &url,
+            &[
+                "--cert",
+                "client.pem",
+                "--key",
+                "client.key",
+                "-u",
+                "alice:wrong",
+            ],
+        );
+        assert!(out.starts_with("HTTP/1.1 401"), "{path}: {out}");
+        let (_, out) = curl(
+            dir.path(),
+            &url,
+            &[
+                "--cert",
+                "client.pem",
+                "--key",
+                "client.key",
+                "-u",
+                "mallory:s3cret-pass",
+            ],
+        );
+        assert!(out.starts_with("HTTP/1.1 401"), "{path}: {out}");
+        // Both: 200, with the configured header.
+        let (_, out) = curl(dir.path(), &url, &auth);
+        assert!(out.starts_with("HTTP/1.1 200"), "{path}: {out}");
+        assert!(
+            out.to_ascii_lowercase().contains("x-frame-options: deny"),
+            "{out}"
+        );
+    }
+    // Plain HTTP on the HTTPS port gets no answer.
+    let (code, _) = curl(dir.path(), &format!("http://127.0.0.1:{port}/metrics"), &[]);
+    assert_ne!(code, 0);
+
+    // The same with reqwest (rustls): right credentials 200, wrong 401.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let read = |name: &str| std::fs::read(dir.path().join(name)).expect("read pem");
+    let mut identity = read("client.pem");
+    identity.extend(read("client.key"));
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&read("ca.pem")).expect("ca"))
+        .identity(reqwest::Identity::from_pem(&identity).expect("identity"))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let get = |password: &str| {
+        client
+            .get(format!("{base}/metrics"))
+            .basic_auth("alice", Some(password))
+            .send()
+            .expect("request")
+    };
+    let ok = get("s3cret-pass");
+    assert_eq!(ok.status().as_u16(), 200);
+    assert!(ok.text().expect("body").contains("slogate_build_info"));
+    assert_eq!(get("nope").status().as_u16(), 401);
+
+    // The lifecycle API is off unless asked for, even with the right credentials.
+    let (_, out) = curl(
+        dir.path(),
+        &format!("{base}/-/reload"),
+        &[&auth[..], &["-X", "POST"]].concat(),
+    );
+    assert!(out.starts_with("HTTP/1.1 403"), "{out}");
+    assert!(
+        out.contains("Lifecycle API is not enabled: start slogate with --web.enable-lifecycle"),
+        "{out}"
+    );
+
+    // A new password in the file applies to the next request, no restart.
+    std::thread::sleep(Duration::from_millis(1100));
+    let rotated = bcrypt::hash("rotated-pass", 4).expect("bcrypt");
+    let text = std::fs::read_to_string(&web).expect("read web config");
+    let text = text
+        .lines()
+        .filter(|l| !l.starts_with("  alice:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&web, format!("{text}\n  alice: '{rotated}'\n")).expect("rewrite");
+    assert_eq!(get("rotated-pass").status().as_u16(), 200);
+    assert_eq!(get("s3cret-pass").status().as_u16(), 401);
+}
+
+/// slogate rejects a web config exactly when promtool does.
+#[test]
+fn web_configs_are_judged_as_promtool_judges_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    certificates(dir.path());
+    let hash = bcrypt::hash("x", 4).expect("bcrypt");
+    let cases = [
+        ("empty", String::new()),
+        ("users only", format!("basic_auth_users:\n  alice: '{hash}'\n")),
+        ("plain password", "basic_auth_users:\n  alice: hunter2\n".to_string()),
+        ("tls", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n".to_string()),
+        ("no key", "tls_server_config:\n  cert_file: server.pem\n".to_string()),
+        ("no cert", "tls_server_config:\n  key_file: server.key\n".to_string()),
+        ("missing file", "tls_server_config:\n  cert_file: nope.pem\n  key_file: server.key\n".to_string()),
+        ("mismatched", "tls_server_config:\n  cert_file: server.pem\n  key_file: client.key\n".to_string()),
+        ("bad auth type", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_auth_type: Maybe\n".to_string()),
+        ("ca without policy", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: ca.pem\n".to_string()),
+        ("verify", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n".to_string()),
+        ("request any", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_auth_type: RequestClientCert\n".to_string()),
+        ("tls13 only", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  min_version: TLS13\n".to_string()),
+        ("bad version", "tls_server_config:\n  min_version: TLS14\n".to_string()),
+        ("gcm only", "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n".to_string()),
+        ("bad cipher", "tls_server_config:\n  cipher_suites: [TLS_NULL]\n".to_string()),
+        ("bad curve", "tls_server_config:\n  curve_preferences: [P1]\n".to_string()),
+        ("header ok", "http_server_config:\n  headers:\n    Strict-Transport-Security: max-age=31536000\n".to_string()),
+        ("header refused", "http_server_config:\n  headers:\n    Server: nginx\n".to_string()),
+        ("header value", "http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n".to_string()),
+        ("unknown field", "tls_server_config:\n  certfile: server.pem\n".to_string()),
+        ("http2 flag", "http_server_config:\n  http2: false\n".to_string()),
+    ];
+    let mut disagreements = Vec::new();
+    for (name, text) in &cases {
+        let path = dir.path().join(format!("{}.yml", name.replace(' ', "-")));
+        std::fs::write(&path, text).expect("write");
+        let (promtool_ok, promtool_out) = run(
+            Command::new(tool("promtool"))
+                .args(["check", "web-config"])
+                .arg(&path),
+            "promtool",
+        );
+        let out = run_slogate(&[
+            "validate",
+            "--offline",
+            &format!("--config.file={EXAMPLE}"),
+            &format!("--web.config.file={}", path.display()),
+        ]);
+        let slogate_ok = out.status.success();
+        if !slogate_ok {
+            assert_eq!(out.status.code(), Some(64), "{name}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&path.display().to_string()),
+                "{name}: the error names the file: {err}"
+            );
+        }
+        if promtool_ok != slogate_ok {
+            disagreements.push(format!(
+                "{name}: promtool {promtool_ok} ({promtool_out}), slogate {slogate_ok} ({})",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+}
+
+/// Without `--web.enable-lifecycle`, `POST /-/reload` is refused and SIGHUP
+/// still reloads.
+#[test]
+fn reload_over_http_needs_the_lifecycle_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("slogate.yaml");
+    std::fs::copy(EXAMPLE, &config).expect("copy example");
+    let slogate = Slogate::serve(&config, &["--prometheus.url=http://127.0.0.1:1"]);
+    let (code, body) = post(&slogate.url("/-/reload"));
+    assert_eq!(code, 403, "{body}");
+    assert_eq!(
+        body,
+        "Lifecycle API is not enabled: start slogate with --web.enable-lifecycle to reload over HTTP (SIGHUP always reloads)\n"
+    );
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(
+        &config,
+        text.replace("name: backups-fresh", "name: backups-recent"),
+    )
+    .expect("write");
+    slogate.proc.signal("HUP");
+    wait_for("SIGHUP reload", Duration::from_secs(30), || {
+        let status = slogate.status();
+        let names: Vec<String> = status["results"]
+            .as_array()?
+            .iter()
+            .filter_map(|r| r["slo"].as_str().map(String::from))
+            .collect();
+        names.iter().any(|n| n == "backups-recent").then_some(())
+    });
+}
