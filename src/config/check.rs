@@ -449,8 +449,11 @@ impl Checker {
                 basic_auth: None,
                 ca_file: None,
                 insecure_skip_verify: false,
+                client_cert: None,
+                server_name: None,
                 headers: BTreeMap::new(),
                 partial_response: prom::PartialResponse::default(),
+                max_response_bytes: prom::MAX_RESPONSE_BYTES,
             };
         };
         let url = w.url.clone().unwrap_or_else(|| DEFAULT_URL.into());
@@ -470,6 +473,33 @@ impl Checker {
                 "set either bearer_token_file or basic_auth, not both",
             );
         }
+        let tls = w.tls.as_ref();
+        let client_cert = match tls.map(|t| (&t.cert_file, &t.key_file)) {
+            Some((Some(cert), Some(key))) => Some((cert.clone(), key.clone())),
+            Some((Some(_), None)) => {
+                self.problem("prometheus.tls.key_file", "cert_file needs key_file");
+                None
+            }
+            Some((None, Some(_))) => {
+                self.problem("prometheus.tls.cert_file", "key_file needs cert_file");
+                None
+            }
+            _ => None,
+        };
+        let max_response_bytes = match w.max_response_bytes {
+            None => prom::MAX_RESPONSE_BYTES,
+            Some(n) if n >= 1024 => n as u64,
+            Some(n) => {
+                self.problem(
+                    "prometheus.max_response_bytes",
+                    format!(
+                        "{n} is too small; answers need at least 1024 bytes (default {})",
+                        prom::MAX_RESPONSE_BYTES
+                    ),
+                );
+                prom::MAX_RESPONSE_BYTES
+            }
+        };
         prom::Settings {
             url,
             timeout: self.std_duration("prometheus.timeout", w.timeout.as_deref(), DEFAULT_TIMEOUT),
@@ -477,8 +507,11 @@ impl Checker {
             basic_auth,
             ca_file: w.tls.as_ref().and_then(|t| t.ca_file.clone()),
             insecure_skip_verify: w.tls.as_ref().is_some_and(|t| t.insecure_skip_verify),
+            client_cert,
+            server_name: tls.and_then(|t| t.server_name.clone()),
             headers: w.headers,
             partial_response: self.partial_response(w.partial_response.as_deref()),
+            max_response_bytes,
         }
     }
 

@@ -70,6 +70,7 @@ pub struct Prometheus {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     pub partial_response: Option<String>,
+    pub max_response_bytes: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +84,9 @@ pub struct Tls {
     pub ca_file: Option<PathBuf>,
     #[serde(default)]
     pub insecure_skip_verify: bool,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+    pub server_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -219,6 +223,10 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "tls",
     "ca_file",
     "insecure_skip_verify",
+    "cert_file",
+    "key_file",
+    "server_name",
+    "max_response_bytes",
     "headers",
     "partial_response",
     "interval",

@@ -39,6 +39,8 @@ pub enum ClientError {
     Query(#[from] QueryError),
     #[error("partial response: {0}")]
     Partial(String),
+    #[error("answer larger than {0} bytes (prometheus.max_response_bytes); the query reads too many series")]
+    TooLarge(u64),
 }
 
 impl ClientError {
@@ -86,10 +88,84 @@ impl QueryMetrics {
     }
 }
 
+/// The Authorization header from a token or password file, read again when
+/// the file changes (tokens rotate); a file that cannot be read keeps the last
+/// value it gave, and says so in the log.
+#[derive(Debug, Clone)]
+struct Credentials {
+    path: std::path::PathBuf,
+    what: &'static str,
+    /// `Bearer ` or `Basic `, and for basic auth the user name.
+    scheme: Scheme,
+    cached: std::sync::Arc<std::sync::Mutex<(Stamp, HeaderValue)>>,
+}
+
+#[derive(Debug, Clone)]
+enum Scheme {
+    Bearer,
+    Basic(String),
+}
+
+type Stamp = Option<(std::time::SystemTime, u64)>;
+
+fn stamp(path: &std::path::Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+impl Credentials {
+    fn new(
+        what: &'static str,
+        path: &std::path::Path,
+        scheme: Scheme,
+    ) -> Result<Self, ClientError> {
+        let value = Self::read(what, path, &scheme)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            what,
+            scheme,
+            cached: std::sync::Arc::new(std::sync::Mutex::new((stamp(path), value))),
+        })
+    }
+
+    fn read(
+        what: &'static str,
+        path: &std::path::Path,
+        scheme: &Scheme,
+    ) -> Result<HeaderValue, ClientError> {
+        let secret = read_secret(what, path)?;
+        match scheme {
+            Scheme::Bearer => header_value("bearer token", &format!("Bearer {secret}")),
+            Scheme::Basic(user) => {
+                let token = base64_encode(format!("{user}:{secret}").as_bytes());
+                header_value("basic auth", &format!("Basic {token}"))
+            }
+        }
+    }
+
+    fn current(&self) -> HeaderValue {
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        let now = stamp(&self.path);
+        if now != cached.0 {
+            cached.0 = now;
+            match Self::read(self.what, &self.path, &self.scheme) {
+                Ok(v) => {
+                    tracing::info!(file = %self.path.display(), "Re-read the {}", self.what);
+                    cached.1 = v;
+                }
+                Err(e) => tracing::warn!(error = %e, "Keeping the previous credentials"),
+            }
+        }
+        cached.1.clone()
+    }
+}
+
 /// A Prometheus API client bound to one server.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    credentials: Option<Credentials>,
+    max_response_bytes: u64,
     query_url: String,
     base_url: String,
     timeout: Duration,
@@ -125,22 +201,125 @@ fn default_headers(settings: &Settings) -> Result<HeaderMap, ClientError> {
         })?;
         headers.insert(key, header_value(&format!("header {name}"), value)?);
     }
+    Ok(headers)
+}
+
+fn credentials(settings: &Settings) -> Result<Option<Credentials>, ClientError> {
     if let Some(path) = &settings.bearer_token_file {
-        let token = read_secret("bearer token file", path)?;
-        headers.insert(
-            AUTHORIZATION,
-            header_value("bearer token", &format!("Bearer {token}"))?,
-        );
+        return Credentials::new("bearer token file", path, Scheme::Bearer).map(Some);
     }
     if let Some(auth) = &settings.basic_auth {
-        let password = read_secret("basic auth password file", &auth.password_file)?;
-        let token = base64_encode(format!("{}:{password}", auth.username).as_bytes());
-        headers.insert(
-            AUTHORIZATION,
-            header_value("basic auth", &format!("Basic {token}"))?,
-        );
+        let scheme = Scheme::Basic(auth.username.clone());
+        return Credentials::new("basic auth password file", &auth.password_file, scheme).map(Some);
     }
-    Ok(headers)
+    Ok(None)
+}
+
+/// Roots to trust: the CA file, else the system's bundle.
+fn roots(settings: &Settings) -> Result<rustls::RootCertStore, ClientError> {
+    use rustls::pki_types::pem::PemObject;
+    let path = settings
+        .ca_file
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("/etc/ssl/certs/ca-certificates.crt"));
+    let certs = rustls::pki_types::CertificateDer::pem_file_iter(&path)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ClientError::Invalid {
+            what: format!("CA file {}", path.display()),
+            detail: e.to_string(),
+        })?;
+    let mut store = rustls::RootCertStore::empty();
+    store.add_parsable_certificates(certs);
+    Ok(store)
+}
+
+/// Verifies the server's certificate for `name` rather than the URL's host
+/// (`prometheus.tls.server_name`, as Prometheus' own `server_name`).
+#[derive(Debug)]
+struct NamedServer {
+    inner: std::sync::Arc<rustls::client::WebPkiServerVerifier>,
+    name: rustls::pki_types::ServerName<'static>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for NamedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, &self.name, ocsp, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A rustls client config for mTLS and `server_name` (reqwest's own settings
+/// cover neither).
+fn tls_config(settings: &Settings) -> Result<rustls::ClientConfig, ClientError> {
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |what: String, e: &dyn std::fmt::Display| ClientError::Invalid {
+        what,
+        detail: e.to_string(),
+    };
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let roots = std::sync::Arc::new(roots(settings)?);
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+            .build()
+            .map_err(|e| invalid("prometheus.tls".into(), &e))?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid("prometheus.tls".into(), &e))?;
+    let builder = match &settings.server_name {
+        Some(name) => {
+            let name = rustls::pki_types::ServerName::try_from(name.clone())
+                .map_err(|e| invalid(format!("prometheus.tls.server_name {name:?}"), &e))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(std::sync::Arc::new(NamedServer {
+                    inner: verifier,
+                    name,
+                }))
+        }
+        None => builder.with_webpki_verifier(verifier),
+    };
+    match &settings.client_cert {
+        Some((cert, key)) => {
+            let certs = rustls::pki_types::CertificateDer::pem_file_iter(cert)
+                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| invalid(format!("client certificate {}", cert.display()), &e))?;
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| invalid(format!("client key {}", key.display()), &e))?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| invalid("prometheus.tls.cert_file and key_file".into(), &e))
+        }
+        None => Ok(builder.with_no_client_auth()),
+    }
 }
 
 impl Client {
@@ -151,7 +330,11 @@ impl Client {
             .default_headers(default_headers(settings)?)
             .user_agent(concat!("slogate/", env!("CARGO_PKG_VERSION")))
             .tls_danger_accept_invalid_certs(settings.insecure_skip_verify);
-        if let Some(path) = &settings.ca_file {
+        let own_tls = (settings.client_cert.is_some() || settings.server_name.is_some())
+            && !settings.insecure_skip_verify;
+        if own_tls {
+            builder = builder.tls_backend_preconfigured(tls_config(settings)?);
+        } else if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|source| ClientError::ReadFile {
                 what: "CA file",
                 path: path.display().to_string(),
@@ -170,6 +353,8 @@ impl Client {
         let base_url = settings.url.trim_end_matches('/').to_string();
         Ok(Self {
             http,
+            credentials: credentials(settings)?,
+            max_response_bytes: settings.max_response_bytes,
             query_url: format!("{base_url}/api/v1/query"),
             base_url,
             timeout: settings.timeout,
@@ -201,14 +386,13 @@ impl Client {
         self.ask_complete(&mut form);
         let attempt = async {
             let response = self
-                .http
-                .post(format!("{}/api/v1/query_range", self.base_url))
+                .post(&format!("{}/api/v1/query_range", self.base_url))
                 .form(&form)
                 .send()
                 .await
                 .map_err(|e| self.transport(e))?;
             let status = response.status().as_u16();
-            let body = response.bytes().await.map_err(|e| self.transport(e))?;
+            let body = self.body(response).await?;
             let parsed = parse_range_response(status, &body)?;
             self.judge_warnings(promql, &parsed.warnings)?;
             Ok(parsed.value)
@@ -218,6 +402,31 @@ impl Client {
             .unwrap_or(Err(ClientError::Timeout(self.timeout)));
         self.metrics.record(outcome.is_ok(), started.elapsed());
         outcome
+    }
+
+    /// A POST with the current credentials.
+    fn post(&self, url: &str) -> reqwest::RequestBuilder {
+        let request = self.http.post(url);
+        match &self.credentials {
+            Some(c) => request.header(AUTHORIZATION, c.current()),
+            None => request,
+        }
+    }
+
+    /// The body, refused past `max_response_bytes` without reading the rest.
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ClientError> {
+        let limit = self.max_response_bytes;
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(ClientError::TooLarge(limit));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(ClientError::TooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn transport(&self, e: reqwest::Error) -> ClientError {
@@ -290,14 +499,13 @@ impl Client {
         self.ask_complete(&mut form);
         let transport = |e| self.transport(e);
         let response = self
-            .http
             .post(&self.query_url)
             .form(&form)
             .send()
             .await
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(transport)?;
+        let body = self.body(response).await?;
         let parsed = parse_response(status, &body)?;
         self.judge_warnings(promql, &parsed.warnings)?;
         Ok((parsed.value, parsed.cost))

@@ -14,9 +14,18 @@ pub struct Settings {
     pub basic_auth: Option<BasicAuth>,
     pub ca_file: Option<PathBuf>,
     pub insecure_skip_verify: bool,
+    /// A client certificate and its key (mTLS).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// The name the server's certificate must carry, when not the URL's host.
+    pub server_name: Option<String>,
     pub headers: BTreeMap<String, String>,
     pub partial_response: PartialResponse,
+    /// Answers larger than this are refused (the SLOs they feed are unknown).
+    pub max_response_bytes: u64,
 }
+
+/// The default cap on an answer's size: 64 MiB.
+pub const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
 /// What to do with an answer that says some of its data is missing (a Thanos or
 /// Mimir store down): judge it `unknown` (reject, the default) or take it as is.

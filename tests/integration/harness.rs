@@ -133,28 +133,48 @@ pub struct Prometheus {
 }
 
 fn spawn_prometheus(dir: &Path, port: u16) -> Proc {
+    let mut cmd = Command::new(tool("prometheus"));
+    let web = dir.join("web.yml");
+    if web.exists() {
+        cmd.arg(format!("--web.config.file={}", web.display()));
+    }
     Proc::spawn(
         "prometheus",
-        Command::new(tool("prometheus"))
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg("--storage.tsdb.retention.time=3650d")
-            .arg("--log.level=warn"),
+        cmd.arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg("--storage.tsdb.retention.time=3650d")
+        .arg("--log.level=warn"),
         dir.join(format!("prometheus-{port}.log")),
     )
 }
 
-fn wait_ready(proc: &mut Proc, port: u16) -> bool {
+fn wait_ready(proc: &mut Proc, port: u16, web: Option<&str>) -> bool {
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(60) {
-        if get(&format!("http://127.0.0.1:{port}/-/ready")).0 == 200 {
+        let up = match web {
+            // Behind TLS: the port accepting and a moment to settle.
+            Some(w) if w.contains("tls_server_config") => {
+                let open = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+                if open {
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                open
+            }
+            // Behind basic auth: any answer means it is serving.
+            Some(_) => matches!(
+                get(&format!("http://127.0.0.1:{port}/-/ready")).0,
+                200 | 401
+            ),
+            None => get(&format!("http://127.0.0.1:{port}/-/ready")).0 == 200,
+        };
+        if up {
             return true;
         }
         if let Ok(Some(_)) = proc.child.try_wait() {
@@ -165,11 +185,31 @@ fn wait_ready(proc: &mut Proc, port: u16) -> bool {
     false
 }
 
+/// A Prometheus web config and the files it names (name, contents).
+pub type WebFiles<'a> = (&'a str, &'a [(&'a str, &'a [u8])]);
+
 impl Prometheus {
     /// Starts Prometheus with `scrape_config` (YAML) over `data` (a TSDB directory
     /// to copy in, or none).
     pub fn start(scrape_config: &str, data: Option<&Path>) -> Self {
+        Self::start_with_web(scrape_config, data, None)
+    }
+
+    /// Like `start`, with a web config (`web.yml` in its directory: files it
+    /// names are looked up there).
+    pub fn start_with_web(
+        scrape_config: &str,
+        data: Option<&Path>,
+        web: Option<WebFiles<'_>>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        if let Some((text, files)) = web {
+            std::fs::write(dir.path().join("web.yml"), text).expect("write web.yml");
+            for (name, bytes) in files {
+                std::fs::write(dir.path().join(name), bytes).expect("write web file");
+            }
+        }
+        let web_text = web.map(|(t, _)| t.to_string());
         let tsdb = dir.path().join("data");
         std::fs::create_dir_all(&tsdb).expect("mkdir data");
         if let Some(src) = data {
@@ -182,7 +222,7 @@ impl Prometheus {
         for _ in 0..3 {
             let port = free_port();
             let mut proc = spawn_prometheus(dir.path(), port);
-            if wait_ready(&mut proc, port) {
+            if wait_ready(&mut proc, port, web_text.as_deref()) {
                 return Self { proc, port, dir };
             }
             last_log = proc.log_text();
@@ -200,8 +240,9 @@ impl Prometheus {
     pub fn restart(&mut self) {
         self.proc.kill();
         self.proc = spawn_prometheus(self.dir.path(), self.port);
+        let web = std::fs::read_to_string(self.dir.path().join("web.yml")).ok();
         assert!(
-            wait_ready(&mut self.proc, self.port),
+            wait_ready(&mut self.proc, self.port, web.as_deref()),
             "Prometheus did not restart:\n{}",
             self.proc.log_text()
         );

@@ -345,3 +345,249 @@ fn reload_over_http_needs_the_lifecycle_flag() {
         names.iter().any(|n| n == "backups-recent").then_some(())
     });
 }
+
+/// A config whose one probe needs no data (`vector(1) < 2`), reaching
+/// Prometheus over mTLS (server_name differs from the URL's host) with a
+/// password from a file.
+fn client_config(dir: &Path, prom_port: u16, extra: &str) -> PathBuf {
+    let path = dir.join("slogate.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: slogate/v1\n\
+             prometheus:\n  url: https://127.0.0.1:{prom_port}\n  timeout: 5s\n{extra}\
+             \x20 tls: {{ca_file: {d}/ca.pem, cert_file: {d}/client.pem, key_file: {d}/client.key, server_name: prometheus.internal}}\n\
+             \x20 basic_auth: {{username: slogate, password_file: {d}/password}}\n\
+             evaluation: {{interval: 1s}}\n\
+             slos:\n  - name: probe\n    service: platform\n    sli: {{threshold: {{query: 'vector(1)', op: '<', value: 2}}}}\n",
+            d = dir.display()
+        ),
+    )
+    .expect("write config");
+    path
+}
+
+fn prometheus_web(dir: &Path, password: &str) -> String {
+    let hash = bcrypt::hash(password, 4).expect("bcrypt");
+    let _ = dir;
+    format!(
+        "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  \
+         client_ca_file: ca.pem\n  client_auth_type: RequireAndVerifyClientCert\n\
+         basic_auth_users:\n  slogate: '{hash}'\n"
+    )
+}
+
+/// mTLS to Prometheus with its certificate checked for `server_name`; a
+/// password that rotates in both places without a restart; and the secret in
+/// no output at all.
+#[test]
+fn mtls_to_prometheus_with_rotating_credentials_and_no_secret_in_any_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    certificates(dir.path());
+    // A server certificate for the name slogate is told to expect.
+    openssl(
+        dir.path(),
+        &[
+            "req",
+            "-new",
+            "-subj",
+            "/CN=prometheus.internal",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "prom.key",
+            "-out",
+            "prom.csr",
+        ],
+    );
+    std::fs::write(
+        dir.path().join("prom.ext"),
+        "subjectAltName=DNS:prometheus.internal\n",
+    )
+    .expect("ext");
+    openssl(
+        dir.path(),
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "prom.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "prom.ext",
+            "-out",
+            "prom.pem",
+        ],
+    );
+    let read = |name: &str| std::fs::read(dir.path().join(name)).expect("read");
+    let (first, second) = ("pw-SECRET-first-1f2e", "pw-SECRET-second-9a8b");
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("server.pem", read("prom.pem")),
+        ("server.key", read("prom.key")),
+        ("ca.pem", read("ca.pem")),
+    ];
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let web = prometheus_web(dir.path(), first);
+    let prom = crate::harness::Prometheus::start_with_web(
+        "scrape_configs: []\n",
+        None,
+        Some((&web, &files)),
+    );
+    std::fs::write(dir.path().join("password"), format!("{first}\n")).expect("password");
+    let config = client_config(dir.path(), prom.port, "");
+    let mut outputs = Vec::new();
+
+    for output in ["json", "table", "markdown", "junit"] {
+        let out = run_slogate(&[
+            "check",
+            &format!("--config.file={}", config.display()),
+            &format!("--output={output}"),
+            "--log.level=debug",
+        ]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "{output}: {text}");
+        outputs.push(text);
+    }
+    let out = run_slogate(&["validate", &format!("--config.file={}", config.display())]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    outputs.push(text);
+
+    // Without server_name the certificate (for prometheus.internal) does not
+    // match 127.0.0.1: unknown, saying why.
+    let plain = dir.path().join("no-server-name.yaml");
+    std::fs::write(
+        &plain,
+        std::fs::read_to_string(&config)
+            .expect("read")
+            .replace(", server_name: prometheus.internal", ""),
+    )
+    .expect("write");
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={}", plain.display()),
+        "--output=json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["results"][0]["state"], "unknown", "{doc:#}");
+    assert!(
+        doc["results"][0]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("certificate"),
+        "{doc:#}"
+    );
+
+    // serve, then rotate the password in Prometheus' web config and in the file.
+    let slogate = Slogate::serve(&config, &["--log.level=debug"]);
+    let passes = |slogate: &Slogate| slogate.status()["results"][0]["state"] == "pass";
+    wait_for("first evaluation passes", Duration::from_secs(30), || {
+        passes(&slogate).then_some(())
+    });
+    std::fs::write(
+        prom.dir.path().join("web.yml"),
+        prometheus_web(dir.path(), second),
+    )
+    .expect("rotate prometheus");
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(dir.path().join("password"), format!("{second}\n")).expect("rotate file");
+    let rotated_at = slogate.status()["evaluated_at"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    wait_for(
+        "an evaluation after the rotation passes",
+        Duration::from_secs(30),
+        || {
+            let s = slogate.status();
+            (s["evaluated_at"].as_str() > Some(rotated_at.as_str())
+                && s["results"][0]["state"] == "pass")
+                .then_some(())
+        },
+    );
+    // A wrong password: unknown, and still no secret anywhere.
+    std::fs::write(dir.path().join("password"), "not-the-password\n").expect("break");
+    wait_for(
+        "a wrong password is unknown",
+        Duration::from_secs(30),
+        || (slogate.status()["results"][0]["state"] == "unknown").then_some(()),
+    );
+    outputs.push(slogate.status().to_string());
+    outputs.push(slogate.metrics());
+    outputs.push(get_text(&slogate.url("/")));
+    outputs.push(get_text(&slogate.url("/slo/probe")));
+    outputs.push(slogate.proc.log_text());
+    for text in &outputs {
+        for secret in [first, second] {
+            assert!(!text.contains(secret), "{secret} leaked into:\n{text}");
+        }
+    }
+    assert!(
+        outputs
+            .last()
+            .is_some_and(|log| log.contains("Re-read the basic auth password file")),
+        "the rotation is logged: {}",
+        outputs.last().map(String::as_str).unwrap_or("")
+    );
+}
+
+fn get_text(url: &str) -> String {
+    crate::harness::get(url).1
+}
+
+/// An answer larger than `prometheus.max_response_bytes` is refused: the SLO it
+/// feeds is unknown, with the reason, and slogate keeps serving.
+#[test]
+fn an_oversized_answer_is_unknown_not_a_crash() {
+    let prom = crate::harness::Prometheus::start("scrape_configs: []\n", None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("slogate.yaml");
+    let pad = "a".repeat(4000);
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: slogate/v1\nprometheus: {{url: '{}', max_response_bytes: 2048}}\n\
+             slos:\n  - name: big\n    service: platform\n    sli: {{threshold: {{query: 'label_replace(vector(1), \"pad\", \"{pad}\", \"\", \"\")', op: '<', value: 2}}}}\n  \
+             - name: small\n    service: platform\n    sli: {{threshold: {{query: 'vector(1)', op: '<', value: 2}}}}\n",
+            prom.url()
+        ),
+    )
+    .expect("write");
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={}", path.display()),
+        "--output=json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let state = |slo: &str| {
+        doc["results"]
+            .as_array()
+            .and_then(|r| r.iter().find(|x| x["slo"] == slo))
+            .map(|x| (x["state"].clone(), x["reason"].clone()))
+            .expect("result")
+    };
+    assert_eq!(state("small").0, "pass", "{doc:#}");
+    assert_eq!(state("big").0, "unknown", "{doc:#}");
+    assert_eq!(
+        state("big").1,
+        "query failed: answer larger than 2048 bytes (prometheus.max_response_bytes); the query reads too many series"
+    );
+}
