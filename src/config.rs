@@ -2,7 +2,7 @@
 //! (`config/wire.rs`), then checks that collect every problem with its field path.
 
 mod check;
-mod wire;
+pub(crate) mod wire;
 
 use std::fmt;
 use std::path::Path;

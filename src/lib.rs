@@ -18,3 +18,6 @@ pub mod server;
 pub mod simulate;
 pub mod slo;
 pub mod telemetry;
+
+#[cfg(test)]
+mod fuzz;

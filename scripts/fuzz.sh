@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Longer fuzzing of config files and Prometheus answers than the test suite's
+# bounded run: optimised build, CASES cases per property (default 200000).
+# Prints the time each property took.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CASES="${CASES:-200000}"
+for test in fuzz_configs_never_panic fuzz_prometheus_answers_never_panic; do
+  start=$(date +%s.%N)
+  SLOGATE_FUZZ_CASES="$CASES" cargo test --release --lib "fuzz::$test" -- --exact --quiet >/dev/null
+  end=$(date +%s.%N)
+  printf '%s: %s cases in %.1f s\n' "$test" "$CASES" "$(echo "$end - $start" | bc)"
+done
