@@ -13,3 +13,4 @@ mod page;
 mod plan;
 mod rules;
 mod security;
+mod soak;
