@@ -110,7 +110,12 @@ fn find<'a>(files: &'a [PathBuf], name: &str) -> &'a PathBuf {
 
 #[test]
 fn chart_lints_strictly_and_renders_what_the_values_switch_on() {
-    for values in ["", "all-on.values.yaml", "bearer.values.yaml"] {
+    for values in [
+        "",
+        "all-on.values.yaml",
+        "bearer.values.yaml",
+        "secure.values.yaml",
+    ] {
         let mut args = vec!["lint", CHART];
         let path = fixture(values);
         if !values.is_empty() {
@@ -149,7 +154,12 @@ fn chart_lints_strictly_and_renders_what_the_values_switch_on() {
 
 #[test]
 fn rendered_core_manifests_pass_kubernetes_validate_strict() {
-    for values in ["", "all-on.values.yaml", "bearer.values.yaml"] {
+    for values in [
+        "",
+        "all-on.values.yaml",
+        "bearer.values.yaml",
+        "secure.values.yaml",
+    ] {
         let (_d, files) = render(values);
         let core: Vec<&PathBuf> = files
             .iter()
@@ -236,6 +246,64 @@ fn operator_resources_validate_and_rendered_rules_pass_promtool() {
         overview.contains("${datasource}") && overview.contains("{{slo}}"),
         "dashboard templates survive Helm"
     );
+}
+
+/// A web config from a Secret: mounted and passed to serve; probes check the
+/// port (the kubelet has no client certificate); the ServiceMonitor scrapes
+/// over HTTPS with the operator's TLS and basic-auth settings, and validates.
+#[test]
+fn a_web_config_secret_switches_probes_and_the_service_monitor() {
+    let (_d, files) = render("secure.values.yaml");
+    let deployment = doc(&files, "deployment.yaml");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let args = strings(&container["args"]);
+    assert!(
+        args.contains(&"--web.config.file=/etc/slogate/web/web.yml"),
+        "{args:?}"
+    );
+    assert!(!args.contains(&"--web.enable-lifecycle"), "{args:?}");
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(
+            container[probe]["tcpSocket"]["port"].as_str(),
+            Some("metrics"),
+            "{probe}"
+        );
+        assert!(container[probe]["httpGet"].is_null(), "{probe}");
+    }
+    let volumes = &deployment["spec"]["template"]["spec"]["volumes"];
+    let web = volumes
+        .as_sequence()
+        .and_then(|v| v.iter().find(|x| x["name"].as_str() == Some("web")))
+        .expect("web volume");
+    assert_eq!(web["secret"]["secretName"].as_str(), Some("slogate-web"));
+    let monitor = doc(&files, "servicemonitor.yaml");
+    let endpoint = &monitor["spec"]["endpoints"][0];
+    assert_eq!(endpoint["scheme"].as_str(), Some("https"));
+    assert_eq!(
+        endpoint["tlsConfig"]["serverName"].as_str(),
+        Some("slogate.monitoring.svc")
+    );
+    assert_eq!(
+        endpoint["basicAuth"]["password"]["name"].as_str(),
+        Some("slogate-scrape")
+    );
+    let (ok, report) = run(
+        Command::new("node")
+            .arg("tools/k8s-models/validate.mjs")
+            .arg(find(&files, "servicemonitor.yaml")),
+        "node",
+    );
+    assert!(ok && report.ends_with("1 valid, 0 invalid\n"), "{report}");
+    // TLS without client authentication: HTTPS probes; the lifecycle flag passes.
+    let (_d, files) =
+        render_text("web: {configSecret: slogate-web, tls: true, enableLifecycle: true}\n");
+    let deployment = doc(&files, "deployment.yaml");
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        container["readinessProbe"]["httpGet"]["scheme"].as_str(),
+        Some("HTTPS")
+    );
+    assert!(strings(&container["args"]).contains(&"--web.enable-lifecycle"));
 }
 
 #[test]
