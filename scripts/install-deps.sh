@@ -12,6 +12,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 # The status page is tested as a browser renders it.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+# The security tests make certificates and speak HTTPS with them.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -27,6 +30,12 @@ for tool in grafana-schema k8s-models; do
     npm ci --prefix "tools/$tool" --no-audit --no-fund --loglevel=error >/dev/null
   fi
 done
+# Supply chain: licences, bans and sources of every dependency (pinned; a few
+# minutes to build once).
+if ! cargo deny --version 2>/dev/null | grep -q '^cargo-deny 0.20.2$'; then
+  echo "== installing cargo-deny 0.20.2 (cargo install)"
+  cargo install --quiet cargo-deny --locked --no-default-features --version 0.20.2
+fi
 # Offline Helm and manifest validation for the chart tests (pinned).
 if ! python3 -c 'import helm_python, kubernetes_validate' >/dev/null 2>&1; then
   echo "== installing tools/helm/requirements.txt (pip)"

@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
+# Every dependency's licence allowed, no unknown source (deny.toml); offline.
+cargo deny --offline check licenses bans sources 2>&1 | tail -n 1
 cargo test --locked

@@ -247,6 +247,46 @@ fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
     std::fs::write(&web, format!("{text}\n  alice: '{rotated}'\n")).expect("rewrite");
     assert_eq!(get("rotated-pass").status().as_u16(), 200);
     assert_eq!(get("s3cret-pass").status().as_u16(), 401);
+
+    // A renewed certificate is served from the next handshake, no restart.
+    let serial = || {
+        let out = Command::new("sh")
+            .current_dir(dir.path())
+            .arg("-c")
+            .arg(format!(
+                "openssl s_client -connect 127.0.0.1:{port} -cert client.pem -key client.key -CAfile ca.pem </dev/null 2>/dev/null | openssl x509 -noout -serial"
+            ))
+            .output()
+            .expect("run openssl s_client");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let before = serial();
+    assert!(before.starts_with("serial="), "{before:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    let renewed = [
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ];
+    openssl(dir.path(), &renewed);
+    let after = serial();
+    assert!(
+        after.starts_with("serial=") && after != before,
+        "{before} -> {after}"
+    );
+    assert_eq!(get("rotated-pass").status().as_u16(), 200);
 }
 
 /// slogate rejects a web config exactly when promtool does.
