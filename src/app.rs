@@ -319,7 +319,7 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
     let launch = launch_of(&config, args.launch_at.as_deref(), checkpoint.as_ref())?;
     let engine = engine(&config, args.config.plan, &QueryMetrics::default())?;
     let timeline = match &launch {
-        Some(l) => Some(scheduler::launch_timeline(&engine, l, now).await),
+        Some(l) => Some(scheduler::launch_timeline(&engine, l, now, None).await),
         None => None,
     };
     let snapshot = match checkpoint {

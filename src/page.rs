@@ -148,6 +148,8 @@ pub(crate) fn is_web_link(url: &str) -> bool {
 
 /// The detail page of a result.
 pub fn detail_href(r: &SloResult) -> String {
+    let encode =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let query: Vec<String> = r
         .group
         .iter()
@@ -159,18 +161,6 @@ pub fn detail_href(r: &SloResult) -> String {
         href.push_str(&query.join("&"));
     }
     href
-}
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn cell(r: &SloResult, report: &Report<'_>) -> String {

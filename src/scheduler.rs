@@ -617,56 +617,38 @@ async fn launch_status<S: Source>(
     settled: &mut Settled,
 ) -> Option<LaunchStatus> {
     let launch = engine.launch.as_ref()?;
-    let mut checkpoints = Vec::new();
-    for (name, after) in &launch.checkpoints {
-        let checkpoint = match settled.get(after) {
-            Some(c) => c.clone(),
-            None => {
-                let c = evaluate_checkpoint(
-                    &engine.source,
-                    &engine.slos,
-                    launch.at,
-                    (name, *after),
-                    now,
-                    engine.concurrency,
-                    engine.planner,
-                )
-                .await;
-                if c.is_settled() {
-                    settled.insert(*after, c.clone());
-                }
-                c
-            }
-        };
-        checkpoints.push(checkpoint);
-    }
-    Some(LaunchStatus {
-        at: launch.at,
-        checkpoints,
-    })
+    Some(launch_timeline(engine, launch, now, Some(settled)).await)
 }
 
 /// Every checkpoint of `launch` as of `now` (pending ones cost no query): what
-/// `check` shows as the launch timeline.
+/// `check` shows as the launch timeline. Checkpoints in `settled` are reused,
+/// and those judged for good are added to it.
 pub async fn launch_timeline<S: Source>(
     engine: &Engine<S>,
     launch: &Launch,
     now: DateTime<Utc>,
+    mut settled: Option<&mut Settled>,
 ) -> LaunchStatus {
     let mut checkpoints = Vec::new();
     for (name, after) in &launch.checkpoints {
-        checkpoints.push(
-            evaluate_checkpoint(
-                &engine.source,
-                &engine.slos,
-                launch.at,
-                (name, *after),
-                now,
-                engine.concurrency,
-                engine.planner,
-            )
-            .await,
-        );
+        if let Some(c) = settled.as_ref().and_then(|s| s.get(after)) {
+            checkpoints.push(c.clone());
+            continue;
+        }
+        let c = evaluate_checkpoint(
+            &engine.source,
+            &engine.slos,
+            launch.at,
+            (name, *after),
+            now,
+            engine.concurrency,
+            engine.planner,
+        )
+        .await;
+        if let Some(s) = settled.as_mut().filter(|_| c.is_settled()) {
+            s.insert(*after, c.clone());
+        }
+        checkpoints.push(c);
     }
     LaunchStatus {
         at: launch.at,

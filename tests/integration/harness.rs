@@ -26,6 +26,27 @@ pub fn tool(name: &str) -> PathBuf {
     panic!("{name} is not installed; install it with: {install}");
 }
 
+/// Headless Chromium with a profile at `profile`, plus `args`: its stdout.
+pub fn chromium(profile: &Path, args: &[&str]) -> String {
+    let out = Command::new(tool("chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", profile.display()),
+        ])
+        .args(args)
+        .output()
+        .expect("run chromium");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn slogate_bin() -> &'static str {
     env!("CARGO_BIN_EXE_slogate")
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-use crate::harness::{get, metric_value, run_slogate, tool, Prometheus, Slogate};
+use crate::harness::{get, metric_value, run_slogate, Prometheus, Slogate};
 use crate::history::{self, end, DAY};
 
 const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/launch-24h.md");
@@ -421,23 +421,10 @@ fn serve_shows_the_launch_timeline_in_metrics_api_and_page() {
     // The page as a browser renders it.
     let (code, _) = get(&slogate.url("/"));
     assert_eq!(code, 200);
-    let out = std::process::Command::new(tool("chromium"))
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            &format!("--user-data-dir={}", dir.path().join("chromium").display()),
-            "--dump-dom",
-            &slogate.url("/"),
-        ])
-        .output()
-        .expect("run chromium");
-    let dom = String::from_utf8_lossy(&out.stdout);
+    let dom = crate::harness::chromium(
+        &dir.path().join("chromium"),
+        &["--dump-dom", &slogate.url("/")],
+    );
     assert!(
         dom.contains("id=\"launch\""),
         "no launch timeline in:\n{dom}"

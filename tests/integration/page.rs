@@ -4,9 +4,8 @@
 //! (`SLOGATE_UPDATE_DOCS=1` writes them to `docs/`).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::harness::{get, tool, Prometheus, Slogate};
+use crate::harness::{get, Prometheus, Slogate};
 use crate::history::{self, end, end_rfc3339, DAY};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
@@ -18,26 +17,10 @@ fn rfc3339(t: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Chromium, headless, with a profile in `dir`.
+/// Chromium, headless, with a profile in `dir` (one per argument count, so
+/// runs with different flags do not share one).
 fn chromium(dir: &Path, args: &[&str]) -> String {
-    let profile = dir.join(format!("chromium-{}", args.len()));
-    let out = Command::new(tool("chromium"))
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            &format!("--user-data-dir={}", profile.display()),
-        ])
-        .args(args)
-        .output()
-        .expect("run chromium");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    crate::harness::chromium(&dir.join(format!("chromium-{}", args.len())), args)
 }
 
 fn dom(dir: &Path, url: &str) -> String {
