@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SLOGATE_SOAK=full cargo test --release --test integration soak:: -- --nocapture --test-threads=1 2>&1 |
-  tee "${SOAK_LOG:-/tmp/slogate-soak.log}" | grep -E '^(SOAK|test result)'
+  tee "${SOAK_LOG:-/tmp/slogate-soak.log}" | grep -oE 'SOAK .*|test result.*'

@@ -9,3 +9,7 @@ cargo clippy --locked --all-targets -- -D warnings
 # Every dependency's licence allowed, no unknown source (deny.toml); offline.
 cargo deny --offline check licenses bans sources 2>&1 | tail -n 1
 cargo test --locked
+# Bounded fuzzing, optimised: 100000 generated configs and 100000 generated
+# Prometheus answers (about a minute each on 2 cores). The debug run above
+# covers fewer cases, with overflow checks on.
+SLOGATE_FUZZ_CASES=100000 cargo test --release --locked --lib --quiet fuzz::

@@ -70,34 +70,26 @@ impl Proxy {
                             .flatten(),
                     );
                 }
-                let pipe =
-                    |mut from: TcpStream, mut to: TcpStream, delay: Option<Arc<AtomicU64>>| {
-                        std::thread::spawn(move || {
-                            let mut buf = [0u8; 65536];
-                            let mut first = true;
-                            loop {
-                                let n = match from.read(&mut buf) {
-                                    Ok(0) | Err(_) => break,
-                                    Ok(n) => n,
-                                };
-                                if let (true, Some(d)) = (first, &delay) {
-                                    std::thread::sleep(Duration::from_millis(
-                                        d.load(Ordering::Relaxed),
-                                    ));
-                                }
-                                first = false;
-                                if to.write_all(&buf[..n]).is_err() {
-                                    break;
-                                }
-                            }
-                            let _ = to.shutdown(Shutdown::Write);
-                        });
-                    };
+                // Each request the client sends arms a delay; the first bytes of
+                // the answer wait for it (HTTP/1.1 keep-alive: one answer per
+                // request, so every answer is held back, not only the first).
+                let asked = Arc::new(AtomicBool::new(false));
                 let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
                     continue;
                 };
-                pipe(client, server, None);
-                pipe(s2, c2, Some(d.clone()));
+                let up = asked.clone();
+                std::thread::spawn(move || {
+                    relay(client, server, || up.store(true, Ordering::Relaxed))
+                });
+                let delay = d.clone();
+                std::thread::spawn(move || {
+                    relay(s2, c2, || {
+                        if asked.swap(false, Ordering::Relaxed) {
+                            let ms = delay.load(Ordering::Relaxed);
+                            std::thread::sleep(Duration::from_millis(ms));
+                        }
+                    })
+                });
             }
         });
         Self {
@@ -133,6 +125,23 @@ impl Drop for Proxy {
         self.stop.store(true, Ordering::Relaxed);
         self.set_cut(true);
     }
+}
+
+/// Copies `from` to `to` until either side closes, calling `before` ahead of
+/// each chunk.
+fn relay(mut from: TcpStream, mut to: TcpStream, before: impl Fn()) {
+    let mut buf = [0u8; 65536];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        before();
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -365,8 +374,15 @@ fn slow_and_hung_prometheus_never_pile_up_evaluations() {
             std::thread::sleep(Duration::from_millis(250));
         }
         seen.dedup();
-        // One evaluation at a time: published instants only move forward.
+        // One evaluation at a time: published instants only move forward, and
+        // no more often than the 1 s interval allows.
         assert!(seen.windows(2).all(|w| w[0] < w[1]), "{phase}: {seen:?}");
+        assert!(seen.len() as u64 <= seconds / 2 + 1, "{phase}: {seen:?}");
+        if phase == "hung" {
+            let status = s.slogate.status();
+            assert_eq!(status["ready"], false, "{status:#}");
+            assert_eq!(status["prometheus_up"], false, "{status:#}");
+        }
         figure(
             &format!(
                 "{phase} Prometheus: evaluations published in {}s",
