@@ -25,57 +25,95 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A key and a certificate `name.pem` signed by the test CA, with `ext`
+/// (subjectAltName, extendedKeyUsage) for `subject`.
+fn issue(dir: &Path, name: &str, subject: &str, ext: &str) {
+    let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
+    openssl(
+        dir,
+        &[
+            "req",
+            "-new",
+            "-subj",
+            subject,
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+    );
+    std::fs::write(dir.join(format!("{name}.ext")), ext).expect("write ext");
+    sign(dir, name);
+}
+
+/// Signs `name.csr` with the test CA into `name.pem` (again: a renewal).
+fn sign(dir: &Path, name: &str) {
+    let (csr, ext, pem) = (
+        format!("{name}.csr"),
+        format!("{name}.ext"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &pem,
+        ],
+    );
+}
+
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, in `dir`.
 fn certificates(dir: &Path) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=slogate test CA"];
-    ca.extend(ec);
-    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
-    openssl(dir, &ca);
-    for (name, ext) in [
-        (
-            "server",
-            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-        ),
-        ("client", "extendedKeyUsage=clientAuth\n"),
-    ] {
-        let mut req = vec!["req", "-new", "-subj"];
-        let subject = format!("/CN=slogate test {name}");
-        req.push(&subject);
-        req.extend(ec);
-        let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
-        req.extend(["-keyout", &key, "-out", &csr]);
-        openssl(dir, &req);
-        let ext_file = format!("{name}.ext");
-        std::fs::write(dir.join(&ext_file), ext).expect("write ext");
-        let pem = format!("{name}.pem");
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &csr,
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &ext_file,
-                "-out",
-                &pem,
-            ],
-        );
-    }
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=slogate test CA",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    issue(
+        dir,
+        "server",
+        "/CN=slogate test server",
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    );
+    issue(
+        dir,
+        "client",
+        "/CN=slogate test client",
+        "extendedKeyUsage=clientAuth\n",
+    );
 }
 
 fn web_config(dir: &Path, extra: &str) -> PathBuf {
@@ -242,24 +280,7 @@ fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
     let before = serial();
     assert!(before.starts_with("serial="), "{before:?}");
     std::thread::sleep(Duration::from_millis(1100));
-    let renewed = [
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.pem",
-    ];
-    openssl(dir.path(), &renewed);
+    sign(dir.path(), "server");
     let after = serial();
     assert!(
         after.starts_with("serial=") && after != before,
@@ -404,48 +425,11 @@ fn mtls_to_prometheus_with_rotating_credentials_and_no_secret_in_any_output() {
     let dir = tempfile::tempdir().expect("tempdir");
     certificates(dir.path());
     // A server certificate for the name slogate is told to expect.
-    openssl(
+    issue(
         dir.path(),
-        &[
-            "req",
-            "-new",
-            "-subj",
-            "/CN=prometheus.internal",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "prom.key",
-            "-out",
-            "prom.csr",
-        ],
-    );
-    std::fs::write(
-        dir.path().join("prom.ext"),
+        "prom",
+        "/CN=prometheus.internal",
         "subjectAltName=DNS:prometheus.internal\n",
-    )
-    .expect("ext");
-    openssl(
-        dir.path(),
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "prom.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "prom.ext",
-            "-out",
-            "prom.pem",
-        ],
     );
     let read = |name: &str| std::fs::read(dir.path().join(name)).expect("read");
     let (first, second) = ("pw-SECRET-first-1f2e", "pw-SECRET-second-9a8b");
