@@ -456,20 +456,12 @@ fn mtls_to_prometheus_with_rotating_credentials_and_no_secret_in_any_output() {
             &format!("--output={output}"),
             "--log.level=debug",
         ]);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = stdout_and_stderr(&out);
         assert_eq!(out.status.code(), Some(0), "{output}: {text}");
         outputs.push(text);
     }
     let out = run_slogate(&["validate", &format!("--config.file={}", config.display())]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_and_stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     outputs.push(text);
 
@@ -549,6 +541,14 @@ fn mtls_to_prometheus_with_rotating_credentials_and_no_secret_in_any_output() {
         "the rotation is logged: {}",
         outputs.last().map(String::as_str).unwrap_or("")
     );
+}
+
+fn stdout_and_stderr(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn get_text(url: &str) -> String {
