@@ -25,28 +25,23 @@ fn openssl(dir: &Path, args: &[&str]) {
     );
 }
 
+/// A new P-256 key, unencrypted, as `openssl req` arguments.
+const EC_KEY: [&str; 5] = [
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+];
+
 /// A key and a certificate `name.pem` signed by the test CA, with `ext`
 /// (subjectAltName, extendedKeyUsage) for `subject`.
 fn issue(dir: &Path, name: &str, subject: &str, ext: &str) {
     let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-subj",
-            subject,
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-        ],
-    );
+    let mut args = vec!["req", "-new", "-subj", subject];
+    args.extend(EC_KEY);
+    args.extend(["-keyout", &key, "-out", &csr]);
+    openssl(dir, &args);
     std::fs::write(dir.join(format!("{name}.ext")), ext).expect("write ext");
     sign(dir, name);
 }
@@ -82,26 +77,10 @@ fn sign(dir: &Path, name: &str) {
 
 /// A CA, a server certificate for 127.0.0.1 and a client certificate, in `dir`.
 fn certificates(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=slogate test CA",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
-    );
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=slogate test CA"];
+    ca.extend(EC_KEY);
+    ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+    openssl(dir, &ca);
     issue(
         dir,
         "server",
