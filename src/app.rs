@@ -21,8 +21,10 @@ use crate::server::{self, AppState, ReloadRequest};
 use crate::slo::fuse;
 use crate::slo::{Launch, PromDuration, MAX_WINDOW};
 
+mod import;
 mod validate;
 
+pub use import::import;
 pub use validate::validate;
 
 /// Bad usage found before any work: exits 64.

@@ -43,6 +43,29 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Serve realistic application metrics for demos, tests and game days.
     Simulate(SimulateArgs),
+    /// Convert Sloth, Pyrra or OpenSLO specs into a slogate config (stdout or
+    /// --output.file), naming on stderr every field not carried over; exit 0
+    /// when all was carried over, 3 when something was dropped or approximated,
+    /// 64 when an input cannot be read.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The spec format [default: from each document's apiVersion/kind, or
+    /// Sloth's `version: prometheus/v1`].
+    #[arg(long, value_enum)]
+    pub from: Option<crate::import::Format>,
+    /// Spec files (multi-document YAML and Kubernetes objects are read).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the config here instead of stdout.
+    #[arg(long = "output.file")]
+    pub output_file: Option<PathBuf>,
+    /// Import a Sloth raw SLI (a precomputed error ratio) as a threshold probe
+    /// on that ratio instead of skipping its SLO.
+    #[arg(long = "raw-as-probe")]
+    pub raw_as_probe: bool,
 }
 
 #[derive(Debug, Args)]

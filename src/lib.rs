@@ -10,6 +10,7 @@ pub mod escape;
 pub mod eval;
 pub mod export;
 pub mod generate;
+pub mod import;
 pub mod page;
 pub mod prom;
 pub mod report;

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
             Command::Validate(args) => app::validate(args).await,
             Command::Generate(args) => app::generate(args).map(|()| 0),
             Command::Simulate(args) => app::simulate(args).await.map(|()| 0),
+            Command::Import(args) => app::import(args),
         }
     });
     match outcome {

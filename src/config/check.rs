@@ -263,7 +263,19 @@ fn is_label_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn is_slo_name(s: &str) -> bool {
+/// What is wrong with a label name an SLO sets, if anything.
+pub fn label_name_problem(name: &str) -> Option<String> {
+    if !is_label_name(name) {
+        Some(format!("{name:?} is not a valid Prometheus label name"))
+    } else if name.starts_with("__") || label::RESERVED.contains(&name) {
+        Some(format!("{name:?} is reserved by slogate or Prometheus"))
+    } else {
+        None
+    }
+}
+
+/// True for names of letters, digits, '-' and '_'.
+pub fn is_slo_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -344,16 +356,8 @@ impl Checker {
     }
 
     fn label_name(&mut self, path: &str, name: &str) {
-        if !is_label_name(name) {
-            self.problem(
-                path,
-                format!("{name:?} is not a valid Prometheus label name"),
-            );
-        } else if name.starts_with("__") || label::RESERVED.contains(&name) {
-            self.problem(
-                path,
-                format!("{name:?} is reserved by slogate or Prometheus"),
-            );
+        if let Some(message) = label_name_problem(name) {
+            self.problem(path, message);
         }
     }
 

@@ -180,7 +180,7 @@ pub fn assert_designed(doc: &Value) {
     assert_eq!(doc["services"]["platform"], true);
 }
 
-fn history_prometheus() -> Prometheus {
+pub fn history_prometheus() -> Prometheus {
     Prometheus::start(
         "global: {scrape_interval: 1m}\nscrape_configs: []\n",
         Some(&history::tsdb()),
@@ -458,7 +458,7 @@ fn serve_reports_the_same_through_api_and_metrics() {
     );
 }
 
-fn check_json(prom: &Prometheus, config: &str, at: i64) -> (Option<i32>, Value) {
+pub fn check_json(prom: &Prometheus, config: &str, at: i64) -> (Option<i32>, Value) {
     let out = run_slogate(&[
         "check",
         &format!("--config.file={config}"),

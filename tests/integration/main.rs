@@ -6,6 +6,7 @@ mod faults;
 mod harness;
 mod helm;
 mod history;
+mod import;
 mod known_answer;
 mod launch;
 mod live;
