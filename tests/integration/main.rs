@@ -14,4 +14,5 @@ mod page;
 mod plan;
 mod rules;
 mod security;
+mod sloth_parity;
 mod soak;
