@@ -12,6 +12,8 @@ mod out;
 mod pyrra;
 mod shape;
 mod sloth;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 
@@ -196,27 +198,10 @@ pub fn import(
             } else {
                 input.name.clone()
             };
-            if value.is_null() {
-                continue;
+            for (place, value) in list_items(place, value) {
+                let kind = check_kind(from, &place, &value)?;
+                docs.push((kind, doc::Doc::new(place, value)));
             }
-            let kind = kind_of(&value).map_err(|message| ImportError {
-                place: place.clone(),
-                message,
-            })?;
-            if let Some(from) = from {
-                if !kind.read_by().contains(&from) {
-                    return Err(ImportError {
-                        place,
-                        message: format!(
-                            "is {}, not read by --from={}; use --from={} or leave --from out",
-                            kind.describe(),
-                            from.as_str(),
-                            kind.read_by()[0].as_str()
-                        ),
-                    });
-                }
-            }
-            docs.push((kind, doc::Doc::new(place, value)));
         }
     }
     if docs.is_empty() {
@@ -257,6 +242,45 @@ pub fn import(
     }
     rename_clashes(&mut imported);
     Ok(imported)
+}
+
+/// The objects of a document: the document itself, or each of the `items` of
+/// a Kubernetes `List` (what `kubectl get -o yaml` prints); empty documents
+/// carry nothing.
+fn list_items(place: String, value: serde_norway::Value) -> Vec<(String, serde_norway::Value)> {
+    let is_list = value.get("kind").and_then(|k| k.as_str()) == Some("List");
+    match value.get("items").and_then(|i| i.as_sequence()) {
+        Some(items) if is_list => items
+            .iter()
+            .enumerate()
+            .map(|(j, item)| (format!("{place} items[{j}]"), item.clone()))
+            .collect(),
+        _ if value.is_null() => Vec::new(),
+        _ => vec![(place, value)],
+    }
+}
+
+/// What a document is; refuses one `--from` does not read, or one that is no
+/// SLO spec.
+fn check_kind(
+    from: Option<Format>,
+    place: &str,
+    value: &serde_norway::Value,
+) -> Result<Kind, ImportError> {
+    let fail = |message: String| ImportError {
+        place: place.to_string(),
+        message,
+    };
+    let kind = kind_of(value).map_err(fail)?;
+    match from {
+        Some(from) if !kind.read_by().contains(&from) => Err(fail(format!(
+            "is {}, not read by --from={}; use --from={} or leave --from out",
+            kind.describe(),
+            from.as_str(),
+            kind.read_by()[0].as_str()
+        ))),
+        _ => Ok(kind),
+    }
 }
 
 /// Splits a file into its YAML documents.
@@ -437,6 +461,28 @@ fn grouped_service(out: &mut OutSlo, note_on: &doc::Node<'_>) {
             "summed by `service`: each group's own service label names its service, in place of the fixed service {fixed:?}"
         ));
         out.service = None;
+    }
+}
+
+/// Marks what the Kubernetes API server adds to an object (`kubectl get -o
+/// yaml`) as read: none of it was written by the user.
+fn skip_server_fields(root: &doc::Node<'_>) {
+    if let Some(metadata) = root.get("metadata") {
+        for key in [
+            "uid",
+            "resourceVersion",
+            "generation",
+            "creationTimestamp",
+            "managedFields",
+            "selfLink",
+        ] {
+            if let Some(n) = metadata.get(key) {
+                n.mark();
+            }
+        }
+    }
+    if let Some(status) = root.get("status") {
+        status.mark();
     }
 }
 

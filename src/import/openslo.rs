@@ -8,7 +8,8 @@ use super::doc::{Doc, Node};
 use super::out::{OutSli, OutSlo};
 use super::shape::{self, Events, Ranges, Side};
 use super::{
-    copy_labels, grouped_service, name_from, objective_percent, percent_of_ratio, sli_of, slo_name,
+    copy_labels, grouped_service, name_from, objective_percent, percent_of_ratio,
+    skip_server_fields, sli_of, slo_name,
 };
 
 /// The `SLI` and `DataSource` documents among the inputs, by name, and the
@@ -68,6 +69,7 @@ impl<'d> Objects<'d> {
 }
 
 fn mark_header(root: &Node<'_>) {
+    skip_server_fields(root);
     for key in ["apiVersion", "kind"] {
         if let Some(v) = root.get(key) {
             v.mark();

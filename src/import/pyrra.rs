@@ -4,13 +4,14 @@
 use super::doc::{Doc, Node};
 use super::out::{OutSli, OutSlo};
 use super::shape;
-use super::{copy_labels, name_from, objective_percent, ALERT_NAME_LABEL};
+use super::{copy_labels, name_from, objective_percent, skip_server_fields, ALERT_NAME_LABEL};
 
 /// The label prefix Pyrra strips to make an SLO label (`slo/rules.go`).
 const PYRRA_LABEL_PREFIX: &str = "pyrra.dev/";
 
 pub fn slo(doc: &Doc) -> Vec<(String, OutSlo)> {
     let root = doc.root();
+    skip_server_fields(&root);
     for key in ["apiVersion", "kind"] {
         if let Some(v) = root.get(key) {
             v.mark();

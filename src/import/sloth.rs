@@ -7,7 +7,8 @@ use super::doc::{Doc, Node};
 use super::out::{OutSli, OutSlo, OutTier};
 use super::shape::{self, Ranges, Side};
 use super::{
-    copy_labels, grouped_service, name_from, objective_percent, sli_of, Options, ALERT_NAME_LABEL,
+    copy_labels, grouped_service, name_from, objective_percent, skip_server_fields, sli_of,
+    Options, ALERT_NAME_LABEL,
 };
 
 /// Sloth's default SLO period (`--default-slo-period`).
@@ -57,6 +58,7 @@ pub fn prometheus_v1(doc: &Doc, options: Options) -> Vec<(String, OutSlo)> {
 /// A `sloth.slok.dev/v1` `PrometheusServiceLevel`.
 pub fn crd(doc: &Doc, options: Options) -> Vec<(String, OutSlo)> {
     let root = doc.root();
+    skip_server_fields(&root);
     for key in ["apiVersion", "kind"] {
         if let Some(v) = root.get(key) {
             v.mark();

@@ -300,3 +300,31 @@ fn imported_specs_give_the_native_numbers_on_the_known_answer_history() {
         );
     }
 }
+
+/// `--raw-as-probe` keeps an SLO whose SLI is a precomputed ratio, as a probe
+/// on that ratio over Sloth's window; `--output.file` takes the config and
+/// leaves stdout empty.
+#[test]
+fn raw_ratios_become_probes_on_request_and_output_file_takes_the_config() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("imported.yaml");
+    let (code, out, err) = slogate_in_fixtures(&[
+        "import",
+        "--raw-as-probe",
+        &format!("--output.file={}", file.display()),
+        "prometheus/sloth-edge-cases.yml",
+    ]);
+    assert_eq!((code, out.as_str()), (3, ""), "{err}");
+    assert!(
+        err.contains("prometheus/sloth-edge-cases.yml: slos[2].sli.raw: approximated: imported as a threshold probe: the error ratio over 30d must stay at or under the error budget; it has no budget or burn rate (--raw-as-probe)\n"),
+        "{err}"
+    );
+    let config = std::fs::read_to_string(&file).expect("the config file");
+    assert!(
+        config.contains(
+            "  - name: average-of-ratios\n    service: shop\n    window: 30d\n    labels:\n      team: payments\n    sli:\n      threshold:\n        query: avg_over_time(job:error_ratio:rate5m[30d])\n        op: <=\n        value: 0.01\n"
+        ),
+        "{config}"
+    );
+    assert_usable(&config, "--raw-as-probe");
+}
