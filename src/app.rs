@@ -22,7 +22,10 @@ use crate::slo::fuse;
 use crate::slo::{Launch, PromDuration, MAX_WINDOW};
 
 mod import;
+mod shard;
 mod validate;
+
+use shard::Shard;
 
 pub use import::import;
 pub use validate::validate;
@@ -136,11 +139,12 @@ async fn shutdown_signal() {
 /// Reloads the config; on any problem keeps the old one and says why.
 fn reload(
     args: &ConfigArgs,
+    shard: Shard,
     metrics: &QueryMetrics,
     flags: &Flags,
     engines: &watch::Sender<Arc<Engine>>,
 ) -> Result<(), String> {
-    let outcome = load(args)
+    let outcome = load_shard(args, shard)
         .map_err(|e| e.to_string())
         .and_then(|c| engine(&c, args.plan, metrics).map_err(|e| format!("{e:#}")));
     match outcome {
@@ -158,12 +162,22 @@ fn reload(
     }
 }
 
+/// Loads the config and keeps the SLOs of this shard.
+fn load_shard(args: &ConfigArgs, shard: Shard) -> Result<Config, ConfigError> {
+    let mut config = load(args)?;
+    config.slos.retain(|s| shard.owns(&s.name));
+    Ok(config)
+}
+
 /// `slogate serve`.
 pub async fn serve(args: ServeArgs) -> Result<()> {
     init_tls();
     let addr = crate::cli::listen_address(&args.listen_address).map_err(UsageError)?;
     let fixed_at = args.at.as_deref().map(parse_at).transpose()?;
-    let config = load(&args.config)?;
+    let hostname = std::env::var("HOSTNAME").ok();
+    let shard =
+        Shard::new(args.shard_index, args.shard_count, hostname.as_deref()).map_err(UsageError)?;
+    let config = load_shard(&args.config, shard)?;
     let web = match &args.web_config_file {
         Some(path) => {
             let web = server::web::Watched::load(path).map_err(UsageError)?;
@@ -185,7 +199,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!(address = %listener.local_addr()?, config = %config.source, slos = config.slos.len(), "Serving");
+    tracing::info!(address = %listener.local_addr()?, config = %config.source, slos = config.slos.len(), shard = shard.index, shards = shard.count, "Serving");
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -210,7 +224,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
                     req = reload_rx.recv() => match req { Some(r) => Some(r), None => return },
                     _ = async { match hup.as_mut() { Some(h) => { h.recv().await; } None => std::future::pending().await } } => None,
                 };
-                let outcome = reload(&config_args, &metrics, &flags, &engines);
+                let outcome = reload(&config_args, shard, &metrics, &flags, &engines);
                 if let Some(reply) = reply {
                     let _ = reply.send(outcome);
                 }

@@ -150,6 +150,14 @@ pub struct ServeArgs {
     /// Allow `POST /-/reload` (off by default, as in Prometheus; SIGHUP always reloads).
     #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
+    /// Split the SLOs across this many replicas (by a stable hash of each SLO's
+    /// name); each evaluates and exports only its own.
+    #[arg(long = "shard.count", env = "SLOGATE_SHARD_COUNT", default_value_t = 1)]
+    pub shard_count: u64,
+    /// This replica's shard, 0 to count - 1 [default: the StatefulSet ordinal
+    /// ending the host name, e.g. 2 for slogate-2].
+    #[arg(long = "shard.index", env = "SLOGATE_SHARD_INDEX")]
+    pub shard_index: Option<u64>,
 }
 
 /// How queries are planned: fused (SLOs over one metric and window share a

@@ -115,6 +115,7 @@ fn chart_lints_strictly_and_renders_what_the_values_switch_on() {
         "all-on.values.yaml",
         "bearer.values.yaml",
         "secure.values.yaml",
+        "sharded.values.yaml",
     ] {
         let mut args = vec!["lint", CHART];
         let path = fixture(values);
@@ -159,6 +160,7 @@ fn rendered_core_manifests_pass_kubernetes_validate_strict() {
         "all-on.values.yaml",
         "bearer.values.yaml",
         "secure.values.yaml",
+        "sharded.values.yaml",
     ] {
         let (_d, files) = render(values);
         let core: Vec<&PathBuf> = files
@@ -470,6 +472,35 @@ fn strings(v: &serde_norway::Value) -> Vec<&str> {
 /// The one document of a rendered manifest file.
 fn doc(files: &[PathBuf], name: &str) -> serde_norway::Value {
     docs(find(files, name)).remove(0)
+}
+
+/// With sharding on, the pods are a StatefulSet of `shards` replicas that pass
+/// `--shard.count` and take their index from their ordinal (the host name).
+#[test]
+fn sharding_renders_a_statefulset_of_shards() {
+    let (_d, files) = render("sharded.values.yaml");
+    let set = doc(&files, "deployment.yaml");
+    assert_eq!(set["kind"], "StatefulSet");
+    assert_eq!(set["spec"]["replicas"], 3);
+    assert_eq!(set["spec"]["serviceName"], "slogate");
+    assert_eq!(set["spec"]["podManagementPolicy"], "Parallel");
+    let args = strings(&set["spec"]["template"]["spec"]["containers"][0]["args"]);
+    assert!(args.contains(&"--shard.count=3"), "{args:?}");
+    assert!(
+        !args.iter().any(|a| a.starts_with("--shard.index")),
+        "{args:?}"
+    );
+    let pdb = &doc(&files, "poddisruptionbudget.yaml")["spec"];
+    assert_eq!(
+        pdb["minAvailable"], 2,
+        "three shards allow minAvailable: {pdb:?}"
+    );
+    let (_d, plain) = render("");
+    let deployment = doc(&plain, "deployment.yaml");
+    assert_eq!(deployment["kind"], "Deployment");
+    assert!(deployment["spec"].get("serviceName").is_none());
+    let args = strings(&deployment["spec"]["template"]["spec"]["containers"][0]["args"]);
+    assert!(!args.iter().any(|a| a.starts_with("--shard")), "{args:?}");
 }
 
 #[test]

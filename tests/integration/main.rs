@@ -14,5 +14,6 @@ mod page;
 mod plan;
 mod rules;
 mod security;
+mod shard;
 mod sloth_parity;
 mod soak;

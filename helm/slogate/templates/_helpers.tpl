@@ -127,3 +127,8 @@ than .Values.config: stale rules would judge SLOs nobody configured. */}}
 {{- toYaml $files -}}
 {{- end -}}
 {{- end }}
+
+{{/* Pods: the shards when sharding, else replicaCount. */}}
+{{- define "slogate.replicas" -}}
+{{- if .Values.sharding.enabled }}{{ .Values.sharding.shards }}{{ else }}{{ .Values.replicaCount }}{{ end }}
+{{- end }}
