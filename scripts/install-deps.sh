@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests run against: the runtime (Prometheus, promtool; see
-# install-runtime.sh), then Alertmanager and (for the status page test) Chromium from
+# install-runtime.sh), then Alertmanager, VictoriaMetrics and vmalert, and (for the status page test) Chromium from
 # Debian's packages, the npm schema/model checkers and the pip Helm tools, each
 # pinned. Idempotent; needs root (or sudo) on a Debian-like system.
 set -euo pipefail
@@ -15,6 +15,8 @@ command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 # The security tests make certificates and speak HTTPS with them.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# A second query backend (single-node VictoriaMetrics) and vmalert's rule check.
+command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

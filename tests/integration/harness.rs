@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const INSTALL: &str =
-    "apt-get update && apt-get install -y --no-install-recommends prometheus prometheus-alertmanager (or: bash scripts/install-deps.sh)";
+    "apt-get update && apt-get install -y --no-install-recommends prometheus prometheus-alertmanager victoria-metrics (or: bash scripts/install-deps.sh)";
 
 /// A binary the tests need, or a panic naming the install command.
 pub fn tool(name: &str) -> PathBuf {
@@ -472,5 +472,104 @@ pub fn read_http_request(stream: &mut std::net::TcpStream) -> Option<(String, Ve
         if data.len() >= end + 4 + length {
             return Some((head, data[end + 4..end + 4 + length].to_vec()));
         }
+    }
+}
+
+/// A single-node VictoriaMetrics on 127.0.0.1 holding the designed history (its
+/// HTTP query API is the cluster's vmselect's).
+pub struct VictoriaMetrics {
+    _proc: Proc,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl VictoriaMetrics {
+    /// Starts it and imports the designed history (`history::openmetrics`).
+    pub fn with_history() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut last_log = String::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let mut proc = Proc::spawn(
+                "victoria-metrics",
+                Command::new(tool("victoria-metrics"))
+                    .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+                    .arg(format!(
+                        "-storageDataPath={}",
+                        dir.path().join("data").display()
+                    ))
+                    .arg("-retentionPeriod=100y")
+                    // Answers from what is stored, never from a cache of an
+                    // earlier answer.
+                    .arg("-search.disableCache")
+                    .arg("-loggerLevel=ERROR"),
+                dir.path().join(format!("victoria-metrics-{port}.log")),
+            );
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(30)
+                && get(&format!("http://127.0.0.1:{port}/health")).0 != 200
+            {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if get(&format!("http://127.0.0.1:{port}/health")).0 == 200 {
+                let vm = Self {
+                    _proc: proc,
+                    port,
+                    _dir: dir,
+                };
+                vm.import_history();
+                return vm;
+            }
+            last_log = proc.log_text();
+            proc.kill();
+        }
+        panic!("VictoriaMetrics did not become ready:\n{last_log}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Posts the history in the Prometheus text format with millisecond
+    /// timestamps, in pieces under the server's request size limit, then
+    /// waits until every series answers at the end of history.
+    fn import_history(&self) {
+        let text = crate::history::openmetrics();
+        let mut chunk = String::with_capacity(8 << 20);
+        let client = http();
+        let send = |chunk: &str| {
+            let r = client
+                .post(format!("{}/api/v1/import/prometheus", self.url()))
+                .body(chunk.to_string())
+                .send()
+                .expect("import history");
+            assert!(r.status().is_success(), "import: {}", r.status());
+        };
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (sample, seconds) = line.rsplit_once(' ').expect("sample line");
+            chunk.push_str(sample);
+            chunk.push(' ');
+            chunk.push_str(seconds);
+            chunk.push_str("000\n");
+            if chunk.len() > 8 << 20 {
+                send(&chunk);
+                chunk.clear();
+            }
+        }
+        send(&chunk);
+        let _ = get(&format!("{}/internal/force_flush", self.url()));
+        let query = format!(
+            "{}/api/v1/query?query=count(up)&time={}",
+            self.url(),
+            crate::history::end()
+        );
+        wait_for(
+            "the history to be searchable",
+            Duration::from_secs(60),
+            || {
+                let (_, body) = get(&query);
+                body.contains("\"4\"").then_some(())
+            },
+        );
     }
 }

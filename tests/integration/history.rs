@@ -139,10 +139,24 @@ pub fn window_sum(service: &str, window: i64) -> Minute {
     sum
 }
 
-/// Samples of `up` in the closed window `[end - window, end]` (Prometheus 2.x
-/// range selectors include both ends): (sum, count).
-pub fn up_samples(service: &str, window: i64) -> (u64, u64) {
-    let mut t = end() - window;
+/// A query backend, for the few answers where their semantics differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Prometheus 2.x: range selectors include both ends, `[t - w, t]`.
+    Prometheus,
+    /// VictoriaMetrics: ranges are `(t - w, t]`, one sample fewer at a minute
+    /// step (counters are unaffected: its `increase` starts from the sample
+    /// before the window).
+    VictoriaMetrics,
+}
+
+/// Samples of `up` in a window as `backend` selects it: (sum, count).
+pub fn up_samples_on(backend: Backend, service: &str, window: i64) -> (u64, u64) {
+    let first = match backend {
+        Backend::Prometheus => end() - window,
+        Backend::VictoriaMetrics => end() - window + MINUTE,
+    };
+    let mut t = first;
     let (mut sum, mut count) = (0, 0);
     while t <= end() {
         sum += minute(service, t).up;
@@ -158,7 +172,7 @@ pub fn last_backup(t: i64) -> i64 {
     t - since.rem_euclid(DAY)
 }
 
-fn openmetrics() -> String {
+pub fn openmetrics() -> String {
     let times: Vec<i64> = (0..=(30 * DAY / MINUTE))
         .map(|i| start() + i * MINUTE)
         .collect();

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::harness::{metric_value, run_slogate, Prometheus, Slogate};
-use crate::history::{self, end, end_rfc3339, up_samples, window_sum, DAY};
+use crate::history::{self, end, end_rfc3339, up_samples_on, window_sum, Backend, DAY};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
 const WINDOW: i64 = 30 * DAY;
@@ -40,13 +40,18 @@ fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
 
 /// The expected (bad, total) of an SLO for a service over a window.
 pub fn bad_total(slo: &str, service: &str, window: i64) -> (f64, f64) {
+    bad_total_on(Backend::Prometheus, slo, service, window)
+}
+
+/// The expected (bad, total) as `backend` counts them.
+pub fn bad_total_on(backend: Backend, slo: &str, service: &str, window: i64) -> (f64, f64) {
     let m = window_sum(service, window);
     match slo {
         "availability" => (m.errors as f64, m.requests as f64),
         "latency" => ((m.latency[2] + m.latency[3]) as f64, m.requests as f64),
         "cache-hit" => (m.misses as f64, (m.hits + m.misses) as f64),
         "uptime" => {
-            let (sum, count) = up_samples(service, window);
+            let (sum, count) = up_samples_on(backend, service, window);
             ((count - sum) as f64, count as f64)
         }
         other => panic!("no design for {other}"),
@@ -100,6 +105,11 @@ const STATES: [(&str, &str, &str); 15] = [
 ];
 
 pub fn assert_designed(doc: &Value) {
+    assert_designed_on(Backend::Prometheus, doc);
+}
+
+/// The designed answers, as `backend` selects samples.
+pub fn assert_designed_on(backend: Backend, doc: &Value) {
     assert_eq!(doc["evaluated_at"], end_rfc3339());
     assert_eq!(doc["ready"], false);
     for (slo, service, state) in STATES {
@@ -112,7 +122,7 @@ pub fn assert_designed(doc: &Value) {
             objective(slo),
             &format!("{what} objective"),
         );
-        let (bad, total) = bad_total(slo, service, WINDOW);
+        let (bad, total) = bad_total_on(backend, slo, service, WINDOW);
         close(&r["events"], total, &format!("{what} events"));
         if state == "insufficient_data" {
             assert_eq!(r["sli"], Value::Null, "{what}");
@@ -128,7 +138,7 @@ pub fn assert_designed(doc: &Value) {
             &format!("{what} budget"),
         );
         for (name, w) in BURN_WINDOWS {
-            let (b, t) = bad_total(slo, service, w);
+            let (b, t) = bad_total_on(backend, slo, service, w);
             close(
                 &r["burn_rates"][name],
                 b / t / budget,

@@ -17,3 +17,4 @@ mod security;
 mod shard;
 mod sloth_parity;
 mod soak;
+mod victoria;

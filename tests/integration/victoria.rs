@@ -1,0 +1,78 @@
+//! VictoriaMetrics as a backend: the known-answer history imported into a real
+//! single-node VictoriaMetrics gives the designed answers to 1e-9 (computed for
+//! its `(t - w, t]` ranges), and vmalert accepts every generated rule file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::harness::{run_slogate, tool, VictoriaMetrics};
+use crate::history::{end_rfc3339, Backend};
+use crate::known_answer::assert_designed_on;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn check_on_victoria_metrics_gives_the_designed_answers() {
+    let vm = VictoriaMetrics::with_history();
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={ROOT}/examples/slogate.yaml"),
+        &format!("--prometheus.url={}", vm.url()),
+        &format!("--at={}", end_rfc3339()),
+        "--output=json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "any fail exits 1; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("NaN"), "NaN in output: {stdout}");
+    let doc: Value = serde_json::from_str(&stdout).expect("check JSON");
+    assert_designed_on(Backend::VictoriaMetrics, &doc);
+    // The designed difference is real: uptime counts one scrape fewer than on
+    // Prometheus over the same window.
+    let uptime = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["slo"] == "uptime" && r["service"] == "catalog")
+        .expect("uptime of catalog");
+    assert_eq!(uptime["events"].as_f64(), Some(30.0 * 1440.0), "{uptime}");
+}
+
+fn rule_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn vmalert_accepts_every_generated_rule_file() {
+    let mut files = rule_files(&Path::new(ROOT).join("rules"));
+    files.extend(rule_files(
+        &Path::new(ROOT).join("helm/slogate/files/rules"),
+    ));
+    assert_eq!(files.len(), 8, "{files:?}");
+    for file in &files {
+        let out = Command::new(tool("vmalert"))
+            .arg("-dryRun")
+            .arg(format!("-rule={}", file.display()))
+            .output()
+            .expect("run vmalert");
+        assert!(
+            out.status.success(),
+            "vmalert -dryRun {}:\n{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
