@@ -2,7 +2,7 @@
 //! (`config/wire.rs`), then checks that collect every problem with its field path.
 
 mod check;
-pub use check::{is_slo_name, label_name_problem};
+pub use check::{is_slo_name, label_name_problem, parse_promql};
 pub(crate) mod wire;
 
 use std::fmt;

@@ -241,7 +241,46 @@ pub fn import(
         imported.notes.extend(doc.take_notes());
     }
     rename_clashes(&mut imported);
+    keep_valid(&mut imported);
     Ok(imported)
+}
+
+/// Leaves out, with a line each, the SLOs slogate's own config check refuses
+/// (a window Prometheus cannot read, a label that hides a group), so one odd
+/// field costs its SLO, not the whole import.
+fn keep_valid(imported: &mut Imported) {
+    let slos = std::mem::take(&mut imported.slos);
+    let origins = std::mem::take(&mut imported.origins);
+    for (slo, origin) in slos.into_iter().zip(origins) {
+        let text = format!("apiVersion: slogate/v1\nslos:\n{}", out::slo_yaml(&slo));
+        match crate::config::parse("import", &text) {
+            Ok(_) => {
+                imported.slos.push(slo);
+                imported.origins.push(origin);
+            }
+            Err(e) => {
+                let problems: Vec<String> = e
+                    .problems
+                    .iter()
+                    .map(|p| {
+                        let field = p.path.strip_prefix("slos[0].").unwrap_or(&p.path);
+                        format!("{field}: {}", p.message)
+                    })
+                    .collect();
+                let (place, path) = origin.split_once(": ").unwrap_or((&origin, ""));
+                imported.notes.push(Note {
+                    place: place.to_string(),
+                    path: path.to_string(),
+                    kind: NoteKind::NotImported,
+                    message: format!(
+                        "the converted SLO {:?} fails slogate's checks: {}",
+                        slo.name,
+                        problems.join("; ")
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// The objects of a document: the document itself, or each of the `items` of
@@ -288,9 +327,14 @@ fn parse_documents(input: &Input) -> Result<Vec<serde_norway::Value>, ImportErro
     use serde::Deserialize;
     let mut values = Vec::new();
     for de in serde_norway::Deserializer::from_str(&input.text) {
-        let value = serde_norway::Value::deserialize(de).map_err(|e| ImportError {
+        let mut value = serde_norway::Value::deserialize(de).map_err(|e| ImportError {
             place: input.name.clone(),
             message: format!("invalid YAML: {e}"),
+        })?;
+        // `<<: *anchor` merge keys, as YAML 1.1 readers apply them.
+        value.apply_merge().map_err(|e| ImportError {
+            place: input.name.clone(),
+            message: format!("invalid YAML merge key: {e}"),
         })?;
         values.push(value);
     }
@@ -307,7 +351,7 @@ fn rename_clashes(imported: &mut Imported) {
             continue;
         }
         let base = match &slo.service {
-            Some(service) => format!("{service}-{}", slo.name),
+            Some(service) => slo_name(&format!("{service}-{}", slo.name)),
             None => slo.name.clone(),
         };
         let mut name = base.clone();
@@ -488,3 +532,21 @@ fn skip_server_fields(root: &doc::Node<'_>) {
 
 /// The label slogate's alerts carry the source tool's alert name in.
 const ALERT_NAME_LABEL: &str = "alert_name";
+
+/// The source tool's alert name, kept as the `alert_name` label unless the
+/// spec's own alert labels set one.
+fn alert_name(node: &doc::Node<'_>, out: &mut OutSlo) {
+    let Some(text) = node.text() else { return };
+    if out.alerting.labels.contains_key(ALERT_NAME_LABEL) {
+        node.drop(format!(
+            "the alert labels already set {ALERT_NAME_LABEL}; slogate's burn-rate alerts are named SLOFastBurn and SLOSlowBurn"
+        ));
+        return;
+    }
+    node.approximate(format!(
+        "kept as the alert label {ALERT_NAME_LABEL}={text:?}; slogate's burn-rate alerts are named SLOFastBurn and SLOSlowBurn"
+    ));
+    out.alerting
+        .labels
+        .insert(ALERT_NAME_LABEL.to_string(), text);
+}

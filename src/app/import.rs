@@ -30,18 +30,25 @@ pub fn import(args: ImportArgs) -> Result<u8> {
     let rendered = import::render(&imported, args.from, &names);
     eprintln!("{}", summary(&imported, inputs.len()));
     if rendered.slos > 0 {
-        // An import that does not validate is slogate's bug, not the user's:
-        // say so rather than hand over a config that will not load.
-        crate::config::parse("the imported config", &rendered.text).context(
-            "the imported config does not validate; please report this with the input files",
-        )?;
+        // Each SLO was checked on its own; a whole that does not validate is
+        // slogate's bug, not the user's (exit 1): say so rather than hand over
+        // a config that will not load.
+        if let Err(e) = crate::config::parse("the imported config", &rendered.text) {
+            anyhow::bail!(
+                "the imported config does not validate; please report this with the input files: {e}"
+            );
+        }
     }
     match &args.output_file {
         Some(path) => std::fs::write(path, &rendered.text)
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{}", rendered.text),
     }
-    Ok(if imported.lossy() { EXIT_LOSSY } else { 0 })
+    Ok(if imported.lossy() || imported.slos.is_empty() {
+        EXIT_LOSSY
+    } else {
+        0
+    })
 }
 
 /// `imported 3 SLOs from 2 files; 4 fields dropped, 1 approximated`.

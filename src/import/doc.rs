@@ -85,6 +85,15 @@ impl Doc {
         for (_, child) in node.entries() {
             self.unread(&child);
         }
+        if let Value::Mapping(map) = node.value {
+            if map.keys().any(|k| scalar_text(k).is_none()) {
+                self.note(
+                    &node.path,
+                    NoteKind::Dropped,
+                    "a mapping key that is not a plain value (a list or mapping as key) is not read".into(),
+                );
+            }
+        }
         for item in node.items() {
             self.unread(&item);
         }
@@ -204,16 +213,36 @@ impl<'d> Node<'d> {
             .note(&self.path, NoteKind::NotImported, reason.into());
     }
 
-    /// Accounts for this field as carried over with a change of meaning.
+    /// Says this field was carried over with a change of meaning. Marks
+    /// nothing: what was read is marked by reading it, and fields under this
+    /// one that were not read are still reported.
     pub fn approximate(&self, message: impl Into<String>) {
-        self.mark();
         self.doc
             .note(&self.path, NoteKind::Approximated, message.into());
     }
 
-    /// Accounts for this field as carried over, with a remark for the reader.
+    /// A remark for the reader about this field (marks nothing).
     pub fn info(&self, message: impl Into<String>) {
-        self.mark();
         self.doc.note(&self.path, NoteKind::Info, message.into());
+    }
+
+    /// This field as a boolean, marking it read. YAML 1.1 spellings count
+    /// (`yes`, `on`, `y`, ...), as in the Go YAML readers Sloth, Pyrra and
+    /// OpenSLO tools use; anything else is dropped with a line.
+    pub fn flag(&self) -> Option<bool> {
+        let text = self.text()?;
+        match text.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "on" => Some(true),
+            "false" | "no" | "n" | "off" => Some(false),
+            _ => {
+                self.drop(format!("{text:?} is not a boolean"));
+                None
+            }
+        }
+    }
+
+    /// The boolean field `key`, when present and readable.
+    pub fn flag_of(&self, key: &str) -> Option<bool> {
+        self.get(key)?.flag()
     }
 }

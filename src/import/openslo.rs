@@ -119,7 +119,11 @@ fn data_source(root: &Node<'_>, url: &mut Option<String>) {
     };
     for (key, value) in details.entries() {
         let is_url = key.eq_ignore_ascii_case("url") || key.eq_ignore_ascii_case("address");
+        let readable = |text: &str| crate::config::check_url_flag(text).is_empty();
         match (is_url, value.text(), url.as_ref()) {
+            (true, Some(text), _) if !readable(&text) => value.drop(format!(
+                "{text:?} is not an http(s) URL slogate can query; set prometheus.url"
+            )),
             (true, Some(text), None) => *url = Some(text),
             (true, Some(text), Some(kept)) if &text == kept => {}
             (true, _, _) => value.drop("a second Prometheus URL; a slogate config reads one Prometheus"),
@@ -200,7 +204,7 @@ fn measure(spec: &Node<'_>, objects: &Objects<'_>) -> Result<Measure, String> {
     if ratio.get("raw").is_some() || ratio.get("rawType").is_some() {
         return Err("a precomputed ratio (raw) has no event counts".into());
     }
-    if ratio.text_of("counter").as_deref() == Some("false") {
+    if ratio.flag_of("counter") == Some(false) {
         return Err("counter: false queries are gauges; slogate counts counter increases".into());
     }
     let total = match ratio.get("total") {
@@ -231,7 +235,7 @@ fn window(node: &Node<'_>) -> Result<String, String> {
         return Err("it has no timeWindow".into());
     };
     let duration = tw.text_of("duration").unwrap_or_default();
-    let rolling = tw.text_of("isRolling").as_deref() != Some("false");
+    let rolling = tw.flag_of("isRolling") != Some(false);
     let (count, unit) = duration.split_at(
         duration
             .find(|c: char| !c.is_ascii_digit())
@@ -252,7 +256,10 @@ fn window(node: &Node<'_>) -> Result<String, String> {
         ));
     }
     let out = match (days, unit) {
-        (Some(d), _) => format!("{}d", count * d),
+        (Some(d), _) => match count.checked_mul(d) {
+            Some(n) => format!("{n}d"),
+            None => return Err(format!("timeWindow duration {duration:?} is too long")),
+        },
         (None, "m" | "h" | "d" | "w") => duration.clone(),
         _ => {
             return Err(format!(
@@ -345,6 +352,9 @@ fn slo(root: &Node<'_>, objects: &Objects<'_>) -> Vec<(String, OutSlo)> {
         .get("objectives")
         .map(|o| o.items())
         .unwrap_or_default();
+    if list.is_empty() {
+        return skip(root, "it has no objectives".into());
+    }
     let several = list.len() > 1;
     list.iter()
         .enumerate()
@@ -471,10 +481,21 @@ pub fn v1alpha(doc: &Doc) -> Vec<(String, OutSlo)> {
                 Some("Week") => "w",
                 other => return skip(format!("timeWindows unit {other:?} is not Day or Week")),
             };
-            if let Some(r) = tw.get("isRolling") {
-                r.mark();
+            match count.parse::<u32>() {
+                Ok(n) if n > 0 => {}
+                _ => {
+                    return skip(format!(
+                        "timeWindows count {count:?} is not a whole number above 0"
+                    ))
+                }
             }
-            format!("{count}{unit}")
+            let window = format!("{count}{unit}");
+            if tw.flag_of("isRolling") == Some(false) {
+                tw.approximate(format!(
+                    "calendar window imported as a rolling {window} window; slogate has no calendar windows yet"
+                ));
+            }
+            window
         }
         None => "30d".to_string(),
     };
@@ -486,13 +507,22 @@ pub fn v1alpha(doc: &Doc) -> Vec<(String, OutSlo)> {
     let service = spec.text_of("service");
     let description = spec.text_of("description").filter(|d| !d.trim().is_empty());
     let mut slos = Vec::new();
-    for (k, objective) in spec
+    let objectives = spec
         .get("objectives")
         .map(|o| o.items())
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+        .unwrap_or_default();
+    if objectives.is_empty() {
+        return skip("it has no objectives".into());
+    }
+    for (k, objective) in objectives.iter().enumerate() {
+        if objective
+            .get("ratioMetrics")
+            .and_then(|r| r.flag_of("counter"))
+            == Some(false)
+        {
+            objective.skip("counter: false queries are gauges; slogate counts counter increases");
+            continue;
+        }
         let skip_objective = |reason: String| objective.skip(reason);
         let query = |side: &str| -> Result<String, String> {
             let m = objective

@@ -181,16 +181,20 @@ pub fn render(imported: &Imported, from: Option<Format>, names: &[String]) -> Re
     }
     for (slo, origin) in imported.slos.iter().zip(&imported.origins) {
         text.push_str(&format!("  # {origin}\n"));
-        for line in yaml(&[slo]).lines() {
-            text.push_str("  ");
-            text.push_str(line);
-            text.push('\n');
-        }
+        text.push_str(&slo_yaml(slo));
     }
     Rendered {
         text,
         slos: imported.slos.len(),
     }
+}
+
+/// One SLO as an item of the `slos:` list, indented under it.
+pub fn slo_yaml(slo: &OutSlo) -> String {
+    yaml(&[slo])
+        .lines()
+        .map(|line| format!("  {line}\n"))
+        .collect()
 }
 
 fn yaml<T: Serialize>(value: &T) -> String {

@@ -4,7 +4,7 @@
 use super::doc::{Doc, Node};
 use super::out::{OutSli, OutSlo};
 use super::shape;
-use super::{copy_labels, name_from, objective_percent, skip_server_fields, ALERT_NAME_LABEL};
+use super::{alert_name, copy_labels, name_from, objective_percent, skip_server_fields};
 
 /// The label prefix Pyrra strips to make an SLO label (`slo/rules.go`).
 const PYRRA_LABEL_PREFIX: &str = "pyrra.dev/";
@@ -106,13 +106,11 @@ fn indicator(spec: &Node<'_>) -> Result<(OutSli, Vec<String>), String> {
         let success = metric(&latency, "success")?;
         let total = metric(&latency, "total")?;
         let sli = match shape::latency_selectors(&success, &total) {
-            Some(pair) => {
-                let (histogram, threshold) = pair?;
-                OutSli::latency(histogram, threshold)
-            }
+            Some(Ok((histogram, threshold))) => OutSli::latency(histogram, threshold),
             // Not one histogram's pair (nginx.yaml's success has a matcher its
-            // total lacks): the same arithmetic as Pyrra, as a ratio.
-            None => OutSli::ratio(None, Some(success), total),
+            // total lacks), or an `le` that is no whole number of milliseconds:
+            // the same arithmetic as Pyrra, as a ratio.
+            _ => OutSli::ratio(None, Some(success), total),
         };
         return Ok((sli, grouping(&latency)));
     }
@@ -132,31 +130,18 @@ fn indicator(spec: &Node<'_>) -> Result<(OutSli, Vec<String>), String> {
 }
 
 fn alerting(node: &Node<'_>, out: &mut OutSlo) {
-    let off = |key: &str| {
-        node.get(key)
-            .and_then(|n| n.text())
-            .map(|t| t == "false")
-            .unwrap_or(false)
-    };
-    let disabled = node.text_of("disabled").as_deref() == Some("true");
-    if disabled || off("burnrates") {
+    let disabled = node.flag_of("disabled") == Some(true);
+    if disabled || node.flag_of("burnrates") == Some(false) {
         out.alerting.page.enabled = Some(false);
         out.alerting.ticket.enabled = Some(false);
     }
     if let Some(absent) = node.get("absent") {
-        if absent.text().as_deref() == Some("false") {
+        if absent.flag() == Some(false) {
             absent.drop("slogate always generates SLOMissingData");
         }
     }
     if let Some(name) = node.get("name") {
-        if let Some(text) = name.text() {
-            name.approximate(format!(
-                "kept as the alert label {ALERT_NAME_LABEL}={text:?}; slogate's burn-rate alerts are named SLOFastBurn and SLOSlowBurn"
-            ));
-            out.alerting
-                .labels
-                .insert(ALERT_NAME_LABEL.to_string(), text);
-        }
+        alert_name(&name, out);
     }
     if let Some(name) = node.get("absentName") {
         name.drop("slogate's missing-data alert is named SLOMissingData");

@@ -30,7 +30,11 @@ pub enum Ranges {
 #[derive(Debug, Clone, PartialEq)]
 struct Counted {
     selector: Selector,
+    /// The grouping labels as written (the first names the service).
     by: Vec<String>,
+    /// `rate`, `increase`, or `` for a bare counter (OpenSLO): errors and
+    /// total must agree, or their quotient is no error ratio.
+    func: &'static str,
 }
 
 /// What an errors/good and total pair counts.
@@ -98,9 +102,18 @@ fn selector_of(vs: &promql_parser::parser::VectorSelector) -> Result<Selector, S
     if vs.offset.is_some() || vs.at.is_some() {
         return Err(format!("{vs}: offset and @ are not imported"));
     }
+    if !vs.matchers.or_matchers.is_empty() {
+        return Err(format!("{vs}: `or` matchers are not supported"));
+    }
+    let by_label = vs
+        .matchers
+        .matchers
+        .iter()
+        .find(|m| m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal));
     let name = vs
         .name
         .clone()
+        .or_else(|| by_label.map(|m| m.value.clone()))
         .ok_or_else(|| format!("{vs} has no metric name"))?;
     let matchers: Vec<String> = vs
         .matchers
@@ -131,6 +144,7 @@ fn counted(expr: &Expr, ranges: Ranges) -> Result<Counted, String> {
             return Ok(Counted {
                 selector: selector_of(vs)?,
                 by: Vec::new(),
+                func: "",
             })
         }
         Expr::Aggregate(a) => {
@@ -159,11 +173,13 @@ fn counted(expr: &Expr, ranges: Ranges) -> Result<Counted, String> {
             Ok(Counted {
                 selector: selector_of(&ms.vs)?,
                 by,
+                func: call.func.name,
             })
         }
         Expr::VectorSelector(vs) if ranges == Ranges::Any => Ok(Counted {
             selector: selector_of(vs)?,
             by,
+            func: "",
         }),
         Expr::Call(call) => Err(format!(
             "{}() over the window is not a count of counter increases",
@@ -185,29 +201,41 @@ fn matcher_set(s: &Selector) -> BTreeSet<String> {
         .collect()
 }
 
-/// The `le="v"` of a bucket selector.
+/// The `le="v"` of a bucket selector: its only `le` matcher, an equality.
 fn le_of(s: &Selector) -> Option<&str> {
     use crate::slo::MatchOp;
-    s.matchers
-        .iter()
-        .find(|m| m.name == "le" && m.op == MatchOp::Equal)
-        .map(|m| m.value.as_str())
+    let mut le = s.matchers.iter().filter(|m| m.name == "le");
+    match (le.next(), le.next()) {
+        (Some(m), None) if m.op == MatchOp::Equal => Some(m.value.as_str()),
+        _ => None,
+    }
+}
+
+/// The histogram base name and matchers a count stands for: `H_count{M}`,
+/// or the `H_bucket{le="+Inf", M}` that equals it.
+fn count_of(c: &Counted) -> Option<(&str, BTreeSet<String>)> {
+    let s = &c.selector;
+    if let Some(base) = s.name.strip_suffix("_count") {
+        let no_le = !s.matchers.iter().any(|m| m.name == "le");
+        return no_le.then(|| (base, matcher_set(s)));
+    }
+    let base = s.name.strip_suffix("_bucket")?;
+    (le_of(s)? == "+Inf").then(|| (base, matcher_set(s)))
 }
 
 /// When `bucket` is `H_bucket{le="v", M}` and `count` is `H_count{M}` summed
 /// the same way: the histogram `H{M}` and the threshold.
 fn histogram_pair(bucket: &Counted, count: &Counted) -> Option<Result<(String, String), String>> {
     let base = bucket.selector.name.strip_suffix("_bucket")?;
-    if count.selector.name != format!("{base}_count") || bucket.by != count.by {
+    let (count_base, count_matchers) = count_of(count)?;
+    if count_base != base || !same_groups(&bucket.by, &count.by) || bucket.func != count.func {
         return None;
     }
     let le = le_of(&bucket.selector)?;
-    if matcher_set(&bucket.selector) != matcher_set(&count.selector)
-        || count.selector.matchers.iter().any(|m| m.name == "le")
-    {
+    if le == "+Inf" || matcher_set(&bucket.selector) != count_matchers {
         return None;
     }
-    let matchers: Vec<String> = matcher_set(&count.selector).into_iter().collect();
+    let matchers: Vec<String> = count_matchers.into_iter().collect();
     Some(threshold_of(le).map(|t| (render_selector(base, &matchers), t)))
 }
 
@@ -245,14 +273,22 @@ fn read_events(first: &str, side: Side, total: &str, ranges: Ranges) -> Result<E
     };
     let total_expr = parse(total).map_err(|e| format!("total query {e}"))?;
     let total = counted(&total_expr, ranges).map_err(|e| format!("total query: {e}"))?;
-    let first_expr = parse(first).map_err(|e| format!("{which} query {e}"))?;
+    let parsed = parse(first).map_err(|e| format!("{which} query {e}"))?;
+    // `X or vector(0)` (errors that may not exist yet) counts as X: slogate
+    // reads missing errors as none.
+    let first_expr = match (side, unparen(&parsed)) {
+        (Side::Errors, Expr::Binary(b)) if b.op.to_string() == "or" && is_zero_vector(&b.rhs) => {
+            b.lhs.as_ref()
+        }
+        (_, e) => e,
+    };
     // `H_count - H_bucket{le}`: requests slower than le.
-    if let (Side::Errors, Expr::Binary(b)) = (side, unparen(&first_expr)) {
+    if let (Side::Errors, Expr::Binary(b)) = (side, unparen(first_expr)) {
         if b.op.to_string() == "-" && b.modifier.is_none() {
             let count = counted(&b.lhs, ranges).map_err(|e| format!("errors query: {e}"))?;
             let bucket = counted(&b.rhs, ranges).map_err(|e| format!("errors query: {e}"))?;
             return match histogram_pair(&bucket, &count) {
-                Some(_) if count != total => Err(
+                Some(_) if count_of(&count) != count_of(&total) || !same_groups(&count.by, &total.by) || count.func != total.func => Err(
                     "errors query subtracts a histogram's buckets from another count than the total".into(),
                 ),
                 Some(pair) => pair.map(|(histogram, threshold)| Events::Latency {
@@ -264,23 +300,29 @@ fn read_events(first: &str, side: Side, total: &str, ranges: Ranges) -> Result<E
             };
         }
     }
-    let first = counted(&first_expr, ranges).map_err(|e| format!("{which} query: {e}"))?;
-    if first.by != total.by {
+    let first = counted(first_expr, ranges).map_err(|e| format!("{which} query: {e}"))?;
+    if first.func != total.func {
+        return Err(format!(
+            "{which} are counted with {} and total with {}; their quotient is no error ratio",
+            describe(first.func),
+            describe(total.func)
+        ));
+    }
+    if !same_groups(&first.by, &total.by) {
         return Err(format!(
             "{which} are summed by ({}) and total by ({}); they must group alike",
             first.by.join(", "),
             total.by.join(", ")
         ));
     }
-    if side == Side::Good {
-        if let Some(pair) = histogram_pair(&first, &total) {
-            let (histogram, threshold) = pair?;
-            return Ok(Events::Latency {
-                histogram,
-                threshold,
-                group_by: total.by,
-            });
-        }
+    // A bucket over its count is a latency SLI when `le` is a whole number of
+    // milliseconds; otherwise the same quotient as a ratio.
+    if let (Side::Good, Some(Ok((histogram, threshold)))) = (side, histogram_pair(&first, &total)) {
+        return Ok(Events::Latency {
+            histogram,
+            threshold,
+            group_by: total.by,
+        });
     }
     let (errors, good) = match side {
         Side::Errors => (Some(first.selector.text), None),
@@ -294,16 +336,43 @@ fn read_events(first: &str, side: Side, total: &str, ranges: Ranges) -> Result<E
     })
 }
 
+/// `by (b, a)` groups as `by (a, b)`.
+fn same_groups(a: &[String], b: &[String]) -> bool {
+    let set = |v: &[String]| v.iter().cloned().collect::<BTreeSet<_>>();
+    a.len() == b.len() && set(a) == set(b)
+}
+
+/// `vector(0)`.
+fn is_zero_vector(e: &Expr) -> bool {
+    match unparen(e) {
+        Expr::Call(c) if c.func.name == "vector" => matches!(
+            c.args.args.first().map(|a| unparen(a)),
+            Some(Expr::NumberLiteral(n)) if n.val == 0.0
+        ),
+        _ => false,
+    }
+}
+
+fn describe(func: &str) -> String {
+    if func.is_empty() {
+        "a bare counter".into()
+    } else {
+        format!("{func}()")
+    }
+}
+
 /// Pyrra's latency indicator: bare `H_bucket{le, M}` success and `H_count{M}`
 /// total selectors. `None` when they are not one histogram's pair.
 pub fn latency_selectors(success: &str, total: &str) -> Option<Result<(String, String), String>> {
     let bucket = Counted {
         selector: Selector::parse(success).ok()?,
         by: Vec::new(),
+        func: "",
     };
     let count = Counted {
         selector: Selector::parse(total).ok()?,
         by: Vec::new(),
+        func: "",
     };
     histogram_pair(&bucket, &count)
 }
@@ -363,7 +432,7 @@ mod tests {
         let got = ev(
             "(\n sum(\n  rate(http_request_duration_seconds_count{job=\"myapp\", code=~\"(5..|429)\"}[{{.window}}])\n )\n)",
             Side::Errors,
-            "sum(increase(http_request_duration_seconds_count{job=\"myapp\"}[{{ .window }}]))",
+            "sum(rate(http_request_duration_seconds_count{job=\"myapp\"}[{{ .window }}]))",
         );
         assert_eq!(
             got,
@@ -376,6 +445,36 @@ mod tests {
                 total: "http_request_duration_seconds_count{job=\"myapp\"}".into(),
                 group_by: vec![],
             })
+        );
+    }
+
+    #[test]
+    fn errors_and_total_must_count_alike() {
+        assert_eq!(
+            ev(
+                "sum(increase(e_total[{{.window}}]))",
+                Side::Errors,
+                "sum(rate(t_total[{{.window}}]))"
+            ),
+            Err("errors are counted with increase() and total with rate(); their quotient is no error ratio".into())
+        );
+        // Missing errors read as none, as slogate reads them anyway.
+        let got = ev(
+            "sum(increase(e_total[{{.window}}])) or on() vector(0)",
+            Side::Errors,
+            "sum(increase(t_total[{{.window}}]))",
+        );
+        assert!(
+            matches!(got, Ok(Events::Ratio { ref errors, .. }) if errors.as_deref() == Some("e_total")),
+            "{got:?}"
+        );
+        assert_eq!(
+            ev(
+                "sum(rate(x{c=\"5\" or c=\"4\"}[{{.window}}]))",
+                Side::Errors,
+                "sum(rate(x[{{.window}}]))"
+            ),
+            Err("errors query: x{c=\"5\" or c=\"4\"}: `or` matchers are not supported".into())
         );
     }
 
@@ -412,6 +511,25 @@ mod tests {
                 threshold: "400ms".into(),
                 group_by: vec![],
             })
+        );
+        let inf = ev(
+            "sum(rate(h_bucket{le=\"+Inf\"}[{{.window}}])) - sum(rate(h_bucket{le=\"0.3\"}[{{.window}}]))",
+            Side::Errors,
+            "sum(rate(h_count[{{.window}}]))",
+        );
+        assert!(
+            matches!(inf, Ok(Events::Latency { ref threshold, .. }) if threshold == "300ms"),
+            "{inf:?}"
+        );
+        // An `le` that is no whole number of milliseconds: the same quotient as a ratio.
+        let odd = ev(
+            "sum(rate(h_bucket{le=\"0.0025\"}[{{.window}}]))",
+            Side::Good,
+            "sum(rate(h_count[{{.window}}]))",
+        );
+        assert!(
+            matches!(odd, Ok(Events::Ratio { ref good, .. }) if good.as_deref() == Some("h_bucket{le=\"0.0025\"}")),
+            "{odd:?}"
         );
         let good = ev(
             "sum(rate(h_bucket{le=\"5\",verb!=\"WATCH\"}[{{.window}}]))",

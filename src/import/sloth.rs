@@ -7,8 +7,8 @@ use super::doc::{Doc, Node};
 use super::out::{OutSli, OutSlo, OutTier};
 use super::shape::{self, Ranges, Side};
 use super::{
-    copy_labels, grouped_service, name_from, objective_percent, skip_server_fields, sli_of,
-    Options, ALERT_NAME_LABEL,
+    alert_name, copy_labels, grouped_service, name_from, objective_percent, skip_server_fields,
+    sli_of, Options,
 };
 
 /// Sloth's default SLO period (`--default-slo-period`).
@@ -82,10 +82,14 @@ fn spec(node: &Node<'_>, k: &Spelling, options: Options) -> Vec<(String, OutSlo)
     if let Some(plugins) = node.get(k.slo_plugins) {
         drop_plugins(&plugins);
     }
-    node.get("slos")
+    let slos = node
+        .get("slos")
         .map(|slos| slos.items())
-        .unwrap_or_default()
-        .iter()
+        .unwrap_or_default();
+    if slos.is_empty() {
+        node.skip("the spec has no SLOs");
+    }
+    slos.iter()
         .filter_map(|s| {
             let slo = slo(s, k, &service, &common, options)?;
             Some((s.path.clone(), slo))
@@ -192,12 +196,15 @@ fn sli(
         return match shape::error_ratio(&query) {
             Ok(selector) => Ok((OutSli::uptime(selector), Vec::new())),
             Err(_) if options.raw_as_probe => {
+                let query = shape::with_window(&query, SLOTH_WINDOW);
+                crate::config::parse_promql(&query)?;
+                // The budget from the objective's decimal text, exactly.
+                let budget = crate::slo::Objective::from_percent_text(objective)
+                    .and_then(|o| o.budget_text().parse::<f64>().ok())
+                    .ok_or_else(|| format!("objective {objective} has no error budget"))?;
                 raw.approximate(format!(
                     "imported as a threshold probe: the error ratio over {SLOTH_WINDOW} must stay at or under the error budget; it has no budget or burn rate (--raw-as-probe)"
                 ));
-                let budget = 1.0 - objective.parse::<f64>().unwrap_or(100.0) / 100.0;
-                let budget = (budget * 1e12).round() / 1e12;
-                let query = shape::with_window(&query, SLOTH_WINDOW);
                 Ok((OutSli::threshold(query, "<=", budget), Vec::new()))
             }
             Err(e) => Err(format!(
@@ -209,18 +216,11 @@ fn sli(
 }
 
 fn alerting(node: &Node<'_>, k: &Spelling, out: &mut OutSlo) {
-    if let Some(name) = node.get("name") {
-        if let Some(text) = name.text() {
-            name.approximate(format!(
-                "kept as the alert label {ALERT_NAME_LABEL}={text:?}; slogate's burn-rate alerts are named SLOFastBurn and SLOSlowBurn"
-            ));
-            out.alerting
-                .labels
-                .insert(ALERT_NAME_LABEL.to_string(), text);
-        }
-    }
     if let Some(labels) = node.get("labels") {
         copy_labels(&labels, &mut out.alerting.labels, |k| Some(k.to_string()));
+    }
+    if let Some(name) = node.get("name") {
+        alert_name(&name, out);
     }
     if let Some(annotations) = node.get("annotations") {
         self::annotations(&annotations, out);
@@ -249,8 +249,11 @@ fn alerting(node: &Node<'_>, k: &Spelling, out: &mut OutSlo) {
 /// other annotations.
 fn annotations(node: &Node<'_>, out: &mut OutSlo) {
     for (key, value) in node.entries() {
-        if matches!(key.as_str(), "runbook" | "runbook_url") && out.runbook_url.is_none() {
+        let runbook = matches!(key.as_str(), "runbook" | "runbook_url");
+        if runbook && out.runbook_url.is_none() {
             out.runbook_url = value.text();
+        } else if runbook {
+            value.drop("a second runbook; slogate SLOs have one runbook_url, the first one given");
         } else {
             value.drop(
                 "slogate writes its own alert annotations (summary, description, runbook_url, dashboard_url)",
@@ -260,10 +263,8 @@ fn annotations(node: &Node<'_>, out: &mut OutSlo) {
 }
 
 fn tier(node: &Node<'_>, out: &mut OutTier) {
-    if let Some(disable) = node.get("disable") {
-        if disable.text().as_deref() == Some("true") {
-            out.enabled = Some(false);
-        }
+    if node.flag_of("disable") == Some(true) {
+        out.enabled = Some(false);
     }
     if let Some(labels) = node.get("labels") {
         copy_labels(&labels, &mut out.labels, |k| Some(k.to_string()));
