@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::cli::{CheckArgs, ConfigArgs, GenerateArgs, Output, Plan, ServeArgs, SimulateArgs};
 use crate::config::{self, Config, ConfigError};
+use crate::eval::baseline::Baseline;
 use crate::eval::snapshot::{KnownGroups, Published};
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
@@ -338,17 +339,29 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         Some(l) => Some(scheduler::launch_timeline(&engine, l, now, None).await),
         None => None,
     };
+    let baseline = match (&args.baseline, &args.baseline_at) {
+        (Some(path), _) => Some(read_baseline(path)?),
+        (None, Some(at)) => Some(measure_baseline(&engine, parse_at(at)?).await?),
+        (None, None) => None,
+    };
     let snapshot = match checkpoint {
         Some(_) => None,
         None => {
-            let req = Request {
-                slos: &engine.slos,
-                at: now,
-                window: None,
-                concurrency: engine.concurrency,
-                planner: engine.planner,
-            };
-            Some(scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await)
+            let mut s = evaluate_at(&engine, now).await;
+            if let Some(b) = &baseline {
+                let tolerance = |name: &str| {
+                    engine
+                        .slos
+                        .iter()
+                        .find(|s| s.name == name)
+                        .map(|s| s.baseline)
+                        .unwrap_or_default()
+                };
+                crate::eval::baseline::apply(b, &mut s.results, tolerance);
+                s.readiness = crate::eval::roll_up(&s.results);
+                s.score = crate::eval::launch::score(&s.results);
+            }
+            Some(s)
         }
     };
     let judged = checkpoint.as_ref().and_then(|(_, after)| {
@@ -370,6 +383,54 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
     };
     print!("{}", render(args.output, &report, &trends));
     Ok(crate::report::exit_code(report.results))
+}
+
+/// One evaluation of every SLO at `at`.
+async fn evaluate_at(engine: &Engine, at: DateTime<Utc>) -> crate::eval::snapshot::Snapshot {
+    let req = Request {
+        slos: &engine.slos,
+        at,
+        window: None,
+        concurrency: engine.concurrency,
+        planner: engine.planner,
+    };
+    scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await
+}
+
+/// The figures as of `at`, read from Prometheus; an error when it could not
+/// be reached or nothing was measured (a baseline of nothing flags nothing).
+async fn measure_baseline(engine: &Engine, at: DateTime<Utc>) -> Result<Baseline> {
+    let s = evaluate_at(engine, at).await;
+    if !s.run.prometheus_up {
+        anyhow::bail!("cannot measure a baseline: Prometheus was not reachable");
+    }
+    let baseline = Baseline::of(&s.results, at);
+    if baseline.results.is_empty() {
+        anyhow::bail!("no SLO had figures as of {at}; nothing to record as a baseline");
+    }
+    Ok(baseline)
+}
+
+fn read_baseline(path: &Path) -> Result<Baseline> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("{}: cannot read the baseline: {e}", path.display())))?;
+    Baseline::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
+}
+
+/// `slogate baseline save`.
+pub async fn baseline_save(args: crate::cli::BaselineSaveArgs) -> Result<()> {
+    init_tls();
+    let at = match &args.at {
+        Some(t) => parse_at(t)?,
+        None => Utc::now(),
+    };
+    let config = load(&args.config)?;
+    let engine = engine(&config, args.config.plan, &QueryMetrics::default())?;
+    let baseline = measure_baseline(&engine, at).await?;
+    std::fs::write(&args.output, baseline.to_json())
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    tracing::info!(file = %args.output.display(), results = baseline.results.len(), at = %at.to_rfc3339(), "Baseline saved");
+    Ok(())
 }
 
 /// Points in a report's burn sparkline.

@@ -48,6 +48,28 @@ pub enum Command {
     /// when all was carried over, 3 when something was dropped or approximated,
     /// 64 when an input cannot be read.
     Import(ImportArgs),
+    /// Record what every SLO measures now (or at --at), for `check --baseline`.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Evaluate once and write each SLO and group's figures (SLI, error
+    /// ratios, event rates, p95/p99 over 5m, 1h and the SLO window) as JSON.
+    Save(BaselineSaveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineSaveArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Measure as of this instant: RFC 3339 or Unix seconds (default: now).
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Write the baseline here.
+    #[arg(long)]
+    pub output: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -195,6 +217,15 @@ pub struct CheckArgs {
     /// `launch.at`; without a launch block, its checkpoints are 1h and 24h.
     #[arg(long = "launch.at")]
     pub launch_at: Option<String>,
+    /// Compare with a baseline saved by `slogate baseline save`: each result
+    /// gets a `baseline` block, and a regression beyond `baseline.tolerance`
+    /// turns a pass into warn.
+    #[arg(long, conflicts_with = "baseline_at")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// Compare with the figures as of this instant (RFC 3339 or Unix seconds),
+    /// read from Prometheus' history instead of a file.
+    #[arg(long = "baseline.at")]
+    pub baseline_at: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! Pure judgement: (SLO, query answers, window) -> one result per group, and the
 //! readiness roll-up. No clock, no network, no logging.
 
+pub mod baseline;
 mod events;
 pub mod history;
 pub mod launch;
@@ -119,6 +120,8 @@ pub struct SloResult {
     pub queries: Arc<[String]>,
     /// The group's source series are gone now (it is judged `insufficient_data`).
     pub vanished: bool,
+    /// How it compares with a saved baseline (`check --baseline`).
+    pub baseline: Option<Arc<baseline::Comparison>>,
 }
 
 impl SloResult {
@@ -237,6 +240,7 @@ impl Slo {
             weight: self.weight,
             runbook_url: self.runbook_url.clone(),
             vanished: false,
+            baseline: None,
             reason: String::new(),
             queries: input.queries.clone(),
         }

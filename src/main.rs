@@ -50,6 +50,9 @@ fn main() -> ExitCode {
             Command::Generate(args) => app::generate(args).map(|()| 0),
             Command::Simulate(args) => app::simulate(args).await.map(|()| 0),
             Command::Import(args) => app::import(args),
+            Command::Baseline(slogate::cli::BaselineCommand::Save(args)) => {
+                app::baseline_save(args).await.map(|()| 0)
+            }
         }
     });
     match outcome {

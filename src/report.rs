@@ -486,6 +486,16 @@ fn result_json(r: &SloResult, since: Option<DateTime<Utc>>) -> Value {
     if let Some(since) = since {
         doc["state_since"] = Value::from(time(since));
     }
+    if let Some(c) = &r.baseline {
+        doc["baseline"] = json!({
+            "at": time(c.at),
+            "then": c.then,
+            "now": c.now,
+            "change": c.change,
+            "regression": !c.regressions.is_empty(),
+            "regressions": c.regressions,
+        });
+    }
     doc
 }
 

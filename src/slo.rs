@@ -277,6 +277,28 @@ impl Alerting {
     }
 }
 
+/// How far an SLO may drift from a saved baseline before a later evaluation
+/// calls it a regression (`check --baseline`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// An error ratio more than this many times the baseline's is a regression,
+    /// when it also burns the error budget (above 1 - objective).
+    pub error_ratio: f64,
+    /// A latency quantile more than this fraction above the baseline's is a
+    /// regression (0.2: 20 % slower).
+    pub latency: f64,
+}
+
+impl Default for Tolerance {
+    /// Twice the errors, or a fifth slower.
+    fn default() -> Self {
+        Self {
+            error_ratio: 2.0,
+            latency: 0.2,
+        }
+    }
+}
+
 /// One validated service-level objective.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
@@ -295,6 +317,8 @@ pub struct Slo {
     /// Weight in the launch score (default 1).
     pub weight: f64,
     pub alerting: Alerting,
+    /// Regression limits against a baseline.
+    pub baseline: Tolerance,
     pub indicator: Indicator,
 }
 
@@ -333,6 +357,7 @@ impl Slo {
             key: true,
             weight: 1.0,
             alerting: Alerting::default(),
+            baseline: Tolerance::default(),
             indicator,
         }
     }

@@ -15,7 +15,7 @@ use crate::prom::settings as prom;
 use crate::slo::conventions::label;
 use crate::slo::promql::QueryKind;
 use crate::slo::{
-    AlertTier, Alerting, Indicator, Launch, Objective, PromDuration, Slo, MAX_WINDOW,
+    AlertTier, Alerting, Indicator, Launch, Objective, PromDuration, Slo, Tolerance, MAX_WINDOW,
 };
 
 const API_VERSION: &str = "slogate/v1";
@@ -372,7 +372,8 @@ impl Checker {
         }
         let prometheus = self.prometheus(w.prometheus);
         let evaluation = self.evaluation(&w.evaluation);
-        let defaults = self.defaults(&w.defaults);
+        let mut defaults = self.defaults(&w.defaults);
+        defaults.baseline = self.tolerance("baseline", w.baseline.as_ref(), Tolerance::default());
         let launch = w.launch.as_ref().and_then(|l| self.launch(l));
         let alerting = self.global_alerting(w.alerting.as_ref());
         if w.slos.is_empty() {
@@ -633,9 +634,45 @@ impl Checker {
         }
     }
 
+    /// `baseline.tolerance` at `path`: a factor of at least 1 for error
+    /// ratios, a fraction above 0 for latency.
+    fn tolerance(
+        &mut self,
+        path: &str,
+        w: Option<&wire::BaselineSettings>,
+        default: Tolerance,
+    ) -> Tolerance {
+        let Some(t) = w.and_then(|b| b.tolerance.as_ref()) else {
+            return default;
+        };
+        let mut out = default;
+        if let Some(f) = t.error_ratio {
+            if f.is_finite() && f >= 1.0 {
+                out.error_ratio = f;
+            } else {
+                self.problem(
+                    &format!("{path}.tolerance.error_ratio"),
+                    format!("{f} is not a factor of at least 1 (2 flags twice the baseline's error ratio)"),
+                );
+            }
+        }
+        if let Some(l) = t.latency {
+            if l.is_finite() && l > 0.0 {
+                out.latency = l;
+            } else {
+                self.problem(
+                    &format!("{path}.tolerance.latency"),
+                    format!("{l} is not a fraction above 0 (0.2 flags a quantile 20% above the baseline's)"),
+                );
+            }
+        }
+        out
+    }
+
     fn defaults(&mut self, w: &wire::Defaults) -> Defaults {
         Defaults {
             window: self.window("defaults.window", w.window.as_deref(), DEFAULT_WINDOW),
+            baseline: Tolerance::default(),
             min_events: self.min_events("defaults.min_events", w.min_events, DEFAULT_MIN_EVENTS),
             min_scrapes: self.min_events(
                 "defaults.min_scrapes",
@@ -819,6 +856,7 @@ impl Checker {
             key: w.key.unwrap_or(true),
             weight: self.weight(&format!("{path}.weight"), w.weight),
             alerting,
+            baseline: self.tolerance(&format!("{path}.baseline"), w.baseline.as_ref(), d.baseline),
             indicator,
         };
         // A probe's query (the user's expression inside ours) must parse. The
@@ -838,6 +876,8 @@ impl Checker {
 /// Defaults applied to every SLO that does not set its own.
 struct Defaults {
     window: PromDuration,
+    /// `baseline.tolerance`, for SLOs without their own.
+    baseline: Tolerance,
     min_events: u64,
     /// `min_events` of uptime SLOs, whose events are scrapes.
     min_scrapes: u64,

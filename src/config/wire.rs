@@ -38,6 +38,8 @@ pub struct Config {
     #[serde(default)]
     pub defaults: Defaults,
     pub launch: Option<Launch>,
+    /// How far SLOs may drift from a baseline (`check --baseline`).
+    pub baseline: Option<BaselineSettings>,
     /// How generated alerts route and link (read by `generate` only).
     pub alerting: Option<GlobalAlerting>,
     #[serde(default)]
@@ -105,6 +107,17 @@ pub struct Defaults {
     pub warn_budget_remaining: Option<f64>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+pub struct BaselineSettings {
+    pub tolerance: Option<Tolerance>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Tolerance {
+    pub error_ratio: Option<f64>,
+    pub latency: Option<f64>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct Launch {
     pub at: Option<String>,
@@ -130,6 +143,7 @@ pub struct Slo {
     pub weight: Option<f64>,
     #[serde(default)]
     pub alerting: Alerting,
+    pub baseline: Option<BaselineSettings>,
     pub sli: Option<Sli>,
 }
 
@@ -271,4 +285,7 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "query",
     "op",
     "value",
+    "baseline",
+    "tolerance",
+    "error_ratio",
 ];

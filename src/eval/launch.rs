@@ -103,6 +103,7 @@ mod tests {
             weight,
             runbook_url: None,
             vanished: false,
+            baseline: None,
             reason: String::new(),
             queries: Vec::new().into(),
         }

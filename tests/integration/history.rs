@@ -27,7 +27,12 @@ pub fn end() -> i64 {
 
 /// `end()` in RFC 3339, as slogate prints it.
 pub fn end_rfc3339() -> String {
-    chrono::DateTime::from_timestamp(end(), 0)
+    rfc3339(end())
+}
+
+/// Unix seconds in RFC 3339, as slogate prints them.
+pub fn rfc3339(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
         .expect("valid time")
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real slogate binary against a real Prometheus.
 
+mod baseline;
 mod cli;
 mod dashboards;
 mod faults;

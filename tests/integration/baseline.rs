@@ -1,0 +1,214 @@
+//! Baselines against the designed history: a baseline saved three hours before
+//! the end (before checkout's 20× error burst and its slow last half hour)
+//! flags exactly checkout's availability and latency at the end; one saved and
+//! compared at the same instant flags nothing.
+
+use serde_json::Value;
+
+use crate::harness::run_slogate;
+use crate::history::{end, end_rfc3339, minute, MINUTE};
+use crate::known_answer::history_prometheus;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// Errors over requests of a service in `(at - window, at]`, from the design.
+fn error_ratio(service: &str, at: i64, window: i64) -> f64 {
+    let (mut errors, mut requests) = (0, 0);
+    let mut t = at - window + MINUTE;
+    while t <= at {
+        let m = minute(service, t);
+        errors += m.errors;
+        requests += m.requests;
+        t += MINUTE;
+    }
+    errors as f64 / requests as f64
+}
+
+fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
+    doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|r| r["slo"] == slo && r["service"] == service)
+        .unwrap_or_else(|| panic!("no {slo}/{service}"))
+}
+
+#[test]
+fn a_baseline_before_the_regression_flags_only_the_regressed_slos() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("baseline.json");
+    let before = end() - 3 * 3600;
+    let url = format!("--prometheus.url={}", prom.url());
+    let config = format!("--config.file={EXAMPLE}");
+    let out = run_slogate(&[
+        "baseline",
+        "save",
+        &config,
+        &url,
+        &format!("--at={before}"),
+        &format!("--output={}", file.display()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("baseline file"))
+            .expect("JSON");
+    assert_eq!(saved["version"], 1);
+    let entry = saved["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|e| e["slo"] == "availability" && e["labels"]["service"] == "checkout")
+        .expect("availability/checkout");
+    let then = entry["figures"]["error_ratio_1h"].as_f64().expect("figure");
+    assert!(
+        (then - error_ratio("checkout", before, 3600)).abs() < 1e-12,
+        "{then}"
+    );
+    assert!(
+        entry["figures"]["event_rate_5m"]
+            .as_f64()
+            .is_some_and(|r| (r - 100.0 / 60.0).abs() < 1e-9),
+        "{entry}"
+    );
+
+    let out = run_slogate(&[
+        "check",
+        &config,
+        &url,
+        &format!("--at={}", end_rfc3339()),
+        &format!("--baseline={}", file.display()),
+        "--output=json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the designed fails remain");
+    let doc = json(&out);
+    let mut flagged = Vec::new();
+    for r in doc["results"].as_array().expect("results") {
+        let b = &r["baseline"];
+        if r["slo"] == "backups-fresh" || r["state"] == "insufficient_data" {
+            continue;
+        }
+        assert_eq!(b["at"], crate::history::rfc3339(before), "{r}");
+        if b["regression"] == true {
+            flagged.push(format!(
+                "{}/{}",
+                r["slo"].as_str().unwrap_or(""),
+                r["service"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        ["availability/checkout", "latency/checkout"],
+        "{doc:#}"
+    );
+    let latency = result(&doc, "latency", "checkout");
+    assert_eq!(
+        latency["state"], "warn",
+        "a regressed pass is a warning: {latency}"
+    );
+    let reason = latency["reason"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("regressed from the baseline of "),
+        "{reason}"
+    );
+    assert!(reason.contains("p95 (5m) "), "{reason}");
+    let availability = result(&doc, "availability", "checkout");
+    let now = availability["baseline"]["now"]["error_ratio_1h"]
+        .as_f64()
+        .expect("now");
+    assert!(
+        (now - error_ratio("checkout", end(), 3600)).abs() < 1e-9,
+        "{now}"
+    );
+    assert!(
+        availability["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("error ratio (1h) 2% vs baseline ")),
+        "{availability}"
+    );
+    // Same instant: nothing moved, nothing flagged, every state as designed.
+    let out = run_slogate(&[
+        "check",
+        &config,
+        &url,
+        &format!("--at={}", end_rfc3339()),
+        &format!("--baseline.at={}", end_rfc3339()),
+        "--output=json",
+    ]);
+    let same = json(&out);
+    crate::known_answer::assert_designed(&same);
+    for r in same["results"].as_array().expect("results") {
+        let b = &r["baseline"];
+        if b.is_null() {
+            continue;
+        }
+        assert_eq!(b["regression"], false, "{r}");
+        assert_eq!(b["then"], b["now"], "{r}");
+    }
+}
+
+#[test]
+fn the_tolerance_is_configurable_per_slo_and_checked() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(EXAMPLE).expect("example").replace(
+        "  - name: latency\n",
+        "  - name: latency\n    baseline:\n      tolerance:\n        latency: 10\n        error_ratio: 100\n",
+    );
+    let config = dir.path().join("slogate.yaml");
+    std::fs::write(&config, &text).expect("write");
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={}", config.display()),
+        &format!("--prometheus.url={}", prom.url()),
+        &format!("--at={}", end_rfc3339()),
+        &format!("--baseline.at={}", end() - 3 * 3600),
+        "--output=json",
+    ]);
+    let doc = json(&out);
+    assert_eq!(
+        result(&doc, "latency", "checkout")["baseline"]["regression"],
+        false
+    );
+    assert_eq!(result(&doc, "latency", "checkout")["state"], "pass");
+    assert_eq!(
+        result(&doc, "availability", "checkout")["baseline"]["regression"],
+        true
+    );
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        text.replace(
+            "        latency: 10\n        error_ratio: 100\n",
+            "        latency: -1\n        error_ratio: 0.5\n",
+        ),
+    )
+    .expect("write");
+    let out = run_slogate(&[
+        "validate",
+        "--offline",
+        &format!("--config.file={}", bad.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("slos[1].baseline.tolerance.error_ratio: 0.5 is not a factor of at least 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("slos[1].baseline.tolerance.latency: -1 is not a fraction above 0"),
+        "{err}"
+    );
+}
