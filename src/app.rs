@@ -306,6 +306,7 @@ fn launch_of(
                 .iter()
                 .map(|c| (c.to_string(), c.parse().expect("a valid duration")))
                 .collect(),
+            baseline: None,
         },
         (None, None) if checkpoint.is_some() => {
             return Err(UsageError(format!(
@@ -349,17 +350,7 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         None => {
             let mut s = evaluate_at(&engine, now).await;
             if let Some(b) = &baseline {
-                let tolerance = |name: &str| {
-                    engine
-                        .slos
-                        .iter()
-                        .find(|s| s.name == name)
-                        .map(|s| s.baseline)
-                        .unwrap_or_default()
-                };
-                crate::eval::baseline::apply(b, &mut s.results, tolerance);
-                s.readiness = crate::eval::roll_up(&s.results);
-                s.score = crate::eval::launch::score(&s.results);
+                scheduler::compare_with_baseline(&engine.slos, b, &mut s);
             }
             Some(s)
         }

@@ -333,7 +333,19 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         metric::SLO_BURN_RATE_THRESHOLD,
         "Burn rate over the window at which an enabled alert tier fires",
     );
+    let mut baseline = Family::new(
+        metric::SLO_BASELINE_RATIO,
+        "A figure now over the same figure in the baseline (1: unchanged)",
+    );
     for r in &snapshot.results {
+        if let Some(c) = &r.baseline {
+            for (figure, change) in &c.change {
+                baseline.push(
+                    with(&slo_labels(r), label::FIGURE, figure.clone()),
+                    Some(change + 1.0),
+                );
+            }
+        }
         let l = slo_labels(r);
         objective.push(l.clone(), r.objective);
         sli.push(l.clone(), r.sli);
@@ -366,6 +378,7 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         value,
         latency_threshold,
         burn_threshold,
+        baseline,
     ]
 }
 

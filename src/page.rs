@@ -188,6 +188,20 @@ fn cell(r: &SloResult, report: &Report<'_>) -> String {
     if let Some(since) = report.changed_at(r) {
         details.push(format!("since {}", minute(since)));
     }
+    if let Some(c) = &r.baseline {
+        let words = if c.regressions.is_empty() {
+            "no regression".to_string()
+        } else {
+            c.regressions.join("; ")
+        };
+        let _ = write!(
+            body,
+            "<div class=\"small baseline\" data-regression=\"{}\">vs baseline of {}: {}</div>",
+            !c.regressions.is_empty(),
+            minute(c.at),
+            esc(&words)
+        );
+    }
     let runbook = r
         .runbook_url
         .as_deref()

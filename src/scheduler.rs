@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use self::compact::Compact;
 
+use crate::eval::baseline::Baseline;
 use crate::eval::history::History;
 use crate::eval::snapshot::{
     self, Checkpoint, KnownGroups, LaunchStatus, Planned, Published, Run, Snapshot,
@@ -694,6 +695,7 @@ pub async fn run<S: Source>(
     let mut judged_with: Option<Arc<Engine<S>>> = None;
     let mut memory = Memory::new(Duration::ZERO);
     let history = Arc::new(std::sync::RwLock::new(History::default()));
+    let mut baseline: Option<Baseline> = None;
     tokio::pin!(shutdown);
     loop {
         let current = engine.borrow_and_update().clone();
@@ -705,6 +707,7 @@ pub async fn run<S: Source>(
             .is_some_and(|old| Arc::ptr_eq(old, &current))
         {
             settled.clear();
+            baseline = None;
             memory = Memory::new(current.long_window_interval);
             judged_with = Some(current.clone());
         }
@@ -720,6 +723,12 @@ pub async fn run<S: Source>(
         };
         let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut memory)).await;
         snapshot::remember_groups(&mut known, &snapshot);
+        if baseline.is_none() {
+            baseline = launch_baseline(&current, now).await;
+        }
+        if let Some(b) = &baseline {
+            compare_with_baseline(&current.slos, b, &mut snapshot);
+        }
         snapshot.launch = launch_status(&current, now, &mut settled).await;
         history
             .write()
@@ -738,6 +747,44 @@ pub async fn run<S: Source>(
             }
         }
     }
+}
+
+/// The launch's baseline (`launch.baseline`), measured once its time has
+/// come: every SLO as of `launch.at + baseline`. `None` before then, or when
+/// Prometheus could not be read (the next evaluation tries again).
+async fn launch_baseline<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> Option<Baseline> {
+    let launch = engine.launch.as_ref()?;
+    let due = launch.at + chrono::TimeDelta::milliseconds(launch.baseline?.as_millis() as i64);
+    if now < due {
+        return None;
+    }
+    let req = Request {
+        slos: &engine.slos,
+        at: due,
+        window: None,
+        concurrency: engine.concurrency,
+        planner: engine.planner,
+    };
+    let s = evaluate(&engine.source, &req, &KnownGroups::new()).await;
+    let b = Baseline::of(&s.results, due);
+    (s.run.prometheus_up && !b.results.is_empty()).then(|| {
+        tracing::info!(at = %due.to_rfc3339(), results = b.results.len(), "Launch baseline recorded");
+        b
+    })
+}
+
+/// Compares a snapshot's results with the baseline: a regressed pass becomes
+/// warn, and the roll-ups follow.
+pub fn compare_with_baseline(slos: &[Arc<Slo>], baseline: &Baseline, snapshot: &mut Snapshot) {
+    let tolerance = |name: &str| {
+        slos.iter()
+            .find(|s| s.name == name)
+            .map(|s| s.baseline)
+            .unwrap_or_default()
+    };
+    crate::eval::baseline::apply(baseline, &mut snapshot.results, tolerance);
+    snapshot.readiness = eval::roll_up(&snapshot.results);
+    snapshot.score = eval::launch::score(&snapshot.results);
 }
 
 mod compact;

@@ -249,6 +249,8 @@ pub struct Launch {
     pub at: chrono::DateTime<chrono::Utc>,
     /// Each checkpoint as written (`24h`, the name outputs use) and its duration.
     pub checkpoints: Vec<(String, PromDuration)>,
+    /// How long after launch `serve` records the baseline it compares with.
+    pub baseline: Option<PromDuration>,
 }
 
 /// Per-tier alerting overrides (used by the rule generator).

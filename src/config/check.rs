@@ -699,11 +699,16 @@ impl Checker {
             .collect();
         // In time order, whatever order they are written in: timelines read so.
         checkpoints.sort_by_key(|(_, d)| *d);
+        let baseline = w
+            .baseline
+            .as_deref()
+            .and_then(|b| self.prom_duration("launch.baseline", b));
         let at_text = self.required("launch.at", &w.at)?;
         match chrono::DateTime::parse_from_rfc3339(at_text) {
             Ok(t) => Some(Launch {
                 at: t.with_timezone(&chrono::Utc),
                 checkpoints,
+                baseline,
             }),
             Err(e) => {
                 self.problem(

@@ -123,6 +123,9 @@ pub struct Launch {
     pub at: Option<String>,
     #[serde(default)]
     pub checkpoints: Vec<String>,
+    /// After this long past launch, `serve` records a baseline and compares
+    /// every later evaluation with it.
+    pub baseline: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -234,6 +234,7 @@ async fn settled_checkpoints_are_judged_once_until_a_reload() {
     let launch = Launch {
         at: at("2026-11-24T09:00:00Z"),
         checkpoints: vec![("1h".into(), PromDuration::from_secs(3600))],
+        baseline: None,
     };
     // A 1h checkpoint plans the 1h window and the 5m and 30m burn windows.
     let checkpoint_queries = 3;

@@ -15,6 +15,8 @@ pub mod metric {
     pub const SLO_LATENCY_THRESHOLD: &str = "slogate_slo_latency_threshold_seconds";
     /// The burn rate over `window` at which an enabled alert tier fires.
     pub const SLO_BURN_RATE_THRESHOLD: &str = "slogate_slo_burn_rate_threshold";
+    /// A figure now over the same figure in the baseline (1: unchanged).
+    pub const SLO_BASELINE_RATIO: &str = "slogate_slo_baseline_ratio";
     pub const SERVICE_READY: &str = "slogate_service_ready";
     pub const READY: &str = "slogate_ready";
     pub const LAUNCH_CHECKPOINT_STATE: &str = "slogate_launch_checkpoint_state";
@@ -41,6 +43,8 @@ pub mod label {
     pub const STATE: &str = "state";
     pub const CHECKPOINT: &str = "checkpoint";
     pub const OUTCOME: &str = "outcome";
+    /// A baseline figure (`error_ratio_1h`, `p95_5m`, ...).
+    pub const FIGURE: &str = "figure";
     pub const VERSION: &str = "version";
     pub const REVISION: &str = "revision";
     /// Tags each half of a combined query (`bad`, `good`, `total`); never exported.
@@ -48,7 +52,15 @@ pub mod label {
     /// Tags each quantile of a combined latency query; never exported.
     pub const QUERY_QUANTILE: &str = "slogate_quantile";
     /// Labels slogate owns: a `group_by` or static label may not reuse them.
-    pub const RESERVED: [&str; 6] = [SLO, WINDOW, QUANTILE, STATE, QUERY_PART, QUERY_QUANTILE];
+    pub const RESERVED: [&str; 7] = [
+        SLO,
+        WINDOW,
+        QUANTILE,
+        STATE,
+        FIGURE,
+        QUERY_PART,
+        QUERY_QUANTILE,
+    ];
 }
 
 /// Values of `slogate_queries_total{outcome}`.

@@ -212,3 +212,80 @@ fn the_tolerance_is_configurable_per_slo_and_checked() {
         "{err}"
     );
 }
+
+/// `launch.baseline: 24h`: once launch + 24h has passed, `serve` records the
+/// baseline as of that instant and compares every evaluation with it, in its
+/// gauges and on the status page; before then there is none.
+#[test]
+fn serve_compares_with_the_launch_baseline_once_it_is_due() {
+    let prom = history_prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let example = std::fs::read_to_string(EXAMPLE).expect("example");
+    let with_launch = |launch_at: i64| {
+        let path = dir.path().join(format!("launch-{launch_at}.yaml"));
+        let text = example.replace(
+            "slos:\n",
+            &format!(
+                "launch:\n  at: {}\n  checkpoints: [1h, 24h]\n  baseline: 24h\nslos:\n",
+                crate::history::rfc3339(launch_at)
+            ),
+        );
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let url = format!("--prometheus.url={}", prom.url());
+    let at = format!("--at={}", end_rfc3339());
+    // Launched 27 hours before the end: the baseline is as of 3 hours before.
+    let due = crate::harness::Slogate::serve(&with_launch(end() - 27 * 3600), &[&url, &at]);
+    let metrics = due.metrics();
+    let p95 = crate::harness::metric_value(
+        &metrics,
+        "slogate_slo_baseline_ratio",
+        &[
+            ("slo", "latency"),
+            ("service", "checkout"),
+            ("figure", "p95_5m"),
+        ],
+    )
+    .expect("baseline gauge");
+    assert!(p95 > 1.2, "p95 now over then: {p95}");
+    let catalog = crate::harness::metric_value(
+        &metrics,
+        "slogate_slo_baseline_ratio",
+        &[
+            ("slo", "latency"),
+            ("service", "catalog"),
+            ("figure", "p95_30d"),
+        ],
+    )
+    .expect("baseline gauge");
+    assert!(
+        (catalog - 1.0).abs() < 0.01,
+        "catalog's 30d p95 barely moved: {catalog}"
+    );
+    let status = due.status();
+    assert_eq!(result(&status, "latency", "checkout")["state"], "warn");
+    let page = crate::harness::chromium(
+        &dir.path().join("chromium"),
+        &["--virtual-time-budget=3000", "--dump-dom", &due.url("/")],
+    );
+    let regressed = page
+        .split("class=\"small baseline\" data-regression=\"true\">")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap_or_default().to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(regressed.len(), 2, "{regressed:?}");
+    assert!(
+        regressed.iter().any(|r| r.contains("p95 (5m)")),
+        "{regressed:?}"
+    );
+    assert!(
+        page.contains("data-regression=\"false\">vs baseline of "),
+        "{page}"
+    );
+
+    // Launched 23 hours before the end: no baseline yet.
+    let early = crate::harness::Slogate::serve(&with_launch(end() - 23 * 3600), &[&url, &at]);
+    assert!(!early.metrics().contains("slogate_slo_baseline_ratio{"));
+    assert!(early.status()["results"][0].get("baseline").is_none());
+}
