@@ -18,4 +18,5 @@ mod security;
 mod shard;
 mod sloth_parity;
 mod soak;
+mod tenant;
 mod victoria;
