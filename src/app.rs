@@ -179,6 +179,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let shard =
         Shard::new(args.shard_index, args.shard_count, hostname.as_deref()).map_err(UsageError)?;
     let config = load_shard(&args.config, shard)?;
+    if config.slos.is_empty() {
+        tracing::warn!(
+            shard = shard.index,
+            shards = shard.count,
+            "This shard owns no SLO; it reports slogate_ready 0 (use fewer shards than SLOs)"
+        );
+    }
     let web = match &args.web_config_file {
         Some(path) => {
             let web = server::web::Watched::load(path).map_err(UsageError)?;
@@ -342,7 +349,15 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
     };
     let baseline = match (&args.baseline, &args.baseline_at) {
         (Some(path), _) => Some(read_baseline(path)?),
-        (None, Some(at)) => Some(measure_baseline(&engine, parse_at(at)?).await?),
+        // Prometheus down or nothing measured then: no comparison, said on
+        // stderr; the evaluation below reports the outage as `unknown`.
+        (None, Some(at)) => match measure_baseline(&engine, parse_at(at)?).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "No baseline to compare with");
+                None
+            }
+        },
         (None, None) => None,
     };
     let snapshot = match checkpoint {
@@ -350,7 +365,10 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
         None => {
             let mut s = evaluate_at(&engine, now).await;
             if let Some(b) = &baseline {
-                scheduler::compare_with_baseline(&engine.slos, b, &mut s);
+                let unmatched = scheduler::compare_with_baseline(&engine.slos, b, &mut s);
+                if unmatched > 0 {
+                    tracing::warn!(results = unmatched, "Results with no entry in the baseline (new SLOs or groups) are not compared");
+                }
             }
             Some(s)
         }

@@ -220,11 +220,11 @@ pub struct CheckArgs {
     /// Compare with a baseline saved by `slogate baseline save`: each result
     /// gets a `baseline` block, and a regression beyond `baseline.tolerance`
     /// turns a pass into warn.
-    #[arg(long, conflicts_with = "baseline_at")]
+    #[arg(long, conflicts_with_all = ["baseline_at", "launch_checkpoint"])]
     pub baseline: Option<std::path::PathBuf>,
     /// Compare with the figures as of this instant (RFC 3339 or Unix seconds),
     /// read from Prometheus' history instead of a file.
-    #[arg(long = "baseline.at")]
+    #[arg(long = "baseline.at", conflicts_with = "launch_checkpoint")]
     pub baseline_at: Option<String>,
 }
 

@@ -337,8 +337,13 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         metric::SLO_BASELINE_RATIO,
         "A figure now over the same figure in the baseline (1: unchanged)",
     );
+    let mut regression = Family::new(
+        metric::SLO_BASELINE_REGRESSION,
+        "1 when the SLO regressed against its baseline",
+    );
     for r in &snapshot.results {
         if let Some(c) = &r.baseline {
+            regression.push(slo_labels(r), bool_value(!c.regressions.is_empty()));
             for (figure, change) in &c.change {
                 baseline.push(
                     with(&slo_labels(r), label::FIGURE, figure.clone()),
@@ -379,6 +384,7 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         latency_threshold,
         burn_threshold,
         baseline,
+        regression,
     ]
 }
 

@@ -696,6 +696,9 @@ pub async fn run<S: Source>(
     let mut memory = Memory::new(Duration::ZERO);
     let history = Arc::new(std::sync::RwLock::new(History::default()));
     let mut baseline: Option<Baseline> = None;
+    // When the due baseline was last tried and could not be measured: tried
+    // again after `long_window_interval`, not on every evaluation.
+    let mut baseline_tried: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
         let current = engine.borrow_and_update().clone();
@@ -707,7 +710,12 @@ pub async fn run<S: Source>(
             .is_some_and(|old| Arc::ptr_eq(old, &current))
         {
             settled.clear();
-            baseline = None;
+            // The baseline holds while the launch it belongs to is unchanged.
+            let launch_of = |e: &Engine<S>| e.launch.as_ref().map(|l| (l.at, l.baseline));
+            if judged_with.as_ref().map(|old| launch_of(old)) != Some(launch_of(&current)) {
+                baseline = None;
+                baseline_tried = None;
+            }
             memory = Memory::new(current.long_window_interval);
             judged_with = Some(current.clone());
         }
@@ -723,8 +731,10 @@ pub async fn run<S: Source>(
         };
         let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut memory)).await;
         snapshot::remember_groups(&mut known, &snapshot);
-        if baseline.is_none() {
+        let retry = baseline_tried.is_none_or(|t| t.elapsed() >= current.long_window_interval);
+        if baseline.is_none() && retry && baseline_due(&current, now) {
             baseline = launch_baseline(&current, now).await;
+            baseline_tried = baseline.is_none().then(Instant::now);
         }
         if let Some(b) = &baseline {
             compare_with_baseline(&current.slos, b, &mut snapshot);
@@ -749,12 +759,22 @@ pub async fn run<S: Source>(
     }
 }
 
-/// The launch's baseline (`launch.baseline`), measured once its time has
-/// come: every SLO as of `launch.at + baseline`. `None` before then, or when
-/// Prometheus could not be read (the next evaluation tries again).
-async fn launch_baseline<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> Option<Baseline> {
+/// When the launch's baseline is measured as of, if it has one.
+fn baseline_at<S: Source>(engine: &Engine<S>) -> Option<DateTime<Utc>> {
     let launch = engine.launch.as_ref()?;
-    let due = launch.at + chrono::TimeDelta::milliseconds(launch.baseline?.as_millis() as i64);
+    Some(launch.at + chrono::TimeDelta::milliseconds(launch.baseline?.as_millis() as i64))
+}
+
+/// True once the launch's baseline can be measured.
+fn baseline_due<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> bool {
+    baseline_at(engine).is_some_and(|due| now >= due)
+}
+
+/// The launch's baseline (`launch.baseline`): every SLO as of
+/// `launch.at + baseline`. `None` when Prometheus could not be read or
+/// nothing was measured (tried again later).
+async fn launch_baseline<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> Option<Baseline> {
+    let due = baseline_at(engine)?;
     if now < due {
         return None;
     }
@@ -767,24 +787,32 @@ async fn launch_baseline<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> O
     };
     let s = evaluate(&engine.source, &req, &KnownGroups::new()).await;
     let b = Baseline::of(&s.results, due);
-    (s.run.prometheus_up && !b.results.is_empty()).then(|| {
-        tracing::info!(at = %due.to_rfc3339(), results = b.results.len(), "Launch baseline recorded");
-        b
-    })
+    if !s.run.prometheus_up || b.results.is_empty() {
+        tracing::warn!(at = %due.to_rfc3339(), "The launch baseline could not be measured; trying again later");
+        return None;
+    }
+    tracing::info!(at = %due.to_rfc3339(), results = b.results.len(), "Launch baseline recorded");
+    Some(b)
 }
 
 /// Compares a snapshot's results with the baseline: a regressed pass becomes
-/// warn, and the roll-ups follow.
-pub fn compare_with_baseline(slos: &[Arc<Slo>], baseline: &Baseline, snapshot: &mut Snapshot) {
+/// warn, and the roll-ups follow. Returns the measured results the baseline
+/// has no entry for.
+pub fn compare_with_baseline(
+    slos: &[Arc<Slo>],
+    baseline: &Baseline,
+    snapshot: &mut Snapshot,
+) -> usize {
     let tolerance = |name: &str| {
         slos.iter()
             .find(|s| s.name == name)
             .map(|s| s.baseline)
             .unwrap_or_default()
     };
-    crate::eval::baseline::apply(baseline, &mut snapshot.results, tolerance);
+    let unmatched = crate::eval::baseline::apply(baseline, &mut snapshot.results, tolerance);
     snapshot.readiness = eval::roll_up(&snapshot.results);
     snapshot.score = eval::launch::score(&snapshot.results);
+    unmatched
 }
 
 mod compact;

@@ -41,9 +41,11 @@ impl Shard {
     }
 }
 
-/// The trailing `-N` of a StatefulSet pod's host name.
+/// The trailing `-N` of a StatefulSet pod's host name (its first DNS label,
+/// when the pod's host name is its FQDN).
 fn ordinal(hostname: Option<&str>) -> Option<u64> {
-    let (_, n) = hostname?.trim().rsplit_once('-')?;
+    let host = hostname?.trim().split('.').next()?;
+    let (_, n) = host.rsplit_once('-')?;
     n.parse().ok()
 }
 
@@ -95,6 +97,14 @@ mod tests {
         assert_eq!(
             Shard::new(None, 3, Some("slogate-2")),
             Ok(Shard { index: 2, count: 3 })
+        );
+        assert_eq!(
+            Shard::new(
+                None,
+                3,
+                Some("slogate-1.slogate.monitoring.svc.cluster.local")
+            ),
+            Ok(Shard { index: 1, count: 3 })
         );
         assert_eq!(
             Shard::new(Some(1), 3, Some("slogate-2")),

@@ -17,6 +17,8 @@ pub mod metric {
     pub const SLO_BURN_RATE_THRESHOLD: &str = "slogate_slo_burn_rate_threshold";
     /// A figure now over the same figure in the baseline (1: unchanged).
     pub const SLO_BASELINE_RATIO: &str = "slogate_slo_baseline_ratio";
+    /// 1 when the SLO regressed against its baseline.
+    pub const SLO_BASELINE_REGRESSION: &str = "slogate_slo_baseline_regression";
     pub const SERVICE_READY: &str = "slogate_service_ready";
     pub const READY: &str = "slogate_ready";
     pub const LAUNCH_CHECKPOINT_STATE: &str = "slogate_launch_checkpoint_state";

@@ -92,6 +92,27 @@ fn a_baseline_before_the_regression_flags_only_the_regressed_slos() {
     assert_eq!(out.status.code(), Some(1), "the designed fails remain");
     let doc = json(&out);
     let mut flagged = Vec::new();
+    let compared = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["baseline"].is_object())
+        .count();
+    // Every measured result (not insufficient_data) is compared.
+    let measured = |doc: &Value| {
+        doc["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .filter(|r| r["state"] != "insufficient_data")
+            .count()
+    };
+    assert_eq!(
+        compared,
+        measured(&doc),
+        "results compared with the baseline"
+    );
+    assert_eq!(compared, 14, "17 results, 3 of them insufficient_data");
     for r in doc["results"].as_array().expect("results") {
         let b = &r["baseline"];
         if r["slo"] == "backups-fresh" || r["state"] == "insufficient_data" {
@@ -148,6 +169,17 @@ fn a_baseline_before_the_regression_flags_only_the_regressed_slos() {
     ]);
     let same = json(&out);
     crate::known_answer::assert_designed(&same);
+    let blocks = same["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["baseline"].is_object())
+        .count();
+    assert_eq!(
+        blocks,
+        measured(&same),
+        "results compared with the baseline"
+    );
     for r in same["results"].as_array().expect("results") {
         let b = &r["baseline"];
         if b.is_null() {

@@ -67,10 +67,12 @@ fn two_shards_split_the_slos_of_one_unsharded_serve() {
         "the shards' SLO series are the whole's"
     );
 
-    // A new SLO goes to one shard; every other SLO stays where it was.
-    let mut text = std::fs::read_to_string(&config).expect("read");
-    text.push_str(
-        "  - name: checkout-errors\n    objective: 99\n    service: checkout\n    sli:\n      ratio:\n        errors: http_requests_total{service=\"checkout\",code=~\"5..\"}\n        total: http_requests_total{service=\"checkout\"}\n",
+    // A new SLO, first in the list, goes to one shard; every other SLO stays
+    // where it was (assignment is by name, not by position).
+    let text = std::fs::read_to_string(&config).expect("read").replacen(
+        "slos:\n",
+        "slos:\n  - name: checkout-errors\n    objective: 99\n    service: checkout\n    sli:\n      ratio:\n        errors: http_requests_total{service=\"checkout\",code=~\"5..\"}\n        total: http_requests_total{service=\"checkout\"}\n",
+        1,
     );
     let bigger = dir.path().join("bigger.yaml");
     std::fs::write(&bigger, text).expect("write");
