@@ -20,22 +20,25 @@ pub struct Objects<'d> {
     referred: BTreeSet<String>,
 }
 
-fn kind(doc: &Doc) -> &str {
-    doc.root()
-        .value
-        .get("kind")
-        .and_then(|k| k.as_str())
-        .unwrap_or_default()
+/// The text at `path` in a document, or "" (for lookups across documents,
+/// which do not mark anything read).
+fn text_at(doc: &Doc, path: &[&str]) -> String {
+    let mut value = doc.root().value;
+    for key in path {
+        match value.get(*key) {
+            Some(v) => value = v,
+            None => return String::new(),
+        }
+    }
+    value.as_str().unwrap_or_default().to_string()
+}
+
+fn kind(doc: &Doc) -> String {
+    text_at(doc, &["kind"])
 }
 
 fn name(doc: &Doc) -> String {
-    doc.root()
-        .value
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .and_then(|n| n.as_str())
-        .unwrap_or_default()
-        .to_string()
+    text_at(doc, &["metadata", "name"])
 }
 
 impl<'d> Objects<'d> {
@@ -46,7 +49,7 @@ impl<'d> Objects<'d> {
             referred: BTreeSet::new(),
         };
         for doc in docs {
-            match kind(doc) {
+            match kind(doc).as_str() {
                 "SLI" => {
                     objects.slis.insert(name(doc), doc);
                 }
@@ -81,7 +84,7 @@ fn mark_header(root: &Node<'_>) {
 pub fn v1(doc: &Doc, objects: &Objects<'_>, url: &mut Option<String>) -> Vec<(String, OutSlo)> {
     let root = doc.root();
     mark_header(&root);
-    match kind(doc) {
+    match kind(doc).as_str() {
         "SLO" => slo(&root, objects),
         "SLI" => {
             if !objects.referred.contains(&name(doc)) {
@@ -153,13 +156,7 @@ fn query_of(node: &Node<'_>, objects: &Objects<'_>) -> Result<String, String> {
                     "metricSourceRef {name} names no DataSource among the files"
                 ));
             };
-            doc.root()
-                .value
-                .get("spec")
-                .and_then(|s| s.get("type"))
-                .and_then(|t| t.as_str())
-                .unwrap_or_default()
-                .to_string()
+            text_at(doc, &["spec", "type"])
         }
         None => source.text_of("type").unwrap_or_default(),
     };

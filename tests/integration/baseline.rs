@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::harness::run_slogate;
 use crate::history::{end, end_rfc3339, minute, MINUTE};
-use crate::known_answer::history_prometheus;
+use crate::known_answer::{history_prometheus, result};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/slogate.yaml");
 
@@ -27,15 +27,6 @@ fn error_ratio(service: &str, at: i64, window: i64) -> f64 {
         t += MINUTE;
     }
     errors as f64 / requests as f64
-}
-
-fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
-    doc["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .find(|r| r["slo"] == slo && r["service"] == service)
-        .unwrap_or_else(|| panic!("no {slo}/{service}"))
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn close(got: &Value, want: f64, what: &str) {
     );
 }
 
-fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
+pub fn result<'a>(doc: &'a Value, slo: &str, service: &str) -> &'a Value {
     doc["results"]
         .as_array()
         .expect("results")
@@ -197,13 +197,13 @@ pub fn history_prometheus() -> Prometheus {
     )
 }
 
-#[test]
-fn check_json_matches_the_designed_history() {
-    let prom = history_prometheus();
+/// `check --output=json` of the example at the end of history against the
+/// server at `url`: it exits 1 (the design has fails) and shows no NaN.
+pub fn designed_check(url: &str) -> Value {
     let out = run_slogate(&[
         "check",
         &format!("--config.file={EXAMPLE}"),
-        &format!("--prometheus.url={}", prom.url()),
+        &format!("--prometheus.url={url}"),
         &format!("--at={}", end_rfc3339()),
         "--output=json",
     ]);
@@ -215,7 +215,13 @@ fn check_json_matches_the_designed_history() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!stdout.contains("NaN"), "NaN in output: {stdout}");
-    let doc: Value = serde_json::from_str(&stdout).expect("check JSON");
+    serde_json::from_str(&stdout).expect("check JSON")
+}
+
+#[test]
+fn check_json_matches_the_designed_history() {
+    let prom = history_prometheus();
+    let doc = designed_check(&prom.url());
     assert_designed(&doc);
     assert_cost_is_what_prometheus_reports(&doc, &prom);
 }

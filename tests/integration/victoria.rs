@@ -5,33 +5,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
-
-use crate::harness::{run_slogate, tool, VictoriaMetrics};
-use crate::history::{end_rfc3339, Backend};
-use crate::known_answer::assert_designed_on;
+use crate::harness::{tool, VictoriaMetrics};
+use crate::history::Backend;
+use crate::known_answer::{assert_designed_on, designed_check};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 #[test]
 fn check_on_victoria_metrics_gives_the_designed_answers() {
     let vm = VictoriaMetrics::with_history();
-    let out = run_slogate(&[
-        "check",
-        &format!("--config.file={ROOT}/examples/slogate.yaml"),
-        &format!("--prometheus.url={}", vm.url()),
-        &format!("--at={}", end_rfc3339()),
-        "--output=json",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "any fail exits 1; stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!stdout.contains("NaN"), "NaN in output: {stdout}");
-    let doc: Value = serde_json::from_str(&stdout).expect("check JSON");
+    let doc = designed_check(&vm.url());
     assert_designed_on(Backend::VictoriaMetrics, &doc);
     // The designed difference is real: uptime counts one scrape fewer than on
     // Prometheus over the same window.
