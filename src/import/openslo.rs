@@ -281,17 +281,23 @@ fn window(node: &Node<'_>) -> Result<String, String> {
     Ok(out)
 }
 
+/// The document's `metadata` and the SLO name it gives, if usable.
+fn named<'d>(root: &Node<'d>) -> (Option<Node<'d>>, Option<String>) {
+    let metadata = root.get("metadata");
+    let name = metadata
+        .as_ref()
+        .and_then(|m| m.get("name"))
+        .and_then(|n| name_from(&n, ""));
+    (metadata, name)
+}
+
 fn slo(root: &Node<'_>, objects: &Objects<'_>) -> Vec<(String, OutSlo)> {
     let skip = |node: &Node<'_>, reason: String| {
         node.skip(reason);
         Vec::new()
     };
-    let metadata = root.get("metadata");
-    let Some(base) = metadata
-        .as_ref()
-        .and_then(|m| m.get("name"))
-        .and_then(|n| name_from(&n, ""))
-    else {
+    let (metadata, base) = named(root);
+    let Some(base) = base else {
         return skip(root, "it has no usable metadata.name".into());
     };
     let Some(spec) = root.get("spec") else {
@@ -453,12 +459,8 @@ pub fn v1alpha(doc: &Doc) -> Vec<(String, OutSlo)> {
     if root.value.get("kind").and_then(|k| k.as_str()) != Some("SLO") {
         return skip("only v1alpha SLO documents are read".into());
     }
-    let metadata = root.get("metadata");
-    let Some(base) = metadata
-        .as_ref()
-        .and_then(|m| m.get("name"))
-        .and_then(|n| name_from(&n, ""))
-    else {
+    let (metadata, base) = named(&root);
+    let Some(base) = base else {
         return skip("it has no usable metadata.name".into());
     };
     if let Some(d) = metadata.as_ref().and_then(|m| m.get("displayName")) {
