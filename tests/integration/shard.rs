@@ -52,6 +52,17 @@ fn two_shards_split_the_slos_of_one_unsharded_serve() {
     assert!(mine[0].is_disjoint(&mine[1]), "{mine:?}");
     assert_eq!(&mine[0] | &mine[1], all);
 
+    // The shards split the load: the samples Prometheus read for their first
+    // evaluations add up to the unsharded one's (the example's SLOs read
+    // different metrics, so no fused read is split in two).
+    let samples = |s: &Slogate| s.status()["cost"]["samples"].as_u64().expect("samples");
+    let (total, parts) = (samples(&whole), [samples(&shards[0]), samples(&shards[1])]);
+    assert_eq!(parts[0] + parts[1], total, "{parts:?} of {total}");
+    assert!(
+        parts.iter().all(|p| *p > 0 && *p < total),
+        "{parts:?} of {total}"
+    );
+    println!("SHARD samples per evaluation: unsharded {total}, shards {parts:?}");
     let whole_series = slo_series(&whole.metrics());
     let parts: Vec<BTreeMap<String, String>> =
         shards.iter().map(|s| slo_series(&s.metrics())).collect();
