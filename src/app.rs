@@ -201,7 +201,10 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         watch::channel(Arc::new(engine(&config, args.config.plan, &metrics)?));
     let engine_view = engine_rx.clone();
     let published = Arc::new(Published::default());
-    let flags = Arc::new(Flags::default());
+    let flags = Arc::new(Flags {
+        shard: (shard.count > 1).then(|| shard.index.to_string()),
+        ..Flags::default()
+    });
     let exporter = Arc::new(Exporter::new(published.clone(), &metrics, flags.clone()));
     let (reload_tx, mut reload_rx) = mpsc::channel::<ReloadRequest>(4);
     let listener = tokio::net::TcpListener::bind(addr)

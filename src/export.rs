@@ -30,12 +30,18 @@ const CURRENT: &str = "now";
 #[derive(Debug)]
 pub struct Flags {
     pub config_reload_ok: AtomicBool,
+    /// This replica's shard, when `serve` is sharded: the roll-ups
+    /// (`slogate_ready`, `slogate_service_ready`, the launch score) cover its
+    /// own SLOs only and carry a `shard` label, so dashboards take the `min`
+    /// across shards and the `max` across replicas of one shard.
+    pub shard: Option<String>,
 }
 
 impl Default for Flags {
     fn default() -> Self {
         Self {
             config_reload_ok: AtomicBool::new(true),
+            shard: None,
         }
     }
 }
@@ -418,10 +424,20 @@ impl Collector for SnapshotCollector {
             metric::LAUNCH_SCORE,
             "Weighted launch score, 0-1: checkpoint=\"now\" for the current evaluation",
         );
+        let shard: Labels = self
+            .flags
+            .shard
+            .iter()
+            .map(|i| (label::SHARD.to_string(), i.clone()))
+            .collect();
+        let sharded = |l: Labels| -> Labels { shard.iter().cloned().chain(l).collect() };
         if let Some(s) = &snapshot {
-            score.push(vec![(label::CHECKPOINT.into(), CURRENT.into())], s.score);
+            score.push(
+                sharded(vec![(label::CHECKPOINT.into(), CURRENT.into())]),
+                s.score,
+            );
             for c in s.launch.iter().flat_map(|l| &l.checkpoints) {
-                let name = vec![(label::CHECKPOINT.to_string(), c.name.clone())];
+                let name = sharded(vec![(label::CHECKPOINT.to_string(), c.name.clone())]);
                 for state in State::CHECKPOINT_STATES {
                     checkpoint_state.push(
                         with(&name, label::STATE, state.as_str()),
@@ -434,7 +450,7 @@ impl Collector for SnapshotCollector {
         if let Some(s) = &snapshot {
             for (service, ok) in &s.readiness.services {
                 service_ready.push(
-                    vec![(label::SERVICE.into(), service.clone())],
+                    sharded(vec![(label::SERVICE.into(), service.clone())]),
                     bool_value(*ok),
                 );
             }
@@ -447,7 +463,7 @@ impl Collector for SnapshotCollector {
         }
         // Before the first evaluation nothing is ready.
         ready.push(
-            Vec::new(),
+            shard.clone(),
             bool_value(snapshot.as_ref().is_some_and(|s| s.readiness.ready)),
         );
         reload.push(

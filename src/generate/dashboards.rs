@@ -7,7 +7,7 @@ use serde_json::json;
 use super::grafana::{Dashboard, FieldColor, FieldConfig, Panel, Thresholds};
 use super::panels::{
     budget_field, dashboard_url, firing_alerts, fixed, gauge, link, new_dashboard, panel, percent,
-    slo_state, stat, state_code, state_mapping, state_timeline, table, timeseries,
+    rollup, slo_state, stat, state_code, state_mapping, state_timeline, table, timeseries,
     timeseries_with_limits, variable_datasource, variable_query, yes_no, Layout, PanelSpec, Query,
 };
 use super::{File, Spec};
@@ -89,7 +89,7 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         layout,
         "Ready",
         "1 when every service is ready (slogate_ready).",
-        vec![Query("ready", gauge(metric::READY, ""))],
+        vec![Query("ready", rollup(metric::READY, ""))],
         yes_no("READY", "NOT READY"),
         (4, 4),
     ));
@@ -97,7 +97,7 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         layout,
         "Launch score",
         "Weighted launch score of the current evaluation: warn counts half, a failing key SLO vetoes.",
-        vec![Query("score", gauge(metric::LAUNCH_SCORE, "checkpoint=\"now\""))],
+        vec![Query("score", rollup(metric::LAUNCH_SCORE, "checkpoint=\"now\""))],
         FieldConfig {
             unit: Some("percentunit".into()),
             decimals: Some(1),
@@ -214,7 +214,7 @@ fn service_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
         layout,
         "Service ready",
         "1 when every key SLO of the service is pass or warn.",
-        vec![Query("ready", gauge(metric::SERVICE_READY, sel))],
+        vec![Query("ready", rollup(metric::SERVICE_READY, sel))],
         yes_no("READY", "NOT READY"),
         (4, 4),
     ));

@@ -29,6 +29,13 @@ pub(super) fn gauge(name: &str, selector: &str) -> String {
     format!("max without (instance, pod) ({name}{{{selector}}})")
 }
 
+/// A roll-up of slogate's (readiness, launch score): one series from HA
+/// replicas (`max` across pods of one shard), the worst of a sharded serve's
+/// shards (`min` across `shard`); without sharding there is no `shard` label.
+pub(super) fn rollup(name: &str, selector: &str) -> String {
+    format!("min without (shard) ({})", gauge(name, selector))
+}
+
 /// One number per group from a one-hot `{state}` gauge: the worst state wins.
 pub(super) fn state_code(metric_name: &str, selector: &str, by: &str, states: &[State]) -> String {
     let terms: Vec<String> = STATE_CODES

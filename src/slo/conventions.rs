@@ -47,6 +47,8 @@ pub mod label {
     pub const OUTCOME: &str = "outcome";
     /// A baseline figure (`error_ratio_1h`, `p95_5m`, ...).
     pub const FIGURE: &str = "figure";
+    /// The shard of a sharded `serve`, on its roll-up gauges.
+    pub const SHARD: &str = "shard";
     pub const VERSION: &str = "version";
     pub const REVISION: &str = "revision";
     /// Tags each half of a combined query (`bad`, `good`, `total`); never exported.

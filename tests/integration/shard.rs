@@ -2,7 +2,7 @@
 //! unsharded `serve` between them, with none on both, and adding an SLO moves
 //! no other.
 
-use crate::harness::Slogate;
+use crate::harness::{metric_value, Slogate};
 use crate::history::end_rfc3339;
 use crate::known_answer::history_prometheus;
 use std::collections::{BTreeMap, BTreeSet};
@@ -63,6 +63,17 @@ fn two_shards_split_the_slos_of_one_unsharded_serve() {
         "{parts:?} of {total}"
     );
     println!("SHARD samples per evaluation: unsharded {total}, shards {parts:?}");
+    // Roll-ups carry the shard (dashboards: min across shards, max across
+    // replicas); unsharded, they carry none.
+    for (i, s) in shards.iter().enumerate() {
+        let metrics = s.metrics();
+        let index = i.to_string();
+        assert!(
+            metric_value(&metrics, "slogate_ready", &[("shard", &index)]).is_some(),
+            "{metrics}"
+        );
+    }
+    assert!(whole.metrics().lines().any(|l| l.starts_with("slogate_ready ")));
     let whole_series = slo_series(&whole.metrics());
     let parts: Vec<BTreeMap<String, String>> =
         shards.iter().map(|s| slo_series(&s.metrics())).collect();
