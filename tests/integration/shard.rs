@@ -73,7 +73,10 @@ fn two_shards_split_the_slos_of_one_unsharded_serve() {
             "{metrics}"
         );
     }
-    assert!(whole.metrics().lines().any(|l| l.starts_with("slogate_ready ")));
+    assert!(whole
+        .metrics()
+        .lines()
+        .any(|l| l.starts_with("slogate_ready ")));
     let whole_series = slo_series(&whole.metrics());
     let parts: Vec<BTreeMap<String, String>> =
         shards.iter().map(|s| slo_series(&s.metrics())).collect();
