@@ -108,15 +108,18 @@ fn find<'a>(files: &'a [PathBuf], name: &str) -> &'a PathBuf {
         .unwrap_or_else(|| panic!("{name} not rendered"))
 }
 
+/// The chart's default values (`""`) and every values fixture.
+const VALUES_FILES: [&str; 5] = [
+    "",
+    "all-on.values.yaml",
+    "bearer.values.yaml",
+    "secure.values.yaml",
+    "sharded.values.yaml",
+];
+
 #[test]
 fn chart_lints_strictly_and_renders_what_the_values_switch_on() {
-    for values in [
-        "",
-        "all-on.values.yaml",
-        "bearer.values.yaml",
-        "secure.values.yaml",
-        "sharded.values.yaml",
-    ] {
+    for values in VALUES_FILES {
         let mut args = vec!["lint", CHART];
         let path = fixture(values);
         if !values.is_empty() {
@@ -155,13 +158,7 @@ fn chart_lints_strictly_and_renders_what_the_values_switch_on() {
 
 #[test]
 fn rendered_core_manifests_pass_kubernetes_validate_strict() {
-    for values in [
-        "",
-        "all-on.values.yaml",
-        "bearer.values.yaml",
-        "secure.values.yaml",
-        "sharded.values.yaml",
-    ] {
+    for values in VALUES_FILES {
         let (_d, files) = render(values);
         let core: Vec<&PathBuf> = files
             .iter()
