@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::slo::calendar::{Bounds, Calendar};
 use crate::slo::conventions::label;
 use crate::slo::promql::{Part, QueryKind, QUANTILES};
 use crate::slo::{Counts, Indicator, PromDuration, Sample, SliKind, Slo, BURN_WINDOWS};
@@ -122,6 +123,30 @@ pub struct SloResult {
     pub vanished: bool,
     /// How it compares with a saved baseline (`check --baseline`).
     pub baseline: Option<Arc<baseline::Comparison>>,
+    /// A calendar SLO's period so far.
+    pub period: Option<PeriodStatus>,
+}
+
+/// Where a calendar SLO stands in its period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodStatus {
+    pub calendar: Calendar,
+    pub bounds: Bounds,
+    /// The SLI the period would end with if the rest of it went like the last
+    /// day (its error ratio and its traffic); `None` without traffic then.
+    pub projected_sli: Option<f64>,
+}
+
+impl PeriodStatus {
+    /// `day 12 of 30`: the local day of the period the instant falls on.
+    pub fn day_of(&self) -> (i64, i64) {
+        let tz = self.calendar.tz;
+        let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).date_naive();
+        let start = day(self.bounds.start);
+        let today = (day(self.bounds.at) - start).num_days() + 1;
+        let days = (day(self.bounds.end) - start).num_days();
+        (today.clamp(1, days.max(1)), days)
+    }
 }
 
 impl SloResult {
@@ -172,6 +197,8 @@ pub struct Input<'a> {
     /// The window as written (a checkpoint's `24h`); `None` prints the duration.
     pub window_name: Option<&'a str>,
     pub answers: &'a Answers,
+    /// A calendar SLO's period: `window` runs from its start to the instant.
+    pub period: Option<(Calendar, Bounds)>,
     pub queries: Arc<[String]>,
     /// Group label sets seen before, so that an outage reports `unknown` for each.
     pub known_groups: &'a [snapshot::GroupLabels],
@@ -184,6 +211,17 @@ fn percent(ratio: f64) -> String {
 pub use crate::slo::number::short as short_number;
 
 impl Slo {
+    /// Burn windows shorter than this are read: the judged window, or for a
+    /// calendar SLO its rolling equivalent (burn rates are a speed, and read
+    /// across the period's start).
+    fn burn_below(&self, input: &Input<'_>) -> PromDuration {
+        if input.period.is_some() {
+            self.window
+        } else {
+            input.window
+        }
+    }
+
     /// The factor of each enabled alert tier, by long window (see
     /// [`SloResult::burn_thresholds`]).
     fn burn_thresholds(&self) -> Vec<(PromDuration, f64)> {
@@ -223,7 +261,7 @@ impl Slo {
             },
             window_events: Vec::new(),
             latency_seconds: matches!(self.indicator, Indicator::Latency { .. }).then(|| {
-                events::quantile_windows(input.window)
+                events::quantile_windows(input.window, self.burn_below(input))
                     .into_iter()
                     .map(|w| (w, QUANTILES.iter().map(|q| (*q, None)).collect()))
                     .collect()
@@ -241,6 +279,11 @@ impl Slo {
             runbook_url: self.runbook_url.clone(),
             vanished: false,
             baseline: None,
+            period: input.period.map(|(calendar, bounds)| PeriodStatus {
+                calendar,
+                bounds,
+                projected_sli: None,
+            }),
             reason: String::new(),
             queries: input.queries.clone(),
         }

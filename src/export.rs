@@ -285,7 +285,12 @@ fn latency_summary(out: &mut String, snapshot: &Snapshot) {
                     .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
                     .collect();
                 text.push(format!("{}=\"{q}\"", label::QUANTILE));
-                text.push(format!("{}=\"{window}\"", label::WINDOW));
+                let window = if *window == r.window {
+                    r.window_name.clone()
+                } else {
+                    window.to_string()
+                };
+                text.push(format!("{}=\"{}\"", label::WINDOW, escape(&window)));
                 let _ = writeln!(lines, "{}{{{}}} {v}", metric::SLO_LATENCY, text.join(","));
             }
         }
@@ -347,7 +352,19 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         metric::SLO_BASELINE_REGRESSION,
         "1 when the SLO regressed against its baseline",
     );
+    let mut elapsed = Family::new(
+        metric::SLO_PERIOD_ELAPSED,
+        "Share of a calendar SLO's period gone by, 0-1",
+    );
+    let mut projected = Family::new(
+        metric::SLO_PROJECTED_SLI,
+        "A calendar SLO's SLI at the end of its period if the rest goes like the last day",
+    );
     for r in &snapshot.results {
+        if let Some(p) = &r.period {
+            elapsed.push(slo_labels(r), Some(p.bounds.elapsed_ratio()));
+            projected.push(slo_labels(r), p.projected_sli);
+        }
         if let Some(c) = &r.baseline {
             regression.push(slo_labels(r), bool_value(!c.regressions.is_empty()));
             for (figure, change) in &c.change {
@@ -364,7 +381,7 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         for (w, b) in &r.burn_rates {
             burn.push(with(&l, label::WINDOW, w.to_string()), *b);
         }
-        events.push(with(&l, label::WINDOW, r.window.to_string()), r.events);
+        events.push(with(&l, label::WINDOW, r.window_name.clone()), r.events);
         for (w, e) in r.window_events.iter().filter(|(w, _)| *w != r.window) {
             events.push(with(&l, label::WINDOW, w.to_string()), *e);
         }
@@ -391,6 +408,8 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         burn_threshold,
         baseline,
         regression,
+        elapsed,
+        projected,
     ]
 }
 

@@ -188,6 +188,9 @@ fn cell(r: &SloResult, report: &Report<'_>) -> String {
     if let Some(since) = report.changed_at(r) {
         details.push(format!("since {}", minute(since)));
     }
+    if let Some(words) = crate::report::period_words(r) {
+        let _ = write!(body, "<div class=\"small period\">{}</div>", esc(&words));
+    }
     if let Some(c) = &r.baseline {
         let words = if c.regressions.is_empty() {
             "no regression".to_string()

@@ -486,6 +486,19 @@ fn result_json(r: &SloResult, since: Option<DateTime<Utc>>) -> Value {
     if let Some(since) = since {
         doc["state_since"] = Value::from(time(since));
     }
+    if let Some(p) = &r.period {
+        let (day, days) = p.day_of();
+        doc["period"] = json!({
+            "calendar": p.calendar.period.as_str(),
+            "timezone": p.calendar.tz.name(),
+            "start": time(p.bounds.start),
+            "end": time(p.bounds.end),
+            "elapsed_ratio": num(Some(p.bounds.elapsed_ratio())),
+            "day": day,
+            "days": days,
+            "projected_sli": num(p.projected_sli),
+        });
+    }
     if let Some(c) = &r.baseline {
         doc["baseline"] = json!({
             "at": time(c.at),
@@ -608,6 +621,37 @@ pub fn p95(r: &SloResult) -> Option<(PromDuration, Option<f64>)> {
         .find(|(q, _)| *q == QUANTILES[0])
         .and_then(|(_, v)| *v);
     Some((*window, v))
+}
+
+/// A calendar SLO's place in its period, after its SLI:
+/// `(day 12 of 31, Europe/Berlin); projected 99.93% at month end`.
+fn period_place(r: &SloResult) -> Option<(&'static str, String)> {
+    let p = r.period.as_ref()?;
+    let (day, days) = p.day_of();
+    let period = p.calendar.period.as_str();
+    let zone = if p.calendar.tz == chrono_tz::Tz::UTC {
+        String::new()
+    } else {
+        format!(", {}", p.calendar.tz.name())
+    };
+    let projected = p.projected_sli.map_or(String::new(), |v| {
+        format!("; projected {} at {period} end", pct(Some(v)))
+    });
+    Some((period, format!("(day {day} of {days}{zone}){projected}")))
+}
+
+/// `SLI month-to-date 99.95% (day 12 of 31, Europe/Berlin); projected 99.93% at
+/// month end`, for calendar SLOs.
+pub fn period_words(r: &SloResult) -> Option<String> {
+    let (period, place) = period_place(r)?;
+    Some(format!("SLI {period}-to-date {} {place}", pct(r.sli)))
+}
+
+/// [`period_words`] after the SLI itself (the Markdown report's cell):
+/// `month-to-date (day 12 of 31, Europe/Berlin); projected 99.93% at month end`.
+pub fn period_after_sli(r: &SloResult) -> Option<String> {
+    let (period, place) = period_place(r)?;
+    Some(format!("{period}-to-date {place}"))
 }
 
 /// `p95 (1h) 184ms`, or `-` for SLOs without latency.

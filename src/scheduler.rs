@@ -194,11 +194,22 @@ fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
     req.slos
         .iter()
         .map(|slo| {
-            let window = req.window.map_or(slo.window, |(_, w)| w);
+            // A checkpoint's window wins over a calendar: it judges since launch.
+            let period = match (req.window, slo.calendar) {
+                (None, Some(c)) => Some((c, c.bounds(req.at))),
+                _ => None,
+            };
+            let window = match (req.window, period) {
+                (Some((_, w)), _) => w,
+                (None, Some((_, bounds))) => bounds.elapsed(),
+                (None, None) => slo.window,
+            };
+            let burn_below = if period.is_some() { slo.window } else { window };
             Planned {
                 slo,
                 window,
-                plan: slo.plan(window),
+                period,
+                plan: slo.plan_over(window, burn_below),
                 sent: Vec::new(),
                 answers: Answers::new(),
             }

@@ -3,6 +3,7 @@
 
 pub mod anchored;
 mod burn;
+pub mod calendar;
 pub mod conventions;
 mod duration;
 pub mod fuse;
@@ -307,7 +308,11 @@ pub struct Slo {
     pub name: String,
     /// `None` only for threshold probes.
     pub objective: Option<Objective>,
+    /// The SLO window; for a calendar SLO, the rolling window of about its
+    /// period's length (burn-rate factors, generated rules and dashboards).
     pub window: PromDuration,
+    /// Judged over the current calendar period instead of a rolling window.
+    pub calendar: Option<calendar::Calendar>,
     pub min_events: u64,
     pub warn_budget_remaining: f64,
     pub group_by: Vec<String>,
@@ -349,6 +354,7 @@ impl Slo {
             objective: (!indicator.is_probe())
                 .then(|| Objective::from_percent_text("99.9").expect("valid")),
             window: PromDuration::from_secs(30 * 86400),
+            calendar: None,
             min_events: 100,
             warn_budget_remaining: 0.25,
             group_by: vec!["service".into()],

@@ -12,6 +12,7 @@ mod sli;
 use super::wire;
 use super::{AlertingSettings, Config, EvaluationSettings, Problem};
 use crate::prom::settings as prom;
+use crate::slo::calendar;
 use crate::slo::conventions::label;
 use crate::slo::promql::QueryKind;
 use crate::slo::{
@@ -584,16 +585,113 @@ impl Checker {
         }
     }
 
-    fn window(&mut self, path: &str, text: Option<&str>, default: PromDuration) -> PromDuration {
-        let Some(text) = text else { return default };
-        match self.prom_duration(path, text) {
-            Some(d) if d.as_millis() % 60_000 == 0 => d,
-            Some(_) => {
-                self.problem(path, format!("{text:?} must be whole minutes"));
+    fn window(&mut self, path: &str, w: Option<&wire::Window>, default: Window) -> Window {
+        use serde_norway::Value;
+        let Some(w) = w else { return default };
+        match w {
+            Value::String(text) => {
+                if let Some(period) = text.trim().strip_prefix("calendar-") {
+                    return self
+                        .calendar(path, path, Some(period), None)
+                        .unwrap_or(default);
+                }
+                match self.prom_duration(path, text) {
+                    Some(d) if d.as_millis() % 60_000 == 0 => Window {
+                        duration: d,
+                        calendar: None,
+                    },
+                    Some(_) => {
+                        self.problem(path, format!("{text:?} must be whole minutes"));
+                        default
+                    }
+                    None => default,
+                }
+            }
+            Value::Mapping(map) => {
+                let mut period = None;
+                let mut timezone = None;
+                for (key, value) in map {
+                    let key = key.as_str().map_or_else(|| yaml_text(key), str::to_string);
+                    let text = match value {
+                        Value::String(t) => Some(t.as_str()),
+                        _ => None,
+                    };
+                    match key.as_str() {
+                        "calendar" | "timezone" if text.is_none() => self.problem(
+                            &format!("{path}.{key}"),
+                            format!("{} is not a string", yaml_text(value)),
+                        ),
+                        "calendar" => period = text,
+                        "timezone" => timezone = text,
+                        _ => self.problem(
+                            &format!("{path}.{key}"),
+                            "unknown field (a calendar window has `calendar` and `timezone`)",
+                        ),
+                    }
+                }
+                if period.is_none() {
+                    self.problem(
+                        &format!("{path}.calendar"),
+                        "required: week, month or quarter",
+                    );
+                    return default;
+                }
+                self.calendar(path, &format!("{path}.calendar"), period, timezone)
+                    .unwrap_or(default)
+            }
+            other => {
+                self.problem(
+                    path,
+                    format!(
+                        "{} is neither a duration (30d) nor a calendar window \
+                         (calendar-month, or {{calendar: month, timezone: Europe/Berlin}})",
+                        yaml_text(other)
+                    ),
+                );
                 default
             }
-            None => default,
         }
+    }
+
+    /// A calendar window from its period and time zone (UTC when `None`).
+    /// `period_at` is where the period was written: the window itself for the
+    /// shorthand `calendar-month`, its `calendar` field otherwise.
+    fn calendar(
+        &mut self,
+        path: &str,
+        period_at: &str,
+        period: Option<&str>,
+        tz: Option<&str>,
+    ) -> Option<Window> {
+        let text = period?.trim();
+        let period = calendar::Period::parse(text);
+        if period.is_none() {
+            self.problem(
+                period_at,
+                format!("{text:?} is not a calendar period (week, month or quarter)"),
+            );
+        }
+        let tz = match tz.map(str::trim) {
+            None => Some(chrono_tz::Tz::UTC),
+            Some(name) => {
+                let tz = calendar::parse_tz(name);
+                if tz.is_none() {
+                    self.problem(
+                        &format!("{path}.timezone"),
+                        format!("{name:?} is not an IANA time zone (e.g. UTC, Europe/Berlin)"),
+                    );
+                }
+                tz
+            }
+        };
+        let c = calendar::Calendar {
+            period: period?,
+            tz: tz?,
+        };
+        Some(Window {
+            duration: c.period.nominal(),
+            calendar: Some(c),
+        })
     }
 
     fn min_events(&mut self, path: &str, value: Option<i64>, default: u64) -> u64 {
@@ -671,7 +769,14 @@ impl Checker {
 
     fn defaults(&mut self, w: &wire::Defaults) -> Defaults {
         Defaults {
-            window: self.window("defaults.window", w.window.as_deref(), DEFAULT_WINDOW),
+            window: self.window(
+                "defaults.window",
+                w.window.as_ref(),
+                Window {
+                    duration: DEFAULT_WINDOW,
+                    calendar: None,
+                },
+            ),
             baseline: Tolerance::default(),
             min_events: self.min_events("defaults.min_events", w.min_events, DEFAULT_MIN_EVENTS),
             min_scrapes: self.min_events(
@@ -827,7 +932,7 @@ impl Checker {
             _ => self.objective(&format!("{path}.objective"), &w.objective),
         };
         self.slo_labels(path, w);
-        let window = self.window(&format!("{path}.window"), w.window.as_deref(), d.window);
+        let window = self.window(&format!("{path}.window"), w.window.as_ref(), d.window);
         let kind_default = match &indicator {
             Some(Indicator::Uptime { .. }) => d.min_scrapes,
             _ => d.min_events,
@@ -850,7 +955,8 @@ impl Checker {
         let slo = Slo {
             name: name?,
             objective,
-            window,
+            window: window.duration,
+            calendar: window.calendar,
             min_events,
             warn_budget_remaining,
             group_by: w.group_by.clone(),
@@ -878,9 +984,27 @@ impl Checker {
     }
 }
 
+/// A checked window: its duration, and its calendar when it is one (then the
+/// duration is the rolling equivalent, see [`calendar::Period::nominal`]).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    duration: PromDuration,
+    calendar: Option<calendar::Calendar>,
+}
+
+/// A YAML value as it would be written, for messages.
+fn yaml_text(v: &serde_norway::Value) -> String {
+    match v {
+        serde_norway::Value::String(s) => format!("{s:?}"),
+        other => serde_norway::to_string(other)
+            .map(|t| t.trim().to_string())
+            .unwrap_or_else(|_| "this value".into()),
+    }
+}
+
 /// Defaults applied to every SLO that does not set its own.
 struct Defaults {
-    window: PromDuration,
+    window: Window,
     /// `baseline.tolerance`, for SLOs without their own.
     baseline: Tolerance,
     min_events: u64,

@@ -101,11 +101,16 @@ pub struct Evaluation {
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Defaults {
-    pub window: Option<String>,
+    pub window: Option<Window>,
     pub min_events: Option<i64>,
     pub min_scrapes: Option<i64>,
     pub warn_budget_remaining: Option<f64>,
 }
+
+/// A window: a duration (`30d`), the shorthand `calendar-month`, or
+/// `{calendar: month, timezone: Europe/Berlin}`. Read as YAML so that every
+/// problem in it is named (an untagged enum would only say "no variant").
+pub type Window = serde_norway::Value;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct BaselineSettings {
@@ -132,7 +137,7 @@ pub struct Launch {
 pub struct Slo {
     pub name: Option<String>,
     pub objective: Option<Decimal>,
-    pub window: Option<String>,
+    pub window: Option<Window>,
     pub min_events: Option<i64>,
     pub warn_budget_remaining: Option<f64>,
     #[serde(default)]

@@ -373,6 +373,7 @@ mod tests {
             queries: Vec::new().into(),
             vanished: false,
             baseline: None,
+            period: None,
         }
     }
 

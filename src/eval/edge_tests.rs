@@ -61,6 +61,7 @@ fn judge(slo: &Slo, window: PromDuration, name: Option<&str>, answers: &Answers)
         window,
         window_name: name,
         answers,
+        period: None,
         queries: Vec::new().into(),
         known_groups: &[],
     })
@@ -377,6 +378,7 @@ fn a_vanished_group_does_not_hold_back_its_service_while_a_sibling_has_data() {
         window: s.window,
         window_name: None,
         answers: &answers,
+        period: None,
         queries: Vec::new().into(),
         known_groups: &[],
     });

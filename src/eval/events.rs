@@ -18,11 +18,11 @@ const AT_OBJECTIVE: f64 = 1e-9;
 
 /// The windows latency quantiles are reported over when judging `window`: the
 /// short ones inside it, then the window itself.
-pub fn quantile_windows(window: PromDuration) -> Vec<PromDuration> {
+pub fn quantile_windows(window: PromDuration, burn_below: PromDuration) -> Vec<PromDuration> {
     let mut windows: Vec<PromDuration> = QUANTILE_WINDOWS
         .iter()
         .copied()
-        .filter(|w| *w < window)
+        .filter(|w| *w < burn_below && *w != window)
         .collect();
     windows.push(window);
     windows
@@ -212,7 +212,11 @@ impl Slo {
                     r.reason = problem;
                     return r;
                 }
-                self.judge(&mut r, self.indicator.bad_total(counts), budget, &windows);
+                let counted = self.indicator.bad_total(counts);
+                self.judge(&mut r, counted, budget, &windows);
+                if let (Some(p), Some((bad, total))) = (&mut r.period, counted) {
+                    p.projected_sli = projected_sli(bad, total, &p.bounds, &windows);
+                }
                 r
             })
             .collect()
@@ -242,7 +246,7 @@ impl Slo {
         by_window: &BTreeMap<PromDuration, BTreeMap<GroupKey, Counts>>,
     ) -> BTreeMap<GroupKey, BTreeMap<PromDuration, Quantiles>> {
         let mut out: BTreeMap<GroupKey, BTreeMap<PromDuration, Quantiles>> = BTreeMap::new();
-        for window in quantile_windows(input.window) {
+        for window in quantile_windows(input.window, self.burn_below(input)) {
             for (key, counts) in by_window.get(&window).into_iter().flatten() {
                 let buckets = counts.bucket_bounds();
                 let values = QUANTILES
@@ -353,6 +357,28 @@ impl Slo {
                 })
             })
     }
+}
+
+/// The window whose pace a calendar period is projected at: the last day.
+pub const PACE_WINDOW: PromDuration = PromDuration::from_secs(86400);
+
+/// The SLI a calendar period ends with if its rest goes at the pace of the
+/// last day: `(bad + bad/s × left) / (total + total/s × left)`, from the events
+/// so far and the 1d window's rates. `None` when nothing was counted.
+fn projected_sli(
+    bad: f64,
+    total: f64,
+    bounds: &crate::slo::calendar::Bounds,
+    windows: &BTreeMap<PromDuration, (f64, f64)>,
+) -> Option<f64> {
+    let left = (bounds.end - bounds.at).num_milliseconds().max(0) as f64 / 1000.0;
+    let (pace_bad, pace_total) = windows.get(&PACE_WINDOW).copied().unwrap_or((0.0, 0.0));
+    let per_second = PACE_WINDOW.as_secs_f64();
+    let end_bad = bad + pace_bad / per_second * left;
+    let end_total = total + pace_total / per_second * left;
+    (end_total > 0.0)
+        .then(|| 1.0 - end_bad / end_total)
+        .filter(|v| v.is_finite())
 }
 
 /// Why a group whose source series are gone is not judged, and since when: the

@@ -64,6 +64,7 @@ impl Slo {
             window,
             window_name: Some(name),
             answers: &Default::default(),
+            period: None,
             queries: Vec::new().into(),
             known_groups: &[],
         };
@@ -104,6 +105,7 @@ mod tests {
             runbook_url: None,
             vanished: false,
             baseline: None,
+            period: None,
             reason: String::new(),
             queries: Vec::new().into(),
         }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::history::History;
 use super::{launch, roll_up, Answers, Input, Readiness, SloResult, State};
+use crate::slo::calendar::{Bounds, Calendar};
 use crate::slo::promql::PlannedQuery;
 use crate::slo::{PromDuration, Slo};
 
@@ -83,6 +84,8 @@ pub struct Run {
 pub struct Planned<'a> {
     pub slo: &'a Slo,
     pub window: PromDuration,
+    /// A calendar SLO's period: `window` runs from its start to the instant.
+    pub period: Option<(Calendar, Bounds)>,
     pub plan: Vec<PlannedQuery>,
     /// The queries that answered it, fused ones (shared with other SLOs)
     /// included; empty means its own planned queries.
@@ -103,10 +106,12 @@ pub fn judge(
     let results: Vec<SloResult> = planned
         .iter()
         .flat_map(|p| {
+            let calendar = p.period.map(|(c, _)| c.to_string());
             p.slo.evaluate(&Input {
                 window: p.window,
-                window_name,
+                window_name: calendar.as_deref().or(window_name),
                 answers: &p.answers,
+                period: p.period,
                 queries: if p.sent.is_empty() {
                     p.plan.iter().map(|q| q.promql.clone()).collect()
                 } else {
@@ -302,6 +307,7 @@ pub fn example() -> Snapshot {
         Planned {
             plan: ratio.plan(ratio.window),
             window: ratio.window,
+            period: None,
             slo: &ratio,
             sent: Vec::new(),
             answers: answers_ratio,
@@ -309,6 +315,7 @@ pub fn example() -> Snapshot {
         Planned {
             plan: probe.plan(probe.window),
             window: probe.window,
+            period: None,
             slo: &probe,
             sent: Vec::new(),
             answers: answers_probe,

@@ -58,6 +58,7 @@ fn run(slo: &Slo, answers: &Answers) -> Vec<SloResult> {
         window: slo.window,
         window_name: None,
         answers,
+        period: None,
         queries: Vec::new().into(),
         known_groups: &[],
     })
@@ -77,6 +78,7 @@ fn results_carry_their_latency_threshold_and_enabled_alert_factors() {
             window: latency.window,
             window_name: None,
             answers: &Answers::new(),
+            period: None,
             queries: Vec::new().into(),
             known_groups: &[],
         },
@@ -100,6 +102,7 @@ fn results_carry_their_latency_threshold_and_enabled_alert_factors() {
             window: PromDuration::from_secs(30 * 86400),
             window_name: None,
             answers: &Answers::new(),
+            period: None,
             queries: Vec::new().into(),
             known_groups: &[],
         },
@@ -206,6 +209,7 @@ fn a_failed_query_is_unknown_for_every_known_group() {
         window: s.window,
         window_name: None,
         answers: &a,
+        period: None,
         queries: Vec::new().into(),
         known_groups: &known,
     });

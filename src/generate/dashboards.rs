@@ -381,9 +381,64 @@ fn cache_panel(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Option<Panel>
     ))
 }
 
+/// "This month so far" for calendar SLOs: the SLI since the period began, the
+/// share of the period gone by, and the SLI the period ends with at the last
+/// day's pace (`slogate_slo_period_elapsed_ratio`,
+/// `slogate_slo_projected_sli_ratio`). None without calendar SLOs.
+fn period_panels(layout: &mut Layout, spec: &Spec<'_>, sel: &str) -> Vec<Panel> {
+    let calendars: Vec<&Slo> = spec
+        .slos
+        .iter()
+        .map(|s| &**s)
+        .filter(|s| s.calendar.is_some())
+        .collect();
+    let Some(first) = calendars.first().and_then(|s| s.calendar) else {
+        return Vec::new();
+    };
+    let period = if calendars
+        .iter()
+        .all(|s| s.calendar.map(|c| c.period) == Some(first.period))
+    {
+        first.period.as_str()
+    } else {
+        "period"
+    };
+    let slos = of_slos(sel, &calendars);
+    vec![
+        stat(
+            layout,
+            &format!("This {period} so far: SLI"),
+            &format!("The SLI of each calendar SLO since its {period} began (in its time zone)."),
+            vec![Query("{{slo}}", gauge(metric::SLO_SLI, &slos))],
+            fixed(percent()),
+            (8, 5),
+        ),
+        stat(
+            layout,
+            &format!("This {period} so far: elapsed"),
+            &format!("How much of the {period} has gone by."),
+            vec![Query("{{slo}}", gauge(metric::SLO_PERIOD_ELAPSED, &slos))],
+            fixed(percent()),
+            (8, 5),
+        ),
+        stat(
+            layout,
+            &format!("Projected SLI at {period} end"),
+            &format!(
+                "The SLI the {period} ends with if the rest of it goes like the last day (its error ratio and traffic)."
+            ),
+            vec![Query("{{slo}}", gauge(metric::SLO_PROJECTED_SLI, &slos))],
+            fixed(percent()),
+            (8, 5),
+        ),
+    ]
+}
+
 fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
     let mut layout = Layout::new();
     let mut panels = health_panels(&mut layout, spec);
+    let sel = "service=~\"$service\"";
+    panels.extend(period_panels(&mut layout, spec, sel));
     panels.extend(service_panels(&mut layout, spec));
     let mut d = new_dashboard(
         dashboard::OVERVIEW_UID,
@@ -415,10 +470,16 @@ fn definitions(spec: &Spec<'_>) -> String {
         if let Some(d) = &slo.description {
             text.push_str(&format!("{d}\n\n"));
         }
+        let window = match slo.calendar {
+            Some(c) => format!(
+                "the calendar {c} so far (alerts and recorded rules: rolling {})",
+                slo.window
+            ),
+            None => slo.window.to_string(),
+        };
         text.push_str(&format!(
-            "Kind `{}`, objective {objective}, window {}.\n\n",
+            "Kind `{}`, objective {objective}, window {window}.\n\n",
             slo.indicator.kind(),
-            slo.window
         ));
         let query = slo.indicator.definition(|| slo.events_query(slo.window));
         text.push_str(&format!("```promql\n{query}\n```\n\n"));
@@ -500,6 +561,7 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
     let mut layout = Layout::new();
     let sel = "service=\"$service\", slo=\"$slo\"";
     let mut panels = detail_stats(&mut layout, sel);
+    panels.extend(period_panels(&mut layout, spec, sel));
     panels.push(timeseries_with_limits(
         &mut layout,
         (

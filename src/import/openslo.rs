@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::doc::{Doc, Node};
-use super::out::{OutSli, OutSlo};
+use super::out::{OutSli, OutSlo, OutWindow};
 use super::shape::{self, Events, Ranges, Side};
 use super::{
     copy_labels, grouped_service, name_from, objective_percent, percent_of_ratio,
@@ -223,7 +223,7 @@ fn measure(spec: &Node<'_>, objects: &Objects<'_>) -> Result<Measure, String> {
 
 /// OpenSLO's duration shorthand (`28d`, `1w`, `1M`) as a slogate window, and
 /// whether it had to be approximated.
-fn window(node: &Node<'_>) -> Result<String, String> {
+fn window(node: &Node<'_>) -> Result<OutWindow, String> {
     let first = node.items().into_iter().next();
     for extra in node.items().iter().skip(1) {
         extra.drop("slogate SLOs have one window; only the first is imported");
@@ -247,6 +247,15 @@ fn window(node: &Node<'_>) -> Result<String, String> {
         "Y" => Some(365),
         _ => None,
     };
+    let period = match (count, unit) {
+        (1, "w") => Some("week"),
+        (1, "M") => Some("month"),
+        (1, "Q") => Some("quarter"),
+        _ => None,
+    };
+    if let (false, Some(period)) = (rolling, period) {
+        return Ok(calendar_window(&tw, period));
+    }
     if !rolling && matches!(unit, "s" | "m" | "h") {
         return Err(format!(
             "a calendar window of {duration} (OpenSLO's m is a minute, M a month) has no slogate equivalent"
@@ -266,7 +275,7 @@ fn window(node: &Node<'_>) -> Result<String, String> {
     };
     if !rolling {
         tw.approximate(format!(
-            "calendar window {duration} imported as a rolling {out} window; slogate has no calendar windows yet"
+            "calendar window {duration} imported as a rolling {out} window; slogate's calendar windows are one week, month or quarter"
         ));
     } else if days.is_some() {
         tw.approximate(format!(
@@ -278,7 +287,34 @@ fn window(node: &Node<'_>) -> Result<String, String> {
             "calendar alignment (startTime, timeZone) is not carried over; the window is rolling",
         );
     }
-    Ok(out)
+    Ok(out.into())
+}
+
+/// A calendar window of one week, month or quarter, in the calendar's time zone.
+fn calendar_window(tw: &Node<'_>, period: &str) -> OutWindow {
+    let calendar = tw.get("calendar");
+    let zone = calendar.as_ref().and_then(|c| c.text_of("timeZone"));
+    let timezone = match zone {
+        Some(z) if crate::slo::calendar::parse_tz(&z).is_some() => (z != "UTC").then_some(z),
+        Some(z) => {
+            if let Some(node) = calendar.as_ref().and_then(|c| c.get("timeZone")) {
+                node.drop(format!(
+                    "{z:?} is not an IANA time zone slogate knows; the {period} is counted in UTC"
+                ));
+            }
+            None
+        }
+        None => None,
+    };
+    if let Some(start) = calendar.as_ref().and_then(|c| c.get("startTime")) {
+        start.drop(format!(
+            "slogate {period}s start at the calendar boundary (weeks on Monday), not at startTime"
+        ));
+    }
+    OutWindow::Calendar {
+        calendar: period.to_string(),
+        timezone,
+    }
 }
 
 /// The document's `metadata` and the SLO name it gives, if usable.
@@ -489,14 +525,21 @@ pub fn v1alpha(doc: &Doc) -> Vec<(String, OutSlo)> {
                 }
             }
             let window = format!("{count}{unit}");
-            if tw.flag_of("isRolling") == Some(false) {
-                tw.approximate(format!(
-                    "calendar window imported as a rolling {window} window; slogate has no calendar windows yet"
-                ));
+            match (tw.flag_of("isRolling"), window.as_str()) {
+                (Some(false), "1w") => OutWindow::Calendar {
+                    calendar: "week".into(),
+                    timezone: None,
+                },
+                (Some(false), _) => {
+                    tw.approximate(format!(
+                        "calendar window imported as a rolling {window} window; slogate's calendar windows are one week, month or quarter"
+                    ));
+                    window.into()
+                }
+                _ => window.into(),
             }
-            window
         }
-        None => "30d".to_string(),
+        None => "30d".to_string().into(),
     };
     if let Some(method) = spec.get("budgetingMethod") {
         if method.text().as_deref() != Some("Occurrences") {

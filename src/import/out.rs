@@ -17,7 +17,7 @@ pub struct OutSlo {
     /// The objective in percent as decimal text (`99.9`), written as a number.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "decimal")]
     pub objective: Option<String>,
-    pub window: String,
+    pub window: OutWindow,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub group_by: Vec<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -27,6 +27,36 @@ pub struct OutSlo {
     #[serde(skip_serializing_if = "OutAlerting::is_empty")]
     pub alerting: OutAlerting,
     pub sli: OutSli,
+}
+
+/// A rolling window (`28d`), or a calendar one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum OutWindow {
+    Rolling(String),
+    Calendar {
+        calendar: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        timezone: Option<String>,
+    },
+}
+
+impl Default for OutWindow {
+    fn default() -> Self {
+        Self::Rolling(String::new())
+    }
+}
+
+impl From<String> for OutWindow {
+    fn from(text: String) -> Self {
+        Self::Rolling(text)
+    }
+}
+
+impl PartialEq<&str> for OutWindow {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, Self::Rolling(t) if t == other)
+    }
 }
 
 fn decimal<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {

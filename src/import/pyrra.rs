@@ -44,7 +44,10 @@ pub fn slo(doc: &Doc) -> Vec<(String, OutSlo)> {
     let mut out = OutSlo {
         name,
         objective: Some(objective),
-        window: spec.text_of("window").unwrap_or_else(|| "28d".into()),
+        window: spec
+            .text_of("window")
+            .unwrap_or_else(|| "28d".into())
+            .into(),
         description: spec.text_of("description").filter(|d| !d.trim().is_empty()),
         group_by,
         sli,

@@ -148,7 +148,7 @@ fn slo(
         service: service.clone(),
         description: node.text_of("description").filter(|d| !d.trim().is_empty()),
         objective: (!probe).then_some(objective),
-        window: SLOTH_WINDOW.to_string(),
+        window: SLOTH_WINDOW.to_string().into(),
         group_by,
         labels,
         sli,

@@ -53,6 +53,14 @@ fn row(r: &SloResult, reason: &str, trends: &Trends) -> String {
 
 /// The SLI, with the p95 against its threshold for latency SLOs.
 fn measured(r: &SloResult) -> String {
+    let sli = measured_sli(r);
+    match super::period_after_sli(r) {
+        Some(words) => format!("{sli} {}", cell(&words)),
+        None => sli,
+    }
+}
+
+fn measured_sli(r: &SloResult) -> String {
     match (&r.latency_seconds, r.latency_threshold) {
         (Some(_), Some(limit)) => format!(
             "{} (p95 {} of {})",

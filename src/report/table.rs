@@ -256,6 +256,11 @@ pub fn styled(r: &Report<'_>, style: &Style) -> String {
                         out.push_str(&format!("    ↳ {l}\n"));
                     }
                 }
+                if let Some(words) = super::period_words(x) {
+                    for l in wrap(&words, style.width.saturating_sub(6)) {
+                        out.push_str(&format!("    ↳ {l}\n"));
+                    }
+                }
             }
         }
         out.push_str(&checklist(r, &results, style));

@@ -19,6 +19,10 @@ pub mod metric {
     pub const SLO_BASELINE_RATIO: &str = "slogate_slo_baseline_ratio";
     /// 1 when the SLO regressed against its baseline.
     pub const SLO_BASELINE_REGRESSION: &str = "slogate_slo_baseline_regression";
+    /// How much of a calendar SLO's period has gone by, 0-1.
+    pub const SLO_PERIOD_ELAPSED: &str = "slogate_slo_period_elapsed_ratio";
+    /// A calendar SLO's SLI at the end of its period at the last day's pace.
+    pub const SLO_PROJECTED_SLI: &str = "slogate_slo_projected_sli_ratio";
     pub const SERVICE_READY: &str = "slogate_service_ready";
     pub const READY: &str = "slogate_ready";
     pub const LAUNCH_CHECKPOINT_STATE: &str = "slogate_launch_checkpoint_state";

@@ -287,6 +287,13 @@ impl Slo {
     /// `window` are left out: at a launch checkpoint they would read data from
     /// before the launch.
     pub fn plan(&self, window: PromDuration) -> Vec<PlannedQuery> {
+        self.plan_over(window, window)
+    }
+
+    /// [`Self::plan`] judging over `window` with the burn windows shorter than
+    /// `burn_below`: a calendar SLO on the first day of its month still has
+    /// its 1d and 3d burn rates (a speed, read across the boundary).
+    pub fn plan_over(&self, window: PromDuration, burn_below: PromDuration) -> Vec<PlannedQuery> {
         if let Indicator::Threshold { query, .. } = &self.indicator {
             return vec![PlannedQuery {
                 kind: QueryKind::Probe,
@@ -295,7 +302,12 @@ impl Slo {
             }];
         }
         let mut windows = vec![window];
-        windows.extend(super::BURN_WINDOWS.iter().copied().filter(|w| *w < window));
+        windows.extend(
+            super::BURN_WINDOWS
+                .iter()
+                .copied()
+                .filter(|w| *w < burn_below && *w != window),
+        );
         let shortest = windows.iter().copied().min().unwrap_or(window);
         windows
             .into_iter()

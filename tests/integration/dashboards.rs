@@ -57,6 +57,25 @@ fn dashboards_match_grafanas_schema_types() {
     let overview =
         std::fs::read_to_string(dir.path().join("dashboards/slogate-overview.json")).expect("read");
     assert!(overview.contains("\"title\": \"Launch checkpoints\""));
+    // A calendar SLO gets "this month so far" panels on both dashboards.
+    let detail = std::fs::read_to_string(dir.path().join("dashboards/slogate-slo-detail.json"))
+        .expect("read");
+    for d in [&overview, &detail] {
+        for title in [
+            "This month so far: SLI",
+            "This month so far: elapsed",
+            "Projected SLI at month end",
+        ] {
+            assert!(d.contains(&format!("\"title\": \"{title}\"")), "{title}");
+        }
+        // Only the calendar SLO (JSON escapes the quotes).
+        assert!(d.contains(r#"slogate_slo_projected_sli_ratio{service"#));
+        assert!(d.contains(r#"slo=~\"latency-1s\"}"#));
+    }
+    // The committed dashboards (examples/slogate.yaml has no calendar SLO) do not.
+    let committed =
+        std::fs::read_to_string(format!("{ROOT}/dashboards/slogate-overview.json")).expect("read");
+    assert!(!committed.contains("so far"));
 }
 
 #[test]

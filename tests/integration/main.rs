@@ -1,6 +1,7 @@
 //! Integration tests: the real slogate binary against a real Prometheus.
 
 mod baseline;
+mod calendar;
 mod cli;
 mod dashboards;
 mod faults;
