@@ -15,6 +15,8 @@ use serde::Serialize;
 
 use crate::slo::calendar::{Bounds, Calendar};
 use crate::slo::conventions::label;
+use crate::slo::exclusion::Exclusion;
+use crate::slo::promql::parse_excluded_part;
 use crate::slo::promql::{Part, QueryKind, QUANTILES};
 use crate::slo::{Counts, Indicator, PromDuration, Sample, SliKind, Slo, BURN_WINDOWS};
 
@@ -125,6 +127,10 @@ pub struct SloResult {
     pub baseline: Option<Arc<baseline::Comparison>>,
     /// A calendar SLO's period so far.
     pub period: Option<PeriodStatus>,
+    /// The exclusions the judged window overlaps: their events are left out.
+    pub exclusions: Vec<Exclusion>,
+    /// `(bad, total)` events the exclusions left out of the judged window.
+    pub excluded: Option<(f64, f64)>,
 }
 
 /// Where a calendar SLO stands in its period.
@@ -170,23 +176,44 @@ fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
         .collect()
 }
 
+/// Each group's counts over a window, less what its exclusions counted (parts
+/// tagged `excluded-<i>-<part>`), which is also kept apart in
+/// [`Counts::excluded`].
 fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> {
     let mut groups: BTreeMap<GroupKey, Counts> = BTreeMap::new();
+    let mut excluded: BTreeMap<GroupKey, Counts> = BTreeMap::new();
     for s in samples {
         if !s.value.is_finite() {
             continue;
         }
-        let Some(part) = s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p)) else {
+        let Some(tag) = s.labels.get(label::QUERY_PART) else {
+            continue;
+        };
+        let le = s.labels.get("le").map(String::as_str);
+        if let Some(part) = parse_excluded_part(tag) {
+            excluded
+                .entry(group_key(slo, &s.labels))
+                .or_default()
+                .add(part, s.value, le);
+            continue;
+        }
+        let Some(part) = Part::parse(tag) else {
             continue;
         };
         if part == Part::Present {
             continue;
         }
-        let le = s.labels.get("le").map(String::as_str);
         groups
             .entry(group_key(slo, &s.labels))
             .or_default()
             .add(part, s.value, le);
+    }
+    for (key, cut) in excluded {
+        // Events inside an exclusion were counted by the window too: a group
+        // with none over the window has none to leave out.
+        if let Some(counts) = groups.get_mut(&key) {
+            counts.subtract(&cut);
+        }
     }
     groups
 }
@@ -279,6 +306,8 @@ impl Slo {
             runbook_url: self.runbook_url.clone(),
             vanished: false,
             baseline: None,
+            exclusions: Vec::new(),
+            excluded: None,
             period: input.period.map(|(calendar, bounds)| PeriodStatus {
                 calendar,
                 bounds,

@@ -191,6 +191,9 @@ fn cell(r: &SloResult, report: &Report<'_>) -> String {
     if let Some(words) = crate::report::period_words(r) {
         let _ = write!(body, "<div class=\"small period\">{}</div>", esc(&words));
     }
+    if let Some(words) = crate::report::exclusion_words(r) {
+        let _ = write!(body, "<div class=\"small excluded\">{}</div>", esc(&words));
+    }
     if let Some(c) = &r.baseline {
         let words = if c.regressions.is_empty() {
             "no regression".to_string()

@@ -486,6 +486,17 @@ fn result_json(r: &SloResult, since: Option<DateTime<Utc>>) -> Value {
     if let Some(since) = since {
         doc["state_since"] = Value::from(time(since));
     }
+    if !r.exclusions.is_empty() {
+        doc["exclusions"] = r
+            .exclusions
+            .iter()
+            .map(|e| json!({"start": time(e.start), "end": time(e.end), "reason": e.reason}))
+            .collect();
+        doc["excluded_events"] = match r.excluded {
+            Some((bad, total)) => json!({"bad": num(Some(bad)), "total": num(Some(total))}),
+            None => Value::Null,
+        };
+    }
     if let Some(p) = &r.period {
         let (day, days) = p.day_of();
         doc["period"] = json!({
@@ -652,6 +663,27 @@ pub fn period_words(r: &SloResult) -> Option<String> {
 pub fn period_after_sli(r: &SloResult) -> Option<String> {
     let (period, place) = period_place(r)?;
     Some(format!("{period}-to-date {place}"))
+}
+
+/// The exclusions a result's window leaves out, for people:
+/// `leaves out 2026-11-05T10:00Z to 2026-11-05T20:00Z (database migration): 60000 events, 48000 bad`.
+pub fn exclusion_words(r: &SloResult) -> Option<String> {
+    if r.exclusions.is_empty() {
+        return None;
+    }
+    let spans: Vec<String> = r
+        .exclusions
+        .iter()
+        .map(|e| format!("{} to {} ({})", minute(e.start), minute(e.end), e.reason))
+        .collect();
+    let counted = r.excluded.map_or(String::new(), |(bad, total)| {
+        format!(
+            ": {} events, {} bad",
+            short_number(total),
+            short_number(bad)
+        )
+    });
+    Some(format!("leaves out {}{counted}", spans.join(", ")))
 }
 
 /// `p95 (1h) 184ms`, or `-` for SLOs without latency.

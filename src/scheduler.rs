@@ -209,7 +209,7 @@ fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
                 slo,
                 window,
                 period,
-                plan: slo.plan_over(window, burn_below),
+                plan: slo.plan_over(window, burn_below, Some(req.at)),
                 sent: Vec::new(),
                 answers: Answers::new(),
             }

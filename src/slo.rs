@@ -6,6 +6,7 @@ mod burn;
 pub mod calendar;
 pub mod conventions;
 mod duration;
+pub mod exclusion;
 pub mod fuse;
 mod indicator;
 pub mod number;
@@ -313,6 +314,9 @@ pub struct Slo {
     pub window: PromDuration,
     /// Judged over the current calendar period instead of a rolling window.
     pub calendar: Option<calendar::Calendar>,
+    /// Spans whose events count in no window (the config's global ones and the
+    /// SLO's own), sorted by start, never overlapping.
+    pub exclusions: Vec<exclusion::Exclusion>,
     pub min_events: u64,
     pub warn_budget_remaining: f64,
     pub group_by: Vec<String>,
@@ -355,6 +359,7 @@ impl Slo {
                 .then(|| Objective::from_percent_text("99.9").expect("valid")),
             window: PromDuration::from_secs(30 * 86400),
             calendar: None,
+            exclusions: Vec::new(),
             min_events: 100,
             warn_budget_remaining: 0.25,
             group_by: vec!["service".into()],

@@ -14,6 +14,7 @@ use super::{AlertingSettings, Config, EvaluationSettings, Problem};
 use crate::prom::settings as prom;
 use crate::slo::calendar;
 use crate::slo::conventions::label;
+use crate::slo::exclusion::Exclusion;
 use crate::slo::promql::QueryKind;
 use crate::slo::{
     AlertTier, Alerting, Indicator, Launch, Objective, PromDuration, Slo, Tolerance, MAX_WINDOW,
@@ -373,7 +374,10 @@ impl Checker {
         }
         let prometheus = self.prometheus(w.prometheus);
         let evaluation = self.evaluation(&w.evaluation);
+        let exclusions = self.exclusions("exclusions", &w.exclusions);
+        self.no_overlap("exclusions", &exclusions);
         let mut defaults = self.defaults(&w.defaults);
+        defaults.exclusions = exclusions;
         defaults.baseline = self.tolerance("baseline", w.baseline.as_ref(), Tolerance::default());
         let launch = w.launch.as_ref().and_then(|l| self.launch(l));
         let alerting = self.global_alerting(w.alerting.as_ref());
@@ -769,6 +773,7 @@ impl Checker {
 
     fn defaults(&mut self, w: &wire::Defaults) -> Defaults {
         Defaults {
+            exclusions: Vec::new(),
             window: self.window(
                 "defaults.window",
                 w.window.as_ref(),
@@ -821,6 +826,77 @@ impl Checker {
                     format!("{at_text:?} is not an RFC 3339 time ({e})"),
                 );
                 None
+            }
+        }
+    }
+
+    /// The exclusions at `path`, each `{start, end, reason}` with `end` after
+    /// `start`, numbered by their place in the list; sorted by start.
+    fn exclusions(&mut self, path: &str, w: &[wire::Exclusion]) -> Vec<(String, Exclusion)> {
+        let mut out = Vec::new();
+        for (i, e) in w.iter().enumerate() {
+            let at = format!("{path}[{i}]");
+            let mut instant = |field: &str, text: &Option<String>| {
+                let text = self.required(&format!("{at}.{field}"), text)?.clone();
+                match chrono::DateTime::parse_from_rfc3339(text.trim()) {
+                    Ok(t) => Some(t.with_timezone(&chrono::Utc)),
+                    Err(err) => {
+                        self.problem(
+                            &format!("{at}.{field}"),
+                            format!("{text:?} is not an RFC 3339 time ({err})"),
+                        );
+                        None
+                    }
+                }
+            };
+            let start = instant("start", &e.start);
+            let end = instant("end", &e.end);
+            let reason = match e.reason.as_deref().map(str::trim) {
+                Some(r) if !r.is_empty() => Some(r.to_string()),
+                _ => {
+                    self.problem(
+                        &format!("{at}.reason"),
+                        "is required: every output that leaves these events out says why",
+                    );
+                    None
+                }
+            };
+            let (Some(start), Some(end), Some(reason)) = (start, end, reason) else {
+                continue;
+            };
+            if end <= start {
+                self.problem(
+                    &at,
+                    format!(
+                        "end {} is not after start {}",
+                        end.to_rfc3339(),
+                        start.to_rfc3339()
+                    ),
+                );
+                continue;
+            }
+            out.push((at, Exclusion { start, end, reason }));
+        }
+        out.sort_by_key(|(_, e)| e.start);
+        out
+    }
+
+    /// Reports every pair of exclusions in `list` (sorted by start) that
+    /// overlap, at `path`, naming both.
+    fn no_overlap(&mut self, path: &str, list: &[(String, Exclusion)]) {
+        for pair in list.windows(2) {
+            let ((a_at, a), (b_at, b)) = (&pair[0], &pair[1]);
+            if b.start < a.end {
+                self.problem(
+                    path,
+                    format!(
+                        "{b_at} ({} to {}) overlaps {a_at} ({} to {})",
+                        b.start.to_rfc3339(),
+                        b.end.to_rfc3339(),
+                        a.start.to_rfc3339(),
+                        a.end.to_rfc3339()
+                    ),
+                );
             }
         }
     }
@@ -948,6 +1024,17 @@ impl Checker {
             ticket: self.alert_tier(&format!("{path}.alerting.ticket"), &w.alerting.ticket),
             labels: w.alerting.labels.clone(),
         };
+        let mut exclusions = self.exclusions(&format!("{path}.exclusions"), &w.exclusions);
+        if !exclusions.is_empty() {
+            exclusions.extend(d.exclusions.iter().cloned());
+            exclusions.sort_by_key(|(_, e)| e.start);
+            self.no_overlap(&format!("{path}.exclusions"), &exclusions);
+        }
+        let exclusions: Vec<Exclusion> = if exclusions.is_empty() {
+            d.exclusions.iter().map(|(_, e)| e.clone()).collect()
+        } else {
+            exclusions.into_iter().map(|(_, e)| e).collect()
+        };
         let indicator = indicator?;
         if objective.is_none() && !indicator.is_probe() {
             return None;
@@ -957,6 +1044,7 @@ impl Checker {
             objective,
             window: window.duration,
             calendar: window.calendar,
+            exclusions,
             min_events,
             warn_budget_remaining,
             group_by: w.group_by.clone(),
@@ -1005,6 +1093,8 @@ fn yaml_text(v: &serde_norway::Value) -> String {
 /// Defaults applied to every SLO that does not set its own.
 struct Defaults {
     window: Window,
+    /// The config's global exclusions, with where each was written.
+    exclusions: Vec<(String, Exclusion)>,
     /// `baseline.tolerance`, for SLOs without their own.
     baseline: Tolerance,
     min_events: u64,

@@ -42,8 +42,18 @@ pub struct Config {
     pub baseline: Option<BaselineSettings>,
     /// How generated alerts route and link (read by `generate` only).
     pub alerting: Option<GlobalAlerting>,
+    /// Spans whose events count in no SLO's windows.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
     #[serde(default)]
     pub slos: Vec<Slo>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Exclusion {
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +162,10 @@ pub struct Slo {
     #[serde(default)]
     pub alerting: Alerting,
     pub baseline: Option<BaselineSettings>,
+    /// Spans whose events count in none of this SLO's windows (besides the
+    /// global ones).
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
     pub sli: Option<Sli>,
 }
 

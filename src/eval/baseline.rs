@@ -374,6 +374,8 @@ mod tests {
             vanished: false,
             baseline: None,
             period: None,
+            exclusions: Vec::new(),
+            excluded: None,
         }
     }
 

@@ -213,6 +213,10 @@ impl Slo {
                     return r;
                 }
                 let counted = self.indicator.bad_total(counts);
+                r.excluded = counts
+                    .excluded
+                    .as_deref()
+                    .and_then(|e| self.indicator.bad_total(e));
                 self.judge(&mut r, counted, budget, &windows);
                 if let (Some(p), Some((bad, total))) = (&mut r.period, counted) {
                     p.projected_sli = projected_sli(bad, total, &p.bounds, &windows);

@@ -106,6 +106,8 @@ mod tests {
             vanished: false,
             baseline: None,
             period: None,
+            exclusions: Vec::new(),
+            excluded: None,
             reason: String::new(),
             queries: Vec::new().into(),
         }

@@ -107,7 +107,14 @@ pub fn judge(
         .iter()
         .flat_map(|p| {
             let calendar = p.period.map(|(c, _)| c.to_string());
-            p.slo.evaluate(&Input {
+            let touched: Vec<_> = p
+                .slo
+                .exclusions
+                .iter()
+                .filter(|e| e.touches(p.window, run.at))
+                .cloned()
+                .collect();
+            let mut results = p.slo.evaluate(&Input {
                 window: p.window,
                 window_name: calendar.as_deref().or(window_name),
                 answers: &p.answers,
@@ -118,7 +125,13 @@ pub fn judge(
                     p.sent.clone().into()
                 },
                 known_groups: known.get(&p.slo.name).unwrap_or(&no_groups),
-            })
+            });
+            if !touched.is_empty() && !p.slo.indicator.is_probe() {
+                for r in &mut results {
+                    r.exclusions.clone_from(&touched);
+                }
+            }
+            results
         })
         .collect();
     Snapshot {

@@ -31,11 +31,17 @@ fn row(r: &SloResult, reason: &str, trends: &Trends) -> String {
         .get(&(r.slo.clone(), r.group.clone()))
         .map_or("-".to_string(), |v| format!("`{}`", sparkline(v)));
     let measured = measured(r);
-    let reason = if r.state == State::Pass {
+    let mut reason = if r.state == State::Pass {
         String::new()
     } else {
         cell(reason)
     };
+    if let Some(words) = super::exclusion_words(r) {
+        if !reason.is_empty() {
+            reason.push_str("; ");
+        }
+        reason.push_str(&cell(&words));
+    }
     format!(
         "| {} | {} | {} | {} | {} | {} | {} | {} {} | {} |\n",
         cell(&r.slo),

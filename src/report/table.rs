@@ -256,7 +256,10 @@ pub fn styled(r: &Report<'_>, style: &Style) -> String {
                         out.push_str(&format!("    ↳ {l}\n"));
                     }
                 }
-                if let Some(words) = super::period_words(x) {
+                for words in [super::period_words(x), super::exclusion_words(x)]
+                    .into_iter()
+                    .flatten()
+                {
                     for l in wrap(&words, style.width.saturating_sub(6)) {
                         out.push_str(&format!("    ↳ {l}\n"));
                     }

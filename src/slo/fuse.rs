@@ -449,7 +449,12 @@ fn candidates<'a>(members: &[Member<'a>], mode: Mode) -> Vec<Group<'a>> {
         .iter()
         .enumerate()
         .filter(|(_, m)| fusable(m.slo))
-        .flat_map(|(i, m)| m.plan.iter().map(move |q| (i, q.kind)))
+        .flat_map(|(i, m)| {
+            m.plan
+                .iter()
+                .filter(|q| !q.excludes)
+                .map(move |q| (i, q.kind))
+        })
         .filter(|(_, kind)| matches!(kind, QueryKind::Events(_)))
         .collect();
     loop {

@@ -1,7 +1,10 @@
 //! The one PromQL builder: every query slogate sends (and every expression the
 //! generators write) is spelled here.
 
+use chrono::{DateTime, Utc};
+
 use super::conventions::label;
+use super::exclusion::{cuts, Cut};
 pub use super::Part;
 use super::{Indicator, PromDuration, Slo};
 
@@ -22,6 +25,24 @@ pub struct PlannedQuery {
     pub promql: String,
     /// Whether it also reports which source series are present now.
     pub presence: bool,
+    /// Whether it leaves out exclusions (then it is never fused with other
+    /// SLOs' reads, which do not).
+    pub excludes: bool,
+}
+
+/// The part tag of a read over the `i`th cut of a window.
+pub fn excluded_part(i: usize, part: Part) -> String {
+    format!("{EXCLUDED_PREFIX}{i}-{}", part.as_str())
+}
+
+/// How the part tag of a read over an exclusion begins.
+pub const EXCLUDED_PREFIX: &str = "excluded-";
+
+/// The part a tag `excluded-<i>-<part>` subtracts from, if it is one.
+pub fn parse_excluded_part(tag: &str) -> Option<Part> {
+    let rest = tag.strip_prefix(EXCLUDED_PREFIX)?;
+    let (_, part) = rest.split_once('-')?;
+    Part::parse(part)
 }
 
 /// How a read turns each source series into one number.
@@ -91,6 +112,19 @@ impl Read<'_> {
             self.part.extra_labels(),
             &self.func.apply(&self.series(), window),
         )
+    }
+
+    /// [`Self::aggregated`] over a cut: `sum by (..) (increase(x[10h] @ 1764000000))`.
+    fn aggregated_over(&self, group_by: &[String], cut: &Cut) -> String {
+        let inner = format!(
+            "{}({}[{}] @ {})",
+            self.func.as_str(),
+            self.series(),
+            cut.length,
+            cut.at()
+        );
+        self.func
+            .aggregate(group_by, self.part.extra_labels(), &inner)
     }
 }
 
@@ -248,14 +282,18 @@ impl Slo {
     /// tagged with `slogate_part`, so the number of queries does not grow with the
     /// number of services.
     pub fn events_query(&self, window: PromDuration) -> Option<String> {
-        self.tagged(&self.indicator.event_reads(), window)
+        self.tagged(&self.indicator.event_reads(), window, &[])
     }
 
-    fn tagged(&self, reads: &[Read<'_>], window: PromDuration) -> Option<String> {
+    /// Each read over `window`, tagged with its part, then each read over each
+    /// cut (an exclusion inside the window) tagged `excluded-<i>-<part>`: the
+    /// answer is subtracted per group, which equals subtracting per series
+    /// since the parts are sums. One query, no second read of the window.
+    fn tagged(&self, reads: &[Read<'_>], window: PromDuration, cuts: &[Cut]) -> Option<String> {
         if reads.is_empty() {
             return None;
         }
-        let tagged: Vec<String> = reads
+        let mut tagged: Vec<String> = reads
             .iter()
             .map(|r| {
                 tag(
@@ -265,18 +303,27 @@ impl Slo {
                 )
             })
             .collect();
+        for (i, cut) in cuts.iter().enumerate() {
+            for r in reads.iter().filter(|r| r.func != Func::Present) {
+                tagged.push(tag(
+                    &r.aggregated_over(&self.group_by, cut),
+                    label::QUERY_PART,
+                    &excluded_part(i, r.part),
+                ));
+            }
+        }
         Some(tagged.join(" or "))
     }
 
     /// Event counts over `window` plus what is present now (one count per group
     /// of the source series at the evaluation instant: vanished data).
-    fn events_and_presence_query(&self, window: PromDuration) -> Option<String> {
+    fn events_and_presence_query(&self, window: PromDuration, cuts: &[Cut]) -> Option<String> {
         let mut reads = self.indicator.event_reads();
         if reads.is_empty() {
             return None;
         }
         reads.extend(self.indicator.presence_reads());
-        self.tagged(&reads, window)
+        self.tagged(&reads, window, cuts)
     }
 
     /// Every query one evaluation over `window` needs: the window itself, each
@@ -287,18 +334,25 @@ impl Slo {
     /// `window` are left out: at a launch checkpoint they would read data from
     /// before the launch.
     pub fn plan(&self, window: PromDuration) -> Vec<PlannedQuery> {
-        self.plan_over(window, window)
+        self.plan_over(window, window, None)
     }
 
     /// [`Self::plan`] judging over `window` with the burn windows shorter than
     /// `burn_below`: a calendar SLO on the first day of its month still has
-    /// its 1d and 3d burn rates (a speed, read across the boundary).
-    pub fn plan_over(&self, window: PromDuration, burn_below: PromDuration) -> Vec<PlannedQuery> {
+    /// its 1d and 3d burn rates (a speed, read across the boundary). With the
+    /// instant `at`, every window leaves out the SLO's exclusions.
+    pub fn plan_over(
+        &self,
+        window: PromDuration,
+        burn_below: PromDuration,
+        at: Option<DateTime<Utc>>,
+    ) -> Vec<PlannedQuery> {
         if let Indicator::Threshold { query, .. } = &self.indicator {
             return vec![PlannedQuery {
                 kind: QueryKind::Probe,
                 promql: query.clone(),
                 presence: false,
+                excludes: false,
             }];
         }
         let mut windows = vec![window];
@@ -313,15 +367,17 @@ impl Slo {
             .into_iter()
             .filter_map(|w| {
                 let presence = w == shortest;
+                let cuts = at.map_or_else(Vec::new, |t| cuts(&self.exclusions, w, t));
                 let promql = if presence {
-                    self.events_and_presence_query(w)
+                    self.events_and_presence_query(w, &cuts)
                 } else {
-                    self.events_query(w)
+                    self.tagged(&self.indicator.event_reads(), w, &cuts)
                 };
                 promql.map(|promql| PlannedQuery {
                     kind: QueryKind::Events(w),
                     promql,
                     presence,
+                    excludes: !cuts.is_empty(),
                 })
             })
             .collect()

@@ -4,6 +4,7 @@ mod baseline;
 mod calendar;
 mod cli;
 mod dashboards;
+mod exclusions;
 mod faults;
 mod harness;
 mod helm;
