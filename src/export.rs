@@ -275,7 +275,8 @@ fn latency_summary(out: &mut String, snapshot: &Snapshot) {
     let mut lines = String::new();
     for r in &snapshot.results {
         let labels = slo_labels(r);
-        for (window, quantiles) in r.latency_seconds.iter().flatten() {
+        let windows = r.latency_seconds.as_deref().unwrap_or_default();
+        for (i, (window, quantiles)) in windows.iter().enumerate() {
             for (q, v) in quantiles {
                 let Some(v) = v.filter(|v| v.is_finite()) else {
                     continue;
@@ -285,7 +286,8 @@ fn latency_summary(out: &mut String, snapshot: &Snapshot) {
                     .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
                     .collect();
                 text.push(format!("{}=\"{q}\"", label::QUANTILE));
-                let window = if *window == r.window {
+                // The judged window comes last (see `quantile_windows`).
+                let window = if i + 1 == windows.len() {
                     r.window_name.clone()
                 } else {
                     window.to_string()
@@ -382,7 +384,14 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
             burn.push(with(&l, label::WINDOW, w.to_string()), *b);
         }
         events.push(with(&l, label::WINDOW, r.window_name.clone()), r.events);
-        for (w, e) in r.window_events.iter().filter(|(w, _)| *w != r.window) {
+        // A calendar result's period is named apart, even when its elapsed
+        // time equals a burn window.
+        let named_apart = r.period.is_some();
+        for (w, e) in r
+            .window_events
+            .iter()
+            .filter(|(w, _)| named_apart || *w != r.window)
+        {
             events.push(with(&l, label::WINDOW, w.to_string()), *e);
         }
         for s in State::SLO_STATES {

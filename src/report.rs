@@ -339,13 +339,23 @@ pub fn budget_left_events(r: &SloResult) -> Option<f64> {
     Some(r.error_budget_remaining? * allowed * r.events?).filter(|v| v.is_finite())
 }
 
-/// For uptime, the downtime the SLO can still afford over its window, in seconds.
+/// For uptime, the downtime the SLO can still afford over its window, in seconds
+/// (for a calendar SLO, over the rest of its period).
 pub fn budget_left_seconds(r: &SloResult) -> Option<f64> {
     if r.kind != SliKind::Uptime {
         return None;
     }
     let allowed = 1.0 - r.objective?;
-    Some(r.error_budget_remaining? * allowed * r.window.as_secs_f64()).filter(|v| v.is_finite())
+    let left = match &r.period {
+        // The whole period's allowance less the downtime so far.
+        Some(p) => {
+            let elapsed = p.bounds.elapsed().as_secs_f64();
+            let length = p.bounds.length().num_milliseconds() as f64 / 1000.0;
+            allowed * length - (1.0 - r.sli?) * elapsed
+        }
+        None => r.error_budget_remaining? * allowed * r.window.as_secs_f64(),
+    };
+    Some(left).filter(|v| v.is_finite())
 }
 
 /// One step of a launch timeline as every output lists it: launch, each
@@ -446,8 +456,10 @@ fn result_json(r: &SloResult, since: Option<DateTime<Utc>>) -> Value {
         Value::Object(
             windows
                 .iter()
-                .map(|(w, qs)| {
-                    let name = if *w == r.window {
+                .enumerate()
+                .map(|(i, (w, qs))| {
+                    // The judged window comes last (see `quantile_windows`).
+                    let name = if i + 1 == windows.len() {
                         r.window_name.clone()
                     } else {
                         w.to_string()

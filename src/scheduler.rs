@@ -147,8 +147,11 @@ impl Memory {
         }
     }
 
+    /// Long windows are kept. Not a calendar period's elapsed time (rarely whole
+    /// minutes, which every configured window is): it changes at every
+    /// evaluation, so keeping it would only hold memory.
     fn is_long(kind: QueryKind) -> bool {
-        matches!(kind, QueryKind::Events(w) if w >= LONG_WINDOW)
+        matches!(kind, QueryKind::Events(w) if w >= LONG_WINDOW && w.as_millis() % 60_000 == 0)
     }
 
     /// A kept answer to `promql` younger than the cadence, both on the monotonic

@@ -594,6 +594,16 @@ impl Checker {
         let Some(w) = w else { return default };
         match w {
             Value::String(text) => {
+                if calendar::Period::parse(text.trim()).is_some() {
+                    self.problem(
+                        path,
+                        format!(
+                            "{text:?} is not a duration; a calendar window is written calendar-{}",
+                            text.trim()
+                        ),
+                    );
+                    return default;
+                }
                 if let Some(period) = text.trim().strip_prefix("calendar-") {
                     return self
                         .calendar(path, path, Some(period), None)
@@ -1043,7 +1053,8 @@ impl Checker {
             name: name?,
             objective,
             window: window.duration,
-            calendar: window.calendar,
+            // A probe's query has no window: a calendar default does not apply.
+            calendar: window.calendar.filter(|_| !indicator.is_probe()),
             exclusions,
             min_events,
             warn_budget_remaining,

@@ -145,7 +145,12 @@ pub fn figures(r: &SloResult) -> BTreeMap<String, f64> {
             out.insert(name, v);
         }
     };
-    let window = r.window_name.as_str();
+    // A calendar period is named by its period alone (`error_ratio_month`):
+    // no spaces or slashes of a time zone in figure names.
+    let window = r
+        .period
+        .as_ref()
+        .map_or(r.window_name.as_str(), |p| p.calendar.period.as_str());
     put("sli".into(), r.sli);
     put("value".into(), r.value);
     put(format!("error_ratio_{window}"), r.sli.map(|s| 1.0 - s));
@@ -174,8 +179,10 @@ pub fn figures(r: &SloResult) -> BTreeMap<String, f64> {
             events.map(|e| e / w.as_secs_f64()),
         );
     }
-    for (w, quantiles) in r.latency_seconds.iter().flatten() {
-        let name = if *w == r.window {
+    let quantile_windows = r.latency_seconds.as_deref().unwrap_or_default();
+    for (i, (w, quantiles)) in quantile_windows.iter().enumerate() {
+        // The judged window comes last (see `events::quantile_windows`).
+        let name = if i + 1 == quantile_windows.len() {
             window.to_string()
         } else {
             w.to_string()
@@ -209,10 +216,12 @@ pub fn compare(
 ) -> Comparison {
     let now = figures(r);
     let budget = r.objective.map(|o| 1.0 - o);
-    let events_in = |window: &str| {
-        now.get(&format!("event_rate_{window}"))
-            .zip(window.parse::<PromDuration>().ok())
-            .map_or(0.0, |(rate, w)| rate * w.as_secs_f64())
+    let events_in = |window: &str| match window.parse::<PromDuration>() {
+        Ok(w) => now
+            .get(&format!("event_rate_{window}"))
+            .map_or(0.0, |rate| rate * w.as_secs_f64()),
+        // A calendar period: the events so far.
+        Err(_) => r.events.unwrap_or(0.0),
     };
     let regressed = |name: &str| -> Option<String> {
         let then = *entry.figures.get(name)?;

@@ -22,8 +22,10 @@ pub fn quantile_windows(window: PromDuration, burn_below: PromDuration) -> Vec<P
     let mut windows: Vec<PromDuration> = QUANTILE_WINDOWS
         .iter()
         .copied()
-        .filter(|w| *w < burn_below && *w != window)
+        .filter(|w| *w < burn_below)
         .collect();
+    // Last, even when a calendar period's elapsed time equals 5m or 1h: then
+    // both names are reported, with the same values.
     windows.push(window);
     windows
 }
@@ -232,6 +234,17 @@ impl Slo {
     fn nothing_to_judge(&self, input: &Input<'_>, presence: &Presence) -> SloResult {
         let mut r = self.result(input, &BTreeMap::new());
         let summary = !presence.present.is_empty();
+        if let (Some((calendar, bounds)), true) = (input.period, summary) {
+            // The period has just begun: its window holds fewer than the two
+            // samples `increase` needs, and that says nothing about the series.
+            r.state = State::InsufficientData;
+            r.reason = format!(
+                "the {} began {} ago: no events counted yet",
+                calendar.period.as_str(),
+                bounds.elapsed()
+            );
+            return r;
+        }
         match self.bucket_problem(&Counts::default()).filter(|_| summary) {
             Some(problem) => r.reason = problem,
             None => {
@@ -345,9 +358,15 @@ impl Slo {
                 .and_then(|(_, b)| *b)
         };
         let min_bad = self.indicator.min_bad_to_page().unwrap_or(0.0);
+        // A calendar SLO's burn windows are read across its period's start.
+        let fits = if r.period.is_some() {
+            self.window
+        } else {
+            r.window
+        };
         self.tiers()
             .into_iter()
-            .filter(|t| t.severity == Severity::Page && t.long <= r.window)
+            .filter(|t| t.severity == Severity::Page && t.long <= fits)
             .find_map(|t| {
                 let (long, short) = (burn(t.long)?, burn(t.short)?);
                 let bad = windows.get(&t.long).map_or(0.0, |(b, _)| *b);
@@ -368,7 +387,7 @@ pub const PACE_WINDOW: PromDuration = PromDuration::from_secs(86400);
 
 /// The SLI a calendar period ends with if its rest goes at the pace of the
 /// last day: `(bad + bad/s × left) / (total + total/s × left)`, from the events
-/// so far and the 1d window's rates. `None` when nothing was counted.
+/// so far and the 1d window's rates. `None` without traffic in the last day.
 fn projected_sli(
     bad: f64,
     total: f64,
@@ -376,7 +395,10 @@ fn projected_sli(
     windows: &BTreeMap<PromDuration, (f64, f64)>,
 ) -> Option<f64> {
     let left = (bounds.end - bounds.at).num_milliseconds().max(0) as f64 / 1000.0;
-    let (pace_bad, pace_total) = windows.get(&PACE_WINDOW).copied().unwrap_or((0.0, 0.0));
+    let (pace_bad, pace_total) = windows.get(&PACE_WINDOW).copied()?;
+    if pace_total <= 0.0 {
+        return None;
+    }
     let per_second = PACE_WINDOW.as_secs_f64();
     let end_bad = bad + pace_bad / per_second * left;
     let end_total = total + pace_total / per_second * left;
@@ -405,4 +427,25 @@ fn vanished_reason(windows: &BTreeMap<PromDuration, (f64, f64)>, judged: PromDur
         None => "not seen in any window".into(),
     };
     format!("source series absent now ({since}): the history before is not judged")
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+
+    #[test]
+    fn the_judged_window_comes_last_even_when_a_period_equals_a_quantile_window() {
+        let m = PromDuration::from_secs;
+        assert_eq!(
+            quantile_windows(m(30 * 86400), m(30 * 86400)),
+            [m(300), m(3600), m(30 * 86400)]
+        );
+        // A calendar period one hour in: the 1h figure and the period's.
+        assert_eq!(
+            quantile_windows(m(3600), m(30 * 86400)),
+            [m(300), m(3600), m(3600)]
+        );
+        // A 1h launch checkpoint: nothing longer than itself.
+        assert_eq!(quantile_windows(m(3600), m(3600)), [m(300), m(3600)]);
+    }
 }

@@ -82,9 +82,15 @@ pub async fn detail<S: Source>(
     let budget = slo.objective.as_ref().map_or(1.0, |o| o.budget());
     // The window, in steps: cumulative counts from its start give the SLI and
     // the budget left "to date", ending at today's figures.
-    let step = (slo.window.as_millis() / 1000 / WINDOW_STEPS).max(60);
+    // A calendar SLO's window is its period so far.
+    let span = slo
+        .calendar
+        .map_or(slo.window, |c| c.bounds(at).elapsed())
+        .as_millis()
+        / 1000;
+    let step = (span / WINDOW_STEPS).max(60);
     if let Some(promql) = slo.events_query(PromDuration::from_secs(step)) {
-        let times = steps(end, step, WINDOW_STEPS);
+        let times = steps(end, step, (span / step).clamp(1, WINDOW_STEPS));
         match source
             .query_range(&promql, (times[0], end, step as f64))
             .await

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::PromDuration;
@@ -44,17 +44,6 @@ impl Period {
             Self::Quarter => 90,
         };
         PromDuration::from_secs(days * 86400)
-    }
-
-    /// The longest period (31 days, 92 days): what Prometheus must keep.
-    pub fn longest(self) -> PromDuration {
-        let days = match self {
-            Self::Week => 7,
-            Self::Month => 31,
-            Self::Quarter => 92,
-        };
-        // Plus the hour a change to winter time adds.
-        PromDuration::from_secs(days * 86400 + 3600)
     }
 
     /// The first day of the period holding `day`, and of the next one.
@@ -134,16 +123,16 @@ impl Calendar {
         match self.tz.from_local_datetime(&midnight) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
             LocalResult::None => {
-                // In a gap: the clock jumped from just before midnight to after
-                // it. Midnight read with the offset of the day before is the
-                // instant of the change.
-                let noon_before = midnight - chrono::TimeDelta::hours(12);
-                let offset = self
-                    .tz
-                    .from_local_datetime(&noon_before)
-                    .earliest()
-                    .map_or(0, |t| t.offset().fix().local_minus_utc());
-                (midnight - chrono::TimeDelta::seconds(i64::from(offset))).and_utc()
+                // In a gap: the first local minute that exists after midnight is
+                // the end of the gap, which is the instant of the change (gaps
+                // are whole minutes and last at most a day).
+                (1..=24 * 60)
+                    .find_map(|m| {
+                        self.tz
+                            .from_local_datetime(&(midnight + chrono::TimeDelta::minutes(m)))
+                            .earliest()
+                    })
+                    .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
             }
         }
     }

@@ -274,6 +274,18 @@ fn the_first_minute_of_a_month_counts_only_that_minute() {
     // The 3d burn rate still reads the end of March.
     let (bad, total) = counted(at - 3 * 86400, at);
     close(&r["burn_rates"]["3d"], bad / total / 0.01, "3d burn");
+    // At the boundary itself nothing is counted yet, and the reason says so.
+    let (_, start) = check_json(
+        &prom,
+        path.to_str().expect("utf-8"),
+        unix("2026-04-01T00:00:00Z"),
+    );
+    let r0 = result(&start, "month-utc");
+    assert_eq!(r0["state"], "insufficient_data", "{r0}");
+    assert_eq!(
+        r0["reason"],
+        "the month began 1ms ago: no events counted yet"
+    );
     // In Berlin it is 02:01 on 1 April: two hours and a minute of April.
     let b = result(&doc, "month-berlin");
     assert_eq!(b["period"]["start"], "2026-03-31T22:00:00Z");
@@ -351,7 +363,8 @@ fn validate_names_a_bad_calendar_window() {
             .replace(
                 "timezone: Europe/Berlin",
                 "timezone: Europe/Atlantis, start: monday",
-            ),
+            )
+            .replace("window: 30d", "window: month"),
     )
     .expect("write");
     let out = crate::harness::run_slogate(&[
@@ -365,6 +378,7 @@ fn validate_names_a_bad_calendar_window() {
         "slos[0].window: \"fortnight\" is not a calendar period (week, month or quarter)",
         "slos[1].window.timezone: \"Europe/Atlantis\" is not an IANA time zone (e.g. UTC, Europe/Berlin)",
         "slos[1].window.start: unknown field (a calendar window has `calendar` and `timezone`)",
+        "slos[2].window: \"month\" is not a duration; a calendar window is written calendar-month",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in {stderr}");
     }
