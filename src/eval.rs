@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::slo::calendar::{Bounds, Calendar};
 use crate::slo::conventions::label;
 use crate::slo::exclusion::Exclusion;
-use crate::slo::promql::parse_excluded_part;
+use crate::slo::promql::{parse_tag, Tagged};
 use crate::slo::promql::{Part, QueryKind, QUANTILES};
 use crate::slo::{Counts, Indicator, PromDuration, Sample, SliKind, Slo, BURN_WINDOWS};
 
@@ -176,9 +176,9 @@ fn group_key(slo: &Slo, labels: &BTreeMap<String, String>) -> GroupKey {
         .collect()
 }
 
-/// Each group's counts over a window, less what its exclusions counted (parts
-/// tagged `excluded-<i>-<part>`), which is also kept apart in
-/// [`Counts::excluded`].
+/// Each group's counts over a window (summed over the spans between
+/// exclusions, when it has some), with what the exclusions counted kept apart
+/// in [`Counts::excluded`].
 fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> {
     let mut groups: BTreeMap<GroupKey, Counts> = BTreeMap::new();
     let mut excluded: BTreeMap<GroupKey, Counts> = BTreeMap::new();
@@ -186,33 +186,20 @@ fn counts_by_group(slo: &Slo, samples: &[Sample]) -> BTreeMap<GroupKey, Counts> 
         if !s.value.is_finite() {
             continue;
         }
-        let Some(tag) = s.labels.get(label::QUERY_PART) else {
-            continue;
-        };
         let le = s.labels.get("le").map(String::as_str);
-        if let Some(part) = parse_excluded_part(tag) {
-            excluded
-                .entry(group_key(slo, &s.labels))
-                .or_default()
-                .add(part, s.value, le);
-            continue;
-        }
-        let Some(part) = Part::parse(tag) else {
-            continue;
+        let (into, part) = match s.labels.get(label::QUERY_PART).and_then(|t| parse_tag(t)) {
+            Some(Tagged::Counted(Part::Present)) | None => continue,
+            Some(Tagged::Counted(part)) => (&mut groups, part),
+            Some(Tagged::Excluded(part)) => (&mut excluded, part),
         };
-        if part == Part::Present {
-            continue;
-        }
-        groups
-            .entry(group_key(slo, &s.labels))
+        into.entry(group_key(slo, &s.labels))
             .or_default()
             .add(part, s.value, le);
     }
     for (key, cut) in excluded {
-        // Events inside an exclusion were counted by the window too: a group
-        // with none over the window has none to leave out.
+        // A group with nothing counted outside its exclusions is not one.
         if let Some(counts) = groups.get_mut(&key) {
-            counts.subtract(&cut);
+            counts.excluded = Some(Box::new(cut));
         }
     }
     groups

@@ -725,7 +725,12 @@ pub async fn run<S: Source>(
         {
             settled.clear();
             // The baseline holds while the launch it belongs to is unchanged.
-            let launch_of = |e: &Engine<S>| e.launch.as_ref().map(|l| (l.at, l.baseline));
+            // So do the exclusions: a baseline measured before an incident was
+            // excluded still holds its errors.
+            let launch_of = |e: &Engine<S>| {
+                let exclusions: Vec<_> = e.slos.iter().map(|s| s.exclusions.clone()).collect();
+                e.launch.as_ref().map(|l| (l.at, l.baseline, exclusions))
+            };
             if judged_with.as_ref().map(|old| launch_of(old)) != Some(launch_of(&current)) {
                 baseline = None;
                 baseline_tried = None;

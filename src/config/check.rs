@@ -896,7 +896,9 @@ impl Checker {
     fn no_overlap(&mut self, path: &str, list: &[(String, Exclusion)]) {
         for pair in list.windows(2) {
             let ((a_at, a), (b_at, b)) = (&pair[0], &pair[1]);
-            if b.start < a.end {
+            // Two global ones are reported once, at the top level.
+            let own = a_at.starts_with(path) || b_at.starts_with(path);
+            if b.start < a.end && own {
                 self.problem(
                     path,
                     format!(

@@ -107,11 +107,22 @@ pub fn judge(
         .iter()
         .flat_map(|p| {
             let calendar = p.period.map(|(c, _)| c.to_string());
+            // Every window read (a calendar SLO's burn windows reach back
+            // before its period), not only the judged one.
+            let longest = p
+                .plan
+                .iter()
+                .filter_map(|q| match q.kind {
+                    crate::slo::promql::QueryKind::Events(w) => Some(w),
+                    crate::slo::promql::QueryKind::Probe => None,
+                })
+                .max()
+                .unwrap_or(p.window);
             let touched: Vec<_> = p
                 .slo
                 .exclusions
                 .iter()
-                .filter(|e| e.touches(p.window, run.at))
+                .filter(|e| e.touches(longest, run.at))
                 .cloned()
                 .collect();
             let mut results = p.slo.evaluate(&Input {

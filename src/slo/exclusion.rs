@@ -22,6 +22,11 @@ pub struct Cut {
 }
 
 impl Cut {
+    /// Where the span begins.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.end - chrono::TimeDelta::milliseconds(self.length.as_millis() as i64)
+    }
+
     /// The `@` modifier's instant: Unix seconds, with milliseconds when any.
     pub fn at(&self) -> String {
         let ms = self.end.timestamp_millis();
@@ -60,6 +65,43 @@ pub fn cuts(exclusions: &[Exclusion], window: PromDuration, at: DateTime<Utc>) -
         .iter()
         .filter_map(|e| e.cut(window, at))
         .collect()
+}
+
+/// A window with exclusions in it: the spans between them, which are read and
+/// summed, and the spans inside them, read only to report what was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    pub kept: Vec<Cut>,
+    pub cut: Vec<Cut>,
+}
+
+/// How the window `[at - window, at]` splits around `exclusions` (sorted by
+/// start, not overlapping); `None` when it overlaps none. Each kept span is
+/// read on its own so that Prometheus extrapolates it at its own pace: read
+/// whole and less the excluded part, the window's extrapolation to its edges
+/// would carry the excluded pace into what is kept.
+pub fn split(exclusions: &[Exclusion], window: PromDuration, at: DateTime<Utc>) -> Option<Split> {
+    let cut = cuts(exclusions, window, at);
+    if cut.is_empty() {
+        return None;
+    }
+    let mut kept = Vec::new();
+    let mut keep = |from: DateTime<Utc>, to: DateTime<Utc>| {
+        let length = (to - from).num_milliseconds();
+        if length > 0 {
+            kept.push(Cut {
+                length: PromDuration::from_millis(length as u64),
+                end: to,
+            });
+        }
+    };
+    let mut from = at - chrono::TimeDelta::milliseconds(window.as_millis() as i64);
+    for c in &cut {
+        keep(from, c.start());
+        from = c.end;
+    }
+    keep(from, at);
+    Some(Split { kept, cut })
 }
 
 #[cfg(test)]
@@ -102,5 +144,44 @@ mod tests {
         assert_eq!(e.cut(hour, utc("2026-11-01T10:00:00Z")), None);
         assert_eq!(e.cut(hour, utc("2026-11-01T21:00:00Z")), None);
         assert!(e.touches(hour, utc("2026-11-01T20:59:59Z")));
+    }
+
+    #[test]
+    fn a_window_splits_into_the_spans_around_its_exclusions() {
+        let e = |s: &str, t: &str| Exclusion {
+            start: utc(s),
+            end: utc(t),
+            reason: "x".into(),
+        };
+        let list = [
+            e("2026-11-01T02:00:00Z", "2026-11-01T03:00:00Z"),
+            e("2026-11-01T05:00:00Z", "2026-11-01T07:00:00Z"),
+        ];
+        let span = |h: u64, end: &str| Cut {
+            length: PromDuration::from_secs(h * 3600),
+            end: utc(end),
+        };
+        let six = PromDuration::from_secs(6 * 3600);
+        let s = split(&list, six, utc("2026-11-01T07:00:00Z")).expect("overlaps");
+        assert_eq!(
+            s.kept,
+            [
+                span(1, "2026-11-01T02:00:00Z"),
+                span(2, "2026-11-01T05:00:00Z")
+            ]
+        );
+        assert_eq!(
+            s.cut,
+            [
+                span(1, "2026-11-01T03:00:00Z"),
+                span(2, "2026-11-01T07:00:00Z")
+            ]
+        );
+        // A window starting inside an exclusion keeps only what follows it.
+        let three = PromDuration::from_secs(3 * 3600);
+        let s = split(&list, three, utc("2026-11-01T08:00:00Z")).expect("overlaps");
+        assert_eq!(s.kept, [span(1, "2026-11-01T08:00:00Z")]);
+        let hour = PromDuration::from_secs(3600);
+        assert_eq!(split(&list, hour, utc("2026-11-01T05:00:00Z")), None);
     }
 }

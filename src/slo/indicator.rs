@@ -215,7 +215,7 @@ pub struct Counts {
     pub total: Option<f64>,
     /// Bucket increases of a latency histogram: `(le as written, increase)`.
     pub buckets: Vec<(String, f64)>,
-    /// What exclusions inside the window counted (already subtracted).
+    /// What exclusions inside the window counted (not in the counts above).
     pub excluded: Option<Box<Counts>>,
 }
 
@@ -235,44 +235,6 @@ impl Counts {
             Part::Present => return,
         };
         *slot = Some(slot.unwrap_or(0.0) + value);
-    }
-
-    /// Leaves out what `cut` counted (an exclusion's events, part by part and
-    /// bucket by bucket), never below zero: between samples Prometheus
-    /// extrapolates both reads, and they need not agree to the event.
-    pub fn subtract(&mut self, cut: &Counts) {
-        let less = |slot: &mut Option<f64>, by: Option<f64>| {
-            if let (Some(v), Some(by)) = (slot.as_mut(), by) {
-                *v = (*v - by).max(0.0);
-            }
-        };
-        less(&mut self.good, cut.good);
-        less(&mut self.bad, cut.bad);
-        less(&mut self.total, cut.total);
-        for (le, by) in &cut.buckets {
-            if let Some((_, v)) = self.buckets.iter_mut().find(|(l, _)| l == le) {
-                *v = (*v - by).max(0.0);
-            }
-        }
-        let mut kept = cut.clone();
-        kept.excluded = None;
-        match &mut self.excluded {
-            Some(e) => e.add_counts(&kept),
-            None => self.excluded = Some(Box::new(kept)),
-        }
-    }
-
-    fn add_counts(&mut self, other: &Counts) {
-        for (slot, by) in [
-            (&mut self.good, other.good),
-            (&mut self.bad, other.bad),
-            (&mut self.total, other.total),
-        ] {
-            if let Some(by) = by {
-                *slot = Some(slot.unwrap_or(0.0) + by);
-            }
-        }
-        self.buckets.extend(other.buckets.iter().cloned());
     }
 
     /// Buckets as `(upper bound, count)`, bounds parsed (`+Inf`, `2e-01`, `0.20`).

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::conventions::label;
-use super::exclusion::{cuts, Cut};
+use super::exclusion::{split, Cut, Split};
 pub use super::Part;
 use super::{Indicator, PromDuration, Slo};
 
@@ -30,19 +30,35 @@ pub struct PlannedQuery {
     pub excludes: bool,
 }
 
-/// The part tag of a read over the `i`th cut of a window.
-pub fn excluded_part(i: usize, part: Part) -> String {
-    format!("{EXCLUDED_PREFIX}{i}-{}", part.as_str())
+/// The part tag of a read over the `i`th kept or excluded span of a window.
+fn span_part(prefix: &str, i: usize, part: Part) -> String {
+    format!("{prefix}{i}-{}", part.as_str())
 }
 
+/// How the part tag of a read over a span between exclusions begins.
+pub const KEPT_PREFIX: &str = "kept-";
 /// How the part tag of a read over an exclusion begins.
 pub const EXCLUDED_PREFIX: &str = "excluded-";
 
-/// The part a tag `excluded-<i>-<part>` subtracts from, if it is one.
-pub fn parse_excluded_part(tag: &str) -> Option<Part> {
-    let rest = tag.strip_prefix(EXCLUDED_PREFIX)?;
-    let (_, part) = rest.split_once('-')?;
-    Part::parse(part)
+/// What a `slogate_part` tag holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagged {
+    /// A part over the window, or over a span of it between exclusions.
+    Counted(Part),
+    /// A part over an exclusion inside the window (reported, not counted).
+    Excluded(Part),
+}
+
+/// Reads a `slogate_part` tag: `bad`, `kept-0-bad`, `excluded-1-bucket`.
+pub fn parse_tag(tag: &str) -> Option<Tagged> {
+    let of_span = |rest: &str| rest.split_once('-').and_then(|(_, p)| Part::parse(p));
+    if let Some(rest) = tag.strip_prefix(KEPT_PREFIX) {
+        return of_span(rest).map(Tagged::Counted);
+    }
+    if let Some(rest) = tag.strip_prefix(EXCLUDED_PREFIX) {
+        return of_span(rest).map(Tagged::Excluded);
+    }
+    Part::parse(tag).map(Tagged::Counted)
 }
 
 /// How a read turns each source series into one number.
@@ -114,7 +130,7 @@ impl Read<'_> {
         )
     }
 
-    /// [`Self::aggregated`] over a cut: `sum by (..) (increase(x[10h] @ 1764000000))`.
+    /// [`Self::aggregated`] over a span: `sum by (..) (increase(x[10h] @ 1764000000))`.
     fn aggregated_over(&self, group_by: &[String], cut: &Cut) -> String {
         let inner = format!(
             "{}({}[{}] @ {})",
@@ -282,34 +298,46 @@ impl Slo {
     /// tagged with `slogate_part`, so the number of queries does not grow with the
     /// number of services.
     pub fn events_query(&self, window: PromDuration) -> Option<String> {
-        self.tagged(&self.indicator.event_reads(), window, &[])
+        self.tagged(&self.indicator.event_reads(), window, None)
     }
 
-    /// Each read over `window`, tagged with its part, then each read over each
-    /// cut (an exclusion inside the window) tagged `excluded-<i>-<part>`: the
-    /// answer is subtracted per group, which equals subtracting per series
-    /// since the parts are sums. One query, no second read of the window.
-    fn tagged(&self, reads: &[Read<'_>], window: PromDuration, cuts: &[Cut]) -> Option<String> {
+    /// Each read over `window`, tagged with its part. A window with exclusions
+    /// in it is read as the spans between them instead (`kept-<i>-<part>`,
+    /// summed per group), plus each excluded span (`excluded-<i>-<part>`, only
+    /// reported): one query either way.
+    fn tagged(
+        &self,
+        reads: &[Read<'_>],
+        window: PromDuration,
+        split: Option<&Split>,
+    ) -> Option<String> {
         if reads.is_empty() {
             return None;
         }
-        let mut tagged: Vec<String> = reads
-            .iter()
-            .map(|r| {
-                tag(
+        let mut tagged = Vec::new();
+        for r in reads {
+            match split {
+                Some(s) if r.func != Func::Present => {
+                    for (i, span) in s.kept.iter().enumerate() {
+                        tagged.push(tag(
+                            &r.aggregated_over(&self.group_by, span),
+                            label::QUERY_PART,
+                            &span_part(KEPT_PREFIX, i, r.part),
+                        ));
+                    }
+                    for (i, span) in s.cut.iter().enumerate() {
+                        tagged.push(tag(
+                            &r.aggregated_over(&self.group_by, span),
+                            label::QUERY_PART,
+                            &span_part(EXCLUDED_PREFIX, i, r.part),
+                        ));
+                    }
+                }
+                _ => tagged.push(tag(
                     &r.aggregated(&self.group_by, window),
                     label::QUERY_PART,
                     r.part.as_str(),
-                )
-            })
-            .collect();
-        for (i, cut) in cuts.iter().enumerate() {
-            for r in reads.iter().filter(|r| r.func != Func::Present) {
-                tagged.push(tag(
-                    &r.aggregated_over(&self.group_by, cut),
-                    label::QUERY_PART,
-                    &excluded_part(i, r.part),
-                ));
+                )),
             }
         }
         Some(tagged.join(" or "))
@@ -317,13 +345,17 @@ impl Slo {
 
     /// Event counts over `window` plus what is present now (one count per group
     /// of the source series at the evaluation instant: vanished data).
-    fn events_and_presence_query(&self, window: PromDuration, cuts: &[Cut]) -> Option<String> {
+    fn events_and_presence_query(
+        &self,
+        window: PromDuration,
+        split: Option<&Split>,
+    ) -> Option<String> {
         let mut reads = self.indicator.event_reads();
         if reads.is_empty() {
             return None;
         }
         reads.extend(self.indicator.presence_reads());
-        self.tagged(&reads, window, cuts)
+        self.tagged(&reads, window, split)
     }
 
     /// Every query one evaluation over `window` needs: the window itself, each
@@ -367,17 +399,17 @@ impl Slo {
             .into_iter()
             .filter_map(|w| {
                 let presence = w == shortest;
-                let cuts = at.map_or_else(Vec::new, |t| cuts(&self.exclusions, w, t));
+                let split = at.and_then(|t| split(&self.exclusions, w, t));
                 let promql = if presence {
-                    self.events_and_presence_query(w, &cuts)
+                    self.events_and_presence_query(w, split.as_ref())
                 } else {
-                    self.tagged(&self.indicator.event_reads(), w, &cuts)
+                    self.tagged(&self.indicator.event_reads(), w, split.as_ref())
                 };
                 promql.map(|promql| PlannedQuery {
                     kind: QueryKind::Events(w),
                     promql,
                     presence,
-                    excludes: !cuts.is_empty(),
+                    excludes: split.is_some(),
                 })
             })
             .collect()

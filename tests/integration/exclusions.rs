@@ -139,11 +139,13 @@ fn excluding_the_incident_turns_search_from_fail_to_pass_leaving_out_exactly_its
     );
 }
 
-/// An exclusion starting between two samples: Prometheus extrapolates the
-/// excluded read to its start, so half a minute at the incident's pace more
-/// is left out (documented; exact only on sample times).
+/// An exclusion starting between two samples. The window is read as the spans
+/// around it, each extrapolated by Prometheus at its own pace: the span before
+/// ends 30 s after its last sample and is stretched by those 30 s at the
+/// regular pace, and the excluded read (reported) by 30 s at the incident's.
+/// Nothing of the incident's pace leaks into what is kept.
 #[test]
-fn an_exclusion_between_samples_leaves_out_the_interpolated_count() {
+fn an_exclusion_between_samples_extrapolates_each_span_at_its_own_pace() {
     let prom = history_prometheus();
     let (start, stop) = incident();
     let (_dir, path) = config_with(&format!(
@@ -157,6 +159,17 @@ fn an_exclusion_between_samples_leaves_out_the_interpolated_count() {
     let factor = 36_030.0 / 36_000.0;
     close(&r["excluded_events"]["bad"], inc_bad * factor, "bad");
     close(&r["excluded_events"]["total"], inc_total * factor, "total");
+    // Before: samples from the window's start to a minute before the
+    // incident, stretched to 30 s before it. After: exact.
+    let first = end() - WINDOW;
+    let sampled = (start - MINUTE - first) as f64;
+    let stretch = (sampled + 30.0) / sampled;
+    let (b1, t1) = counted(first, start - MINUTE);
+    let (b2, t2) = counted(stop, end());
+    let (bad, total) = (b1 * stretch + b2, t1 * stretch + t2);
+    close(&r["events"], total, "events");
+    close(&r["sli"], (total - bad) / total, "sli");
+    assert_eq!(r["state"], "pass", "{r}");
 }
 
 #[test]
