@@ -17,7 +17,7 @@ use crate::eval::snapshot::{KnownGroups, Published};
 use crate::export::{Exporter, Flags};
 use crate::prom::{Client, QueryMetrics};
 use crate::report::Report;
-use crate::scheduler::{self, Engine, Planner, Request};
+use crate::scheduler::{self, Engine, Planner, Request, Routed};
 use crate::server::{self, AppState, ReloadRequest};
 use crate::slo::fuse;
 use crate::slo::{Launch, PromDuration, MAX_WINDOW};
@@ -55,9 +55,15 @@ fn load(args: &ConfigArgs) -> Result<Config, ConfigError> {
 fn engine(config: &Config, plan: Plan, metrics: &QueryMetrics) -> Result<Engine> {
     let client = Client::new(&config.prometheus, metrics.clone())
         .with_context(|| format!("{}: prometheus", config.source))?;
+    let mut sources = Routed::single(client);
+    for (name, settings) in &config.datasources {
+        let client = Client::new(settings, metrics.clone())
+            .with_context(|| format!("{}: datasources.{name}", config.source))?;
+        sources.named.insert(name.clone(), client);
+    }
     Ok(Engine {
         slos: config.slos.clone(),
-        source: client,
+        source: sources,
         interval: config.evaluation.interval,
         long_window_interval: config.evaluation.long_window_interval,
         concurrency: config.evaluation.concurrency,
@@ -406,7 +412,7 @@ async fn evaluate_at(engine: &Engine, at: DateTime<Utc>) -> crate::eval::snapsho
         concurrency: engine.concurrency,
         planner: engine.planner,
     };
-    scheduler::evaluate(&engine.source, &req, &KnownGroups::new()).await
+    scheduler::evaluate_routed(&engine.source, &req, &KnownGroups::new(), None).await
 }
 
 /// The figures as of `at`, read from Prometheus; an error when it could not

@@ -2,7 +2,7 @@
 //! (`config/wire.rs`), then checks that collect every problem with its field path.
 
 mod check;
-pub use check::{is_slo_name, label_name_problem, parse_promql};
+pub use check::{is_slo_name, label_name_problem, parse_promql, DEFAULT_DATASOURCE};
 pub(crate) mod wire;
 
 use std::fmt;
@@ -44,7 +44,10 @@ pub struct AlertingSettings {
 pub struct Config {
     /// Where it came from, for messages.
     pub source: String,
+    /// The datasource called `default` (`prometheus:`).
     pub prometheus: prom::Settings,
+    /// The other named datasources (`datasources:`), by name.
+    pub datasources: std::collections::BTreeMap<String, prom::Settings>,
     pub evaluation: EvaluationSettings,
     pub launch: Option<Launch>,
     pub alerting: AlertingSettings,

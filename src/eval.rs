@@ -127,6 +127,8 @@ pub struct SloResult {
     pub baseline: Option<Arc<baseline::Comparison>>,
     /// A calendar SLO's period so far.
     pub period: Option<PeriodStatus>,
+    /// The named datasource it was read from; `None` for the default.
+    pub datasource: Option<String>,
     /// The exclusions the judged window overlaps: their events are left out.
     pub exclusions: Vec<Exclusion>,
     /// `(bad, total)` events the exclusions left out of the judged window.
@@ -295,6 +297,7 @@ impl Slo {
             baseline: None,
             exclusions: Vec::new(),
             excluded: None,
+            datasource: self.datasource.clone(),
             period: input.period.map(|(calendar, bounds)| PeriodStatus {
                 calendar,
                 bounds,

@@ -1,6 +1,7 @@
 //! The one metrics registry: self-monitoring instruments plus a collector that
 //! encodes the latest snapshot on each scrape (a scrape never queries Prometheus).
 
+use crate::config::DEFAULT_DATASOURCE;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -263,6 +264,9 @@ impl Family {
 fn slo_labels(r: &SloResult) -> Labels {
     let mut map: BTreeMap<String, String> = r.labels();
     map.insert(label::SLO.into(), r.slo.clone());
+    if let Some(d) = &r.datasource {
+        map.insert(label::DATASOURCE.into(), d.clone());
+    }
     map.entry(label::SERVICE.into())
         .or_insert_with(|| r.service.clone().unwrap_or_default());
     map.into_iter().collect()
@@ -433,7 +437,7 @@ impl Collector for SnapshotCollector {
         let mut ready = Family::new(metric::READY, "1 when every service is ready");
         let mut up = Family::new(
             metric::PROMETHEUS_UP,
-            "1 when the last evaluation reached Prometheus",
+            "1 when the last evaluation reached the datasource's Prometheus",
         );
         let mut took = Family::new(
             metric::EVALUATION_DURATION,
@@ -482,7 +486,19 @@ impl Collector for SnapshotCollector {
                     bool_value(*ok),
                 );
             }
-            up.push(Vec::new(), bool_value(s.run.prometheus_up));
+            // One series per datasource evaluated (`default` is `prometheus:`).
+            if s.run.datasources.is_empty() {
+                up.push(
+                    vec![(label::DATASOURCE.into(), DEFAULT_DATASOURCE.into())],
+                    bool_value(s.run.prometheus_up),
+                );
+            }
+            for (name, ok) in &s.run.datasources {
+                up.push(
+                    vec![(label::DATASOURCE.into(), name.clone())],
+                    bool_value(*ok),
+                );
+            }
             took.push(Vec::new(), Some(s.run.duration.as_secs_f64()));
             last.push(
                 Vec::new(),
@@ -539,7 +555,7 @@ mod tests {
             "slogate_slo_ready{service=\"checkout\",slo=\"availability\",team=\"<b>payments</b>\"} 1.0",
             "slogate_service_ready{service=\"platform\"} 0.0",
             "slogate_ready 0.0",
-            "slogate_prometheus_up 1.0",
+            "slogate_prometheus_up{datasource=\"default\"} 1.0",
             "slogate_evaluation_duration_seconds 0.012",
             "slogate_launch_score_ratio{checkpoint=\"now\"} 0.0",
             // Each alert tier's factor over its long window (99.9 % over 30 days:

@@ -188,6 +188,13 @@ fn cell(r: &SloResult, report: &Report<'_>) -> String {
     if let Some(since) = report.changed_at(r) {
         details.push(format!("since {}", minute(since)));
     }
+    if let Some(d) = &r.datasource {
+        let _ = write!(
+            body,
+            "<div class=\"small datasource\">datasource {}</div>",
+            esc(d)
+        );
+    }
     if let Some(words) = crate::report::period_words(r) {
         let _ = write!(body, "<div class=\"small period\">{}</div>", esc(&words));
     }
@@ -340,10 +347,11 @@ pub fn render(s: &Snapshot, view: &View) -> String {
         bar(report.shown_score().unwrap_or(0.0), vc),
         esc(&why),
         crate::report::time(s.run.at),
-        if s.run.prometheus_up {
-            "reachable"
-        } else {
-            "<b style=\"color:#cf222e\">UNREACHABLE</b>"
+        match report.datasource_words() {
+            Some(words) if s.run.prometheus_up => esc(&words),
+            Some(words) => format!("<b style=\"color:#cf222e\">{}</b>", esc(&words)),
+            None if s.run.prometheus_up => "reachable".into(),
+            None => "<b style=\"color:#cf222e\">UNREACHABLE</b>".into(),
         },
     );
     for service in s.readiness.services.keys() {

@@ -16,6 +16,7 @@ pub use junit::junit;
 pub use markdown::{markdown, Trends};
 pub use table::{styled, table, Style};
 
+use crate::config::DEFAULT_DATASOURCE;
 use crate::eval::history::History;
 use crate::eval::snapshot::{Checkpoint, LaunchStatus, Snapshot};
 use crate::eval::{self, short_number, Readiness, SloResult, State, QUERY_FAILED};
@@ -42,6 +43,8 @@ pub struct Report<'a> {
     pub results: &'a [SloResult],
     pub readiness: Readiness,
     pub prometheus_up: bool,
+    /// Whether each datasource was reached, by name (regular evaluations).
+    pub datasources: Option<&'a BTreeMap<String, bool>>,
     pub score: Option<f64>,
     pub launch: Option<LaunchView>,
     /// The whole launch timeline, shown by every output when there is a launch.
@@ -64,6 +67,16 @@ pub struct Cost {
 }
 
 impl<'a> Report<'a> {
+    /// `default up, vm UNREACHABLE` when more than one datasource was read.
+    pub fn datasource_words(&self) -> Option<String> {
+        let d = self.datasources.filter(|d| d.len() > 1)?;
+        let words: Vec<String> = d
+            .iter()
+            .map(|(name, up)| format!("{name} {}", if *up { "up" } else { "UNREACHABLE" }))
+            .collect();
+        Some(words.join(", "))
+    }
+
     /// The report of a regular evaluation.
     pub fn of_snapshot(s: &'a Snapshot) -> Self {
         Self {
@@ -72,6 +85,7 @@ impl<'a> Report<'a> {
             results: &s.results,
             readiness: s.readiness.clone(),
             prometheus_up: s.run.prometheus_up,
+            datasources: Some(&s.run.datasources),
             score: s.score,
             launch: None,
             timeline: s.launch.as_ref(),
@@ -98,6 +112,7 @@ impl<'a> Report<'a> {
             results: &c.results,
             readiness: eval::roll_up(&c.results),
             prometheus_up: c.prometheus_up,
+            datasources: None,
             score: c.score,
             launch: Some(LaunchView {
                 at: launch_at,
@@ -478,6 +493,7 @@ fn result_json(r: &SloResult, since: Option<DateTime<Utc>>) -> Value {
         "labels": r.labels(),
         "objective": num(r.objective),
         "window": r.window_name,
+        "datasource": r.datasource.as_deref().unwrap_or(DEFAULT_DATASOURCE),
         "sli": num(r.sli),
         "events": num(r.events),
         "error_budget_remaining": num(r.error_budget_remaining),
@@ -558,6 +574,7 @@ pub fn status_json(r: &Report<'_>) -> Value {
         "verdict": r.verdict(),
         "ready": r.readiness.ready,
         "prometheus_up": r.prometheus_up,
+        "datasources": r.datasources,
         "score": score_json(r.shown_score()),
         "score_explanation": if r.verdict() == "UNKNOWN" {
             "the key SLOs could not be judged".to_string()
@@ -703,6 +720,15 @@ pub fn p95_text(r: &SloResult) -> String {
     match p95(r) {
         Some((w, Some(v))) => format!("{} ({w})", millis(Some(v))),
         _ => "-".into(),
+    }
+}
+
+/// The SLO's name as tables show it: `availability`, or `availability @vm` when
+/// it is read from a named datasource.
+pub fn slo_name(r: &SloResult) -> String {
+    match &r.datasource {
+        Some(d) => format!("{} @{d}", r.slo),
+        None => r.slo.clone(),
     }
 }
 

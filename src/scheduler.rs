@@ -76,6 +76,108 @@ impl Source for Client {
     }
 }
 
+/// Every datasource's source: the default one, and the named ones by name.
+/// SLOs are evaluated on their own datasource's, each datasource planned,
+/// fused and batched apart (its ruler, its tenants, its limits).
+#[derive(Debug, Clone)]
+pub struct Routed<S> {
+    pub default: S,
+    pub named: BTreeMap<String, S>,
+}
+
+impl<S: Source> Routed<S> {
+    /// One source for every SLO.
+    pub fn single(source: S) -> Self {
+        Self {
+            default: source,
+            named: BTreeMap::new(),
+        }
+    }
+
+    /// The source `slo` is read from (the default for an unknown name, which a
+    /// checked config never has).
+    pub fn of(&self, slo: &Slo) -> &S {
+        slo.datasource
+            .as_ref()
+            .and_then(|d| self.named.get(d))
+            .unwrap_or(&self.default)
+    }
+
+    /// `slos` by datasource name (the default's first), each in config order.
+    pub fn partition<'a>(&'a self, slos: &[Arc<Slo>]) -> Vec<(&'a str, Vec<Arc<Slo>>)> {
+        let mut parts: Vec<(&'a str, Vec<Arc<Slo>>)> = Vec::new();
+        for slo in slos {
+            let name: &'a str = slo
+                .datasource
+                .as_deref()
+                .and_then(|d| self.named.get_key_value(d))
+                .map_or(crate::config::DEFAULT_DATASOURCE, |(k, _)| k.as_str());
+            match parts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, list)) => list.push(slo.clone()),
+                None => parts.push((name, vec![slo.clone()])),
+            }
+        }
+        parts.sort_by_key(|(n, _)| *n != crate::config::DEFAULT_DATASOURCE);
+        parts
+    }
+
+    /// The source of the datasource called `name` (the default's when unknown).
+    pub fn by_name(&self, name: &str) -> &S {
+        self.named.get(name).unwrap_or(&self.default)
+    }
+}
+
+/// [`evaluate_reusing`] on every datasource at once (its own memory each), the
+/// snapshots merged: results in `req.slos`' order, every datasource's
+/// reachability, costs summed, readiness and score over all.
+pub async fn evaluate_routed<S: Source>(
+    sources: &Routed<S>,
+    req: &Request<'_>,
+    known: &KnownGroups,
+    mut memories: Option<&mut HashMap<String, Memory>>,
+) -> Snapshot {
+    let started = Instant::now();
+    let parts = sources.partition(req.slos);
+    if let Some(m) = memories.as_deref_mut() {
+        m.retain(|name, _| parts.iter().any(|(n, _)| n == name));
+    }
+    let mut taken: Vec<(String, Option<Memory>)> = parts
+        .iter()
+        .map(|(name, _)| {
+            let kept = memories.as_deref_mut().map(|m| {
+                m.remove(*name)
+                    .unwrap_or_else(|| Memory::new(Duration::ZERO))
+            });
+            (name.to_string(), kept)
+        })
+        .collect();
+    let runs = futures::future::join_all(parts.iter().zip(taken.iter_mut()).map(
+        |((name, slos), (_, memory))| async move {
+            let sub = Request {
+                slos,
+                at: req.at,
+                window: req.window,
+                concurrency: req.concurrency,
+                planner: req.planner,
+            };
+            let mut s = evaluate_reusing(sources.by_name(name), &sub, known, memory.as_mut()).await;
+            s.run.datasources = BTreeMap::from([(name.to_string(), s.run.prometheus_up)]);
+            s
+        },
+    ))
+    .await;
+    if let Some(m) = memories {
+        for (name, kept) in taken {
+            if let Some(kept) = kept {
+                m.insert(name, kept);
+            }
+        }
+    }
+    let mut merged = snapshot::merge(runs, req.slos, req.at);
+    merged.run.duration = started.elapsed();
+    merged
+}
+
 /// How an evaluation plans its queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Planner {
@@ -413,6 +515,7 @@ pub async fn evaluate_reusing<S: Source>(
         samples_read: outcome.cost.map(|c| c.samples),
         prometheus_eval_seconds: outcome.cost.map(|c| c.eval_seconds),
         windows_read_at: reads,
+        datasources: BTreeMap::new(),
     };
     snapshot::judge(&planned, req.window.map(|(name, _)| name), known, run)
 }
@@ -553,7 +656,7 @@ impl Outcome {
 /// Evaluates one checkpoint as of `now`: pending until due, then judged as of the
 /// due time, so running it days later gives the same answer.
 pub async fn evaluate_checkpoint<S: Source>(
-    source: &S,
+    source: &Routed<S>,
     slos: &[Arc<Slo>],
     launch_at: DateTime<Utc>,
     checkpoint: (&str, PromDuration),
@@ -572,7 +675,7 @@ pub async fn evaluate_checkpoint<S: Source>(
         concurrency,
         planner,
     };
-    let judged = evaluate(source, &req, &KnownGroups::new()).await;
+    let judged = evaluate_routed(source, &req, &KnownGroups::new(), None).await;
     Checkpoint::judged(checkpoint, due, judged)
 }
 
@@ -580,7 +683,7 @@ pub async fn evaluate_checkpoint<S: Source>(
 /// at `at` (the SLO's own window, or `window`), from one range query per SLO.
 /// SLOs whose query fails are left out: a trend is decoration, not a verdict.
 pub async fn trends<S: Source>(
-    source: &S,
+    sources: &Routed<S>,
     slos: &[Arc<Slo>],
     window: Option<PromDuration>,
     at: DateTime<Utc>,
@@ -599,7 +702,8 @@ pub async fn trends<S: Source>(
         let timestamps: Vec<f64> = (0..steps)
             .map(|i| start + f64::from(i) * step_secs as f64)
             .collect();
-        match source
+        match sources
+            .of(slo)
             .query_range(&promql, (start, end, step_secs as f64))
             .await
         {
@@ -614,7 +718,8 @@ pub async fn trends<S: Source>(
 #[derive(Debug, Clone)]
 pub struct Engine<S: Source = Client> {
     pub slos: Vec<Arc<Slo>>,
-    pub source: S,
+    /// Every datasource's source.
+    pub source: Routed<S>,
     pub interval: Duration,
     /// How often windows of a day or more are re-read.
     pub long_window_interval: Duration,
@@ -707,7 +812,7 @@ pub async fn run<S: Source>(
     let mut settled = Settled::new();
     let mut last_ready = None;
     let mut judged_with: Option<Arc<Engine<S>>> = None;
-    let mut memory = Memory::new(Duration::ZERO);
+    let mut memories: HashMap<String, Memory> = HashMap::new();
     let history = Arc::new(std::sync::RwLock::new(History::default()));
     let mut baseline: Option<Baseline> = None;
     // When the due baseline was last tried and could not be measured: tried
@@ -735,7 +840,12 @@ pub async fn run<S: Source>(
                 baseline = None;
                 baseline_tried = None;
             }
-            memory = Memory::new(current.long_window_interval);
+            memories = current
+                .source
+                .partition(&current.slos)
+                .into_iter()
+                .map(|(name, _)| (name.to_string(), Memory::new(current.long_window_interval)))
+                .collect();
             judged_with = Some(current.clone());
         }
         let now = fixed_at.unwrap_or_else(Utc::now);
@@ -748,7 +858,8 @@ pub async fn run<S: Source>(
             concurrency: current.concurrency,
             planner: current.planner,
         };
-        let mut snapshot = evaluate_reusing(&current.source, &req, &known, Some(&mut memory)).await;
+        let mut snapshot =
+            evaluate_routed(&current.source, &req, &known, Some(&mut memories)).await;
         snapshot::remember_groups(&mut known, &snapshot);
         let retry = baseline_tried.is_none_or(|t| t.elapsed() >= current.long_window_interval);
         if baseline.is_none() && retry && baseline_due(&current, now) {
@@ -804,7 +915,7 @@ async fn launch_baseline<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> O
         concurrency: engine.concurrency,
         planner: engine.planner,
     };
-    let s = evaluate(&engine.source, &req, &KnownGroups::new()).await;
+    let s = evaluate_routed(&engine.source, &req, &KnownGroups::new(), None).await;
     let b = Baseline::of(&s.results, due);
     if !s.run.prometheus_up || b.results.is_empty() {
         tracing::warn!(at = %due.to_rfc3339(), "The launch baseline could not be measured; trying again later");

@@ -141,7 +141,9 @@ async fn detail_page(
             .into_response();
     };
     let detail = match &engine {
-        Some(e) => crate::scheduler::detail::detail(&e.source, &slo, &result.group, at).await,
+        Some(e) => {
+            crate::scheduler::detail::detail(e.source.of(&slo), &slo, &result.group, at).await
+        }
         None => Default::default(),
     };
     let track = snapshot.history.as_ref().and_then(|h| {

@@ -314,6 +314,8 @@ pub struct Slo {
     pub window: PromDuration,
     /// Judged over the current calendar period instead of a rolling window.
     pub calendar: Option<calendar::Calendar>,
+    /// The named datasource it is read from; `None` for the default one.
+    pub datasource: Option<String>,
     /// Spans whose events count in no window (the config's global ones and the
     /// SLO's own), sorted by start, never overlapping.
     pub exclusions: Vec<exclusion::Exclusion>,
@@ -359,6 +361,7 @@ impl Slo {
                 .then(|| Objective::from_percent_text("99.9").expect("valid")),
             window: PromDuration::from_secs(30 * 86400),
             calendar: None,
+            datasource: None,
             exclusions: Vec::new(),
             min_events: 100,
             warn_budget_remaining: 0.25,

@@ -10,7 +10,7 @@ use super::init_tls;
 use crate::cli::ValidateArgs;
 use crate::config::{Config, ConfigError, Problem};
 use crate::prom::{Client, QueryMetrics};
-use crate::scheduler::{self, Planner, Request};
+use crate::scheduler::{self, Planner, Request, Routed};
 use crate::slo::fuse::GroupNote;
 use crate::slo::promql::QueryKind;
 use crate::slo::Indicator;
@@ -21,12 +21,13 @@ struct LiveFindings {
     warnings: Vec<Problem>,
 }
 
-async fn check_live(config: &Config, client: &Client) -> LiveFindings {
+async fn check_live(config: &Config, clients: &Routed<Client>) -> LiveFindings {
     let mut found = LiveFindings {
         errors: Vec::new(),
         warnings: Vec::new(),
     };
     for (i, slo) in config.slos.iter().enumerate() {
+        let client = clients.of(slo);
         let path = format!("slos[{i}].sli");
         for crate::slo::Source {
             field,
@@ -266,10 +267,15 @@ fn tier_notes(config: &Config) -> Vec<Problem> {
 /// (Prometheus' `stats=all`): queries and samples of windows under a day (read
 /// every interval by `serve`) and of a day or more (every long-window interval);
 /// then one line per metric whose reads are fused, or left per SLO, and why.
-async fn plan_cost(config: &Config, client: &Client, planner: Planner) -> Vec<String> {
+async fn plan_cost(
+    config: &Config,
+    slos: &[std::sync::Arc<crate::slo::Slo>],
+    client: &Client,
+    planner: Planner,
+) -> Vec<String> {
     let day = crate::slo::PromDuration::from_secs(86400);
     let req = Request {
-        slos: &config.slos,
+        slos,
         at: chrono::Utc::now(),
         window: None,
         concurrency: config.evaluation.concurrency,
@@ -377,36 +383,69 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
     }
     let client = Client::new(&config.prometheus, QueryMetrics::default())
         .with_context(|| format!("{source}: prometheus"))?;
-    // The config's own server, when no flag names one, may be out of reach from
-    // where validate runs (a laptop, CI): say so rather than fail, and never say
-    // the selectors were checked. A server named by the flag must answer.
-    if args.prometheus_url.is_none() {
-        if let Err(e) = client.query("vector(1)", None).await {
+    let mut clients = Routed::single(client);
+    for (name, settings) in &config.datasources {
+        let client = Client::new(settings, QueryMetrics::default())
+            .with_context(|| format!("{source}: datasources.{name}"))?;
+        clients.named.insert(name.clone(), client);
+    }
+    // Only the datasources some SLO reads.
+    let used = clients.partition(&config.slos);
+    // The config's own servers, when no flag names one, may be out of reach
+    // from where validate runs (a laptop, CI): say so rather than fail, and
+    // never say the selectors were checked. A server named by the flag must
+    // answer.
+    let mut unreachable = false;
+    for (name, _) in &used {
+        let is_default = *name == crate::config::DEFAULT_DATASOURCE;
+        if is_default && args.prometheus_url.is_some() {
+            continue;
+        }
+        if let Err(e) = clients.by_name(name).query("vector(1)", None).await {
             if e.is_unreachable() {
+                let field = if is_default {
+                    "prometheus.url".to_string()
+                } else {
+                    format!("datasources.{name}.url")
+                };
                 println!(
-                    "{source}: prometheus.url: warning: not checked against Prometheus: {e} \
+                    "{source}: {field}: warning: not checked against Prometheus: {e} \
                      (--prometheus.url to check against another server, --offline to skip)"
                 );
-                println!(
-                    "{source}: OK ({} SLOs; not checked against Prometheus)",
-                    config.slos.len()
-                );
-                return Ok(0);
+                unreachable = true;
             }
         }
     }
-    let found = check_live(&config, &client).await;
+    if unreachable {
+        println!(
+            "{source}: OK ({} SLOs; not checked against Prometheus)",
+            config.slos.len()
+        );
+        return Ok(0);
+    }
+    let found = check_live(&config, &clients).await;
     for w in &found.warnings {
         println!("{source}: {}: warning: {}", w.path, w.message);
     }
     if found.errors.is_empty() {
-        for line in plan_cost(&config, &client, super::planner(&config, args.plan)).await {
-            println!("{source}: {line}");
+        let planner = super::planner(&config, args.plan);
+        for (name, slos) in &used {
+            let client = clients.by_name(name);
+            for line in plan_cost(&config, slos, client, planner).await {
+                match used.len() {
+                    1 => println!("{source}: {line}"),
+                    _ => println!("{source}: datasource {name}: {line}"),
+                }
+            }
         }
+        let against: Vec<String> = used
+            .iter()
+            .map(|(name, _)| clients.by_name(name).base_url().to_string())
+            .collect();
         println!(
             "{source}: OK ({} SLOs) against {}",
             config.slos.len(),
-            client.base_url()
+            against.join(", ")
         );
         Ok(0)
     } else {

@@ -30,6 +30,8 @@ const DEFAULT_CONCURRENCY: usize = 8;
 const DEFAULT_LONG_WINDOW_INTERVAL: Duration = Duration::from_secs(300);
 const DEFAULT_MAX_SERIES_PER_QUERY: usize = crate::slo::fuse::DEFAULT_MAX_SERIES;
 const MAX_MAX_SERIES_PER_QUERY: i64 = 10_000_000;
+/// The datasource `prometheus:` stands for, and SLOs without one use.
+pub const DEFAULT_DATASOURCE: &str = "default";
 const DEFAULT_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
 const DEFAULT_MIN_EVENTS: u64 = 100;
 /// Scrapes an uptime SLO needs before it is judged: its events are scrapes, not
@@ -372,7 +374,31 @@ impl Checker {
             ),
             None => self.problem("apiVersion", format!("is required; use {API_VERSION:?}")),
         }
-        let prometheus = self.prometheus(w.prometheus);
+        let mut named = w.datasources;
+        let default_named = named.remove(DEFAULT_DATASOURCE);
+        let has_default = w.prometheus.is_some() || default_named.is_some();
+        if w.prometheus.is_some() && default_named.is_some() {
+            self.problem(
+                "datasources.default",
+                "`prometheus` is the datasource called default: set one or the other",
+            );
+        }
+        let prometheus = match default_named {
+            Some(d) if w.prometheus.is_none() => self.prometheus("datasources.default", Some(d)),
+            _ => self.prometheus("prometheus", w.prometheus),
+        };
+        let mut datasources = BTreeMap::new();
+        for (name, d) in named {
+            let at = format!("datasources.{name}");
+            if !is_slo_name(&name) {
+                self.problem(
+                    &at,
+                    format!("{name:?} may only hold letters, digits, '-' and '_'"),
+                );
+            }
+            let settings = self.prometheus(&at, Some(d));
+            datasources.insert(name, settings);
+        }
         let evaluation = self.evaluation(&w.evaluation);
         let exclusions = self.exclusions("exclusions", &w.exclusions);
         self.no_overlap("exclusions", &exclusions);
@@ -396,13 +422,45 @@ impl Checker {
                     );
                 }
             }
-            if let Some(slo) = self.slo(&path, s, &defaults) {
+            let no_default = !has_default && !datasources.is_empty();
+            let datasource = match s.datasource.as_deref().map(str::trim) {
+                None if no_default => {
+                    self.problem(
+                        &format!("{path}.datasource"),
+                        format!(
+                            "is required: the config has no default datasource (`prometheus` or `datasources.default`); name one of {}",
+                            datasources.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
+                    None
+                }
+                None => None,
+                Some(DEFAULT_DATASOURCE) if !no_default => None,
+                Some(name) if datasources.contains_key(name) => Some(name.to_string()),
+                Some(name) => {
+                    let mut known: Vec<&str> = datasources.keys().map(String::as_str).collect();
+                    if !no_default {
+                        known.insert(0, DEFAULT_DATASOURCE);
+                    }
+                    self.problem(
+                        &format!("{path}.datasource"),
+                        format!(
+                            "{name:?} is not a datasource of this config ({})",
+                            known.join(", ")
+                        ),
+                    );
+                    None
+                }
+            };
+            if let Some(mut slo) = self.slo(&path, s, &defaults) {
+                slo.datasource = datasource;
                 slos.push(Arc::new(slo));
             }
         }
         Some(Config {
             source: source.to_string(),
             prometheus,
+            datasources,
             evaluation,
             launch,
             alerting,
@@ -450,7 +508,7 @@ impl Checker {
         }
     }
 
-    fn prometheus(&mut self, w: Option<wire::Prometheus>) -> prom::Settings {
+    fn prometheus(&mut self, at: &str, w: Option<wire::Prometheus>) -> prom::Settings {
         let Some(w) = w else {
             return prom::Settings {
                 url: DEFAULT_URL.into(),
@@ -467,11 +525,11 @@ impl Checker {
             };
         };
         let url = w.url.clone().unwrap_or_else(|| DEFAULT_URL.into());
-        self.url("prometheus.url", &url);
+        self.url(&format!("{at}.url"), &url);
         let basic_auth = w.basic_auth.as_ref().and_then(|b| {
-            let username = self.required("prometheus.basic_auth.username", &b.username)?;
+            let username = self.required(&format!("{at}.basic_auth.username"), &b.username)?;
             let password_file =
-                self.required("prometheus.basic_auth.password_file", &b.password_file)?;
+                self.required(&format!("{at}.basic_auth.password_file"), &b.password_file)?;
             Some(prom::BasicAuth {
                 username: username.clone(),
                 password_file: password_file.clone(),
@@ -479,7 +537,7 @@ impl Checker {
         });
         if basic_auth.is_some() && w.bearer_token_file.is_some() {
             self.problem(
-                "prometheus.bearer_token_file",
+                &format!("{at}.bearer_token_file"),
                 "set either bearer_token_file or basic_auth, not both",
             );
         }
@@ -487,11 +545,11 @@ impl Checker {
         let client_cert = match tls.map(|t| (&t.cert_file, &t.key_file)) {
             Some((Some(cert), Some(key))) => Some((cert.clone(), key.clone())),
             Some((Some(_), None)) => {
-                self.problem("prometheus.tls.key_file", "cert_file needs key_file");
+                self.problem(&format!("{at}.tls.key_file"), "cert_file needs key_file");
                 None
             }
             Some((None, Some(_))) => {
-                self.problem("prometheus.tls.cert_file", "key_file needs cert_file");
+                self.problem(&format!("{at}.tls.cert_file"), "key_file needs cert_file");
                 None
             }
             _ => None,
@@ -501,7 +559,7 @@ impl Checker {
             Some(n) if n >= 1024 => n as u64,
             Some(n) => {
                 self.problem(
-                    "prometheus.max_response_bytes",
+                    &format!("{at}.max_response_bytes"),
                     format!(
                         "{n} is too small; answers need at least 1024 bytes (default {})",
                         prom::MAX_RESPONSE_BYTES
@@ -512,7 +570,11 @@ impl Checker {
         };
         prom::Settings {
             url,
-            timeout: self.std_duration("prometheus.timeout", w.timeout.as_deref(), DEFAULT_TIMEOUT),
+            timeout: self.std_duration(
+                &format!("{at}.timeout"),
+                w.timeout.as_deref(),
+                DEFAULT_TIMEOUT,
+            ),
             bearer_token_file: w.bearer_token_file,
             basic_auth,
             ca_file: w.tls.as_ref().and_then(|t| t.ca_file.clone()),
@@ -520,18 +582,18 @@ impl Checker {
             client_cert,
             server_name: tls.and_then(|t| t.server_name.clone()),
             headers: w.headers,
-            partial_response: self.partial_response(w.partial_response.as_deref()),
+            partial_response: self.partial_response(at, w.partial_response.as_deref()),
             max_response_bytes,
         }
     }
 
-    fn partial_response(&mut self, text: Option<&str>) -> prom::PartialResponse {
+    fn partial_response(&mut self, at: &str, text: Option<&str>) -> prom::PartialResponse {
         let Some(text) = text else {
             return prom::PartialResponse::default();
         };
         prom::PartialResponse::parse(text.trim()).unwrap_or_else(|| {
             self.problem(
-                "prometheus.partial_response",
+                &format!("{at}.partial_response"),
                 format!("{text:?} is not one of reject, accept"),
             );
             prom::PartialResponse::default()
@@ -1057,6 +1119,7 @@ impl Checker {
             window: window.duration,
             // A probe's query has no window: a calendar default does not apply.
             calendar: window.calendar.filter(|_| !indicator.is_probe()),
+            datasource: None,
             exclusions,
             min_events,
             warn_budget_remaining,

@@ -33,6 +33,10 @@ pub struct Config {
     #[serde(rename = "apiVersion")]
     pub api_version: Option<String>,
     pub prometheus: Option<Prometheus>,
+    /// Named backends besides (or instead of) `prometheus`, which is the one
+    /// called `default`.
+    #[serde(default)]
+    pub datasources: BTreeMap<String, Prometheus>,
     #[serde(default)]
     pub evaluation: Evaluation,
     #[serde(default)]
@@ -146,6 +150,8 @@ pub struct Launch {
 #[derive(Debug, Deserialize)]
 pub struct Slo {
     pub name: Option<String>,
+    /// The datasource it is evaluated on (default: `default`).
+    pub datasource: Option<String>,
     pub objective: Option<Decimal>,
     pub window: Option<Window>,
     pub min_events: Option<i64>,

@@ -385,6 +385,7 @@ mod tests {
             period: None,
             exclusions: Vec::new(),
             excluded: None,
+            datasource: None,
         }
     }
 

@@ -108,6 +108,7 @@ mod tests {
             period: None,
             exclusions: Vec::new(),
             excluded: None,
+            datasource: None,
             reason: String::new(),
             queries: Vec::new().into(),
         }

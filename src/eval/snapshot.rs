@@ -76,6 +76,53 @@ pub struct Run {
     /// The instant each window's answers were evaluated as of: long windows may
     /// be reused for a while in `serve` (`evaluation.long_window_interval`).
     pub windows_read_at: BTreeMap<PromDuration, DateTime<Utc>>,
+    /// Whether each datasource evaluated was reached, by name.
+    pub datasources: BTreeMap<String, bool>,
+}
+
+/// One snapshot of the evaluations of several datasources at the same
+/// instant: results in the order of `slos`, runs added up, roll-ups redone.
+pub fn merge(parts: Vec<Snapshot>, slos: &[Arc<Slo>], at: DateTime<Utc>) -> Snapshot {
+    let mut results = Vec::new();
+    let mut run = Run {
+        at,
+        prometheus_up: true,
+        duration: Duration::ZERO,
+        queries_sent: 0,
+        samples_read: None,
+        prometheus_eval_seconds: None,
+        windows_read_at: BTreeMap::new(),
+        datasources: BTreeMap::new(),
+    };
+    for part in parts {
+        let r = part.run;
+        run.prometheus_up &= r.prometheus_up;
+        run.duration = run.duration.max(r.duration);
+        run.queries_sent += r.queries_sent;
+        if let Some(n) = r.samples_read {
+            *run.samples_read.get_or_insert(0) += n;
+        }
+        if let Some(t) = r.prometheus_eval_seconds {
+            *run.prometheus_eval_seconds.get_or_insert(0.0) += t;
+        }
+        for (w, t) in r.windows_read_at {
+            let e = run.windows_read_at.entry(w).or_insert(t);
+            *e = (*e).min(t);
+        }
+        run.datasources.extend(r.datasources);
+        results.extend(part.results);
+    }
+    let position = |name: &str| slos.iter().position(|s| s.name == name);
+    // Stable: each SLO's groups keep their order.
+    results.sort_by_key(|r| position(&r.slo));
+    Snapshot {
+        readiness: roll_up(&results),
+        score: launch::score(&results),
+        results,
+        run,
+        launch: None,
+        history: None,
+    }
 }
 
 /// One SLO's part of an evaluation: the window judged, its planned queries and
@@ -355,6 +402,7 @@ pub fn example() -> Snapshot {
         samples_read: Some(12_345),
         prometheus_eval_seconds: Some(0.004),
         windows_read_at: BTreeMap::new(),
+        datasources: BTreeMap::from([("default".to_string(), true)]),
     };
     judge(&planned, None, &KnownGroups::new(), run)
 }

@@ -109,8 +109,8 @@ fn health_panels(layout: &mut Layout, spec: &Spec<'_>) -> Vec<Panel> {
     panels.push(stat(
         layout,
         "Prometheus",
-        "Whether slogate's last evaluation reached Prometheus.",
-        vec![Query("reachable", gauge(metric::PROMETHEUS_UP, ""))],
+        "Whether slogate's last evaluation reached each datasource (`default` is `prometheus:`).",
+        vec![Query("{{datasource}}", gauge(metric::PROMETHEUS_UP, ""))],
         yes_no("REACHABLE", "UNREACHABLE"),
         (5, 4),
     ));

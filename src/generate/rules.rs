@@ -451,10 +451,16 @@ pub fn alerts_of(slo: &Slo) -> Vec<(String, String)> {
 /// One group per SLO: recording rules first, then the alerts that read them, so
 /// the alerts see this evaluation's ratios (groups run concurrently; rules within a
 /// group run in order).
+/// An SLO's rules go to the ruler that sees its data: `rules/` for the default
+/// datasource, `<datasource>/rules/` for a named one.
 fn slo_file(slo: &Slo, links: &Routing, source: &str) -> File {
     let rules = slo_rules(slo, links);
+    let dir = slo
+        .datasource
+        .as_ref()
+        .map_or(String::new(), |d| format!("{d}/"));
     File {
-        path: format!("rules/{}.yaml", slo.name),
+        path: format!("{dir}rules/{}.yaml", slo.name),
         text: render(
             &RuleFile {
                 groups: vec![Group {

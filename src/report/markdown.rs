@@ -44,7 +44,7 @@ fn row(r: &SloResult, reason: &str, trends: &Trends) -> String {
     }
     format!(
         "| {} | {} | {} | {} | {} | {} | {} | {} {} | {} |\n",
-        cell(&r.slo),
+        cell(&super::slo_name(r)),
         if r.key { "yes" } else { "no" },
         pct(r.objective),
         measured,
@@ -88,10 +88,10 @@ pub fn markdown(r: &Report<'_>, trends: &Trends) -> String {
         r.verdict(),
         headline.strip_prefix(r.verdict()).unwrap_or_default(),
         time(r.evaluated_at),
-        if r.prometheus_up {
-            "up"
-        } else {
-            "**unreachable**"
+        match r.datasource_words() {
+            Some(words) => format!("datasources: {words}"),
+            None if r.prometheus_up => "up".into(),
+            None => "**unreachable**".into(),
         }
     ));
     if let Some(failure) = r.common_failure() {

@@ -293,7 +293,7 @@ fn row(x: &SloResult) -> Vec<String> {
     };
     vec![
         group_name(x),
-        x.slo.clone(),
+        super::slo_name(x),
         if x.key { "yes" } else { "no" }.into(),
         x.window_name.clone(),
         pct(x.objective),
@@ -362,10 +362,16 @@ fn footer(r: &Report<'_>, style: &Style) -> String {
             format!("{}={verdict}", if name.is_empty() { "-" } else { name })
         })
         .collect();
+    let reach = match r.datasource_words() {
+        Some(words) => format!("datasources {words}"),
+        None => format!(
+            "prometheus {}",
+            if r.prometheus_up { "up" } else { "UNREACHABLE" }
+        ),
+    };
     out.push_str(&format!(
-        "\nevaluated at {}; prometheus {}\n",
-        time(r.evaluated_at),
-        if r.prometheus_up { "up" } else { "UNREACHABLE" },
+        "\nevaluated at {}; {reach}\n",
+        time(r.evaluated_at)
     ));
     if r.pending().is_none() && !services.is_empty() {
         let services = format!("services: {}", services.join(" "));

@@ -101,7 +101,7 @@ fn engine(
 ) -> Engine<Fake> {
     Engine {
         slos: vec![slo()],
-        source: fake.clone(),
+        source: Routed::single(fake.clone()),
         interval,
         // Every window re-read every time, unless a test says otherwise.
         long_window_interval: Duration::ZERO,

@@ -59,9 +59,13 @@ pub mod label {
     pub const QUERY_PART: &str = "slogate_part";
     /// Tags each quantile of a combined latency query; never exported.
     pub const QUERY_QUANTILE: &str = "slogate_quantile";
+    /// The named datasource of an SLO's series (not on the default's), and of
+    /// `slogate_prometheus_up`.
+    pub const DATASOURCE: &str = "datasource";
     /// Labels slogate owns: a `group_by` or static label may not reuse them.
-    pub const RESERVED: [&str; 7] = [
+    pub const RESERVED: [&str; 8] = [
         SLO,
+        DATASOURCE,
         WINDOW,
         QUANTILE,
         STATE,

@@ -478,12 +478,17 @@ pub fn read_http_request(stream: &mut std::net::TcpStream) -> Option<(String, Ve
 /// A single-node VictoriaMetrics on 127.0.0.1 holding the designed history (its
 /// HTTP query API is the cluster's vmselect's).
 pub struct VictoriaMetrics {
-    _proc: Proc,
+    proc: Proc,
     pub port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl VictoriaMetrics {
+    /// Stops the server (its data stays until the value is dropped).
+    pub fn stop(&mut self) {
+        self.proc.kill();
+    }
+
     /// Starts it and imports the designed history (`history::openmetrics`).
     pub fn with_history() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -513,7 +518,7 @@ impl VictoriaMetrics {
             }
             if get(&format!("http://127.0.0.1:{port}/health")).0 == 200 {
                 let vm = Self {
-                    _proc: proc,
+                    proc,
                     port,
                     _dir: dir,
                 };

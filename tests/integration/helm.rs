@@ -811,7 +811,9 @@ fn the_values_teams_expect_reach_the_pod_and_helm_test_checks_prometheus() {
     assert_eq!(test["image"], "mirror.example.com/library/busybox:1.36");
     let command = format!("{:?}", test["command"]);
     assert!(
-        command.contains("/-/ready") && command.contains("^slogate_prometheus_up 1"),
+        command.contains("/-/ready")
+            && command.contains("grep -q '^slogate_prometheus_up{.*} 1'")
+            && command.contains("! echo \\\"$m\\\" | grep -q '^slogate_prometheus_up{.*} 0'"),
         "{command}"
     );
     // Defaults: the images as named, no registry prefixed.

@@ -4,6 +4,7 @@ mod baseline;
 mod calendar;
 mod cli;
 mod dashboards;
+mod datasources;
 mod exclusions;
 mod faults;
 mod harness;
