@@ -102,6 +102,15 @@ fn write_helm_values(
         serde_norway::from_str(&text).with_context(|| format!("{source}: not YAML"))?;
     // What the chart writes itself (prometheus), and what only `generate` reads
     // (alerting, already in the generated rules).
+    if config
+        .pointer("/datasources/default")
+        .is_some_and(|d| !d.is_null())
+    {
+        anyhow::bail!(
+            "{source}: datasources.default: the chart writes the default datasource from its \
+             `prometheus` values; write it as `prometheus:` in the config"
+        );
+    }
     if let Some(map) = config.as_object_mut() {
         for key in ["apiVersion", "prometheus", "alerting"] {
             map.remove(key);

@@ -830,10 +830,14 @@ pub async fn run<S: Source>(
         {
             settled.clear();
             // The baseline holds while the launch it belongs to is unchanged.
-            // So do the exclusions: a baseline measured before an incident was
-            // excluded still holds its errors.
+            // So do the exclusions (a baseline measured before an incident was
+            // excluded still holds its errors) and each SLO's datasource.
             let launch_of = |e: &Engine<S>| {
-                let exclusions: Vec<_> = e.slos.iter().map(|s| s.exclusions.clone()).collect();
+                let exclusions: Vec<_> = e
+                    .slos
+                    .iter()
+                    .map(|s| (s.exclusions.clone(), s.datasource.clone()))
+                    .collect();
                 e.launch.as_ref().map(|l| (l.at, l.baseline, exclusions))
             };
             if judged_with.as_ref().map(|old| launch_of(old)) != Some(launch_of(&current)) {

@@ -21,12 +21,23 @@ struct LiveFindings {
     warnings: Vec<Problem>,
 }
 
-async fn check_live(config: &Config, clients: &Routed<Client>) -> LiveFindings {
+async fn check_live(
+    config: &Config,
+    clients: &Routed<Client>,
+    skip: &std::collections::BTreeSet<String>,
+) -> LiveFindings {
     let mut found = LiveFindings {
         errors: Vec::new(),
         warnings: Vec::new(),
     };
     for (i, slo) in config.slos.iter().enumerate() {
+        let datasource = slo
+            .datasource
+            .as_deref()
+            .unwrap_or(crate::config::DEFAULT_DATASOURCE);
+        if skip.contains(datasource) {
+            continue;
+        }
         let client = clients.of(slo);
         let path = format!("slos[{i}].sli");
         for crate::slo::Source {
@@ -391,11 +402,11 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
     }
     // Only the datasources some SLO reads.
     let used = clients.partition(&config.slos);
-    // The config's own servers, when no flag names one, may be out of reach
-    // from where validate runs (a laptop, CI): say so rather than fail, and
-    // never say the selectors were checked. A server named by the flag must
-    // answer.
-    let mut unreachable = false;
+    // The config's own servers may be out of reach from where validate runs (a
+    // laptop, CI): say so rather than fail, check the SLOs of the others, and
+    // never say the unreachable ones' selectors were checked. A server named by
+    // the flag (the default datasource's) must answer.
+    let mut unreachable = std::collections::BTreeSet::new();
     for (name, _) in &used {
         let is_default = *name == crate::config::DEFAULT_DATASOURCE;
         if is_default && args.prometheus_url.is_some() {
@@ -403,27 +414,35 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
         }
         if let Err(e) = clients.by_name(name).query("vector(1)", None).await {
             if e.is_unreachable() {
-                let field = if is_default {
-                    "prometheus.url".to_string()
+                let (field, hint) = if is_default {
+                    (
+                        "prometheus.url".to_string(),
+                        "--prometheus.url to check against another server, ",
+                    )
                 } else {
-                    format!("datasources.{name}.url")
+                    (format!("datasources.{name}.url"), "")
                 };
                 println!(
                     "{source}: {field}: warning: not checked against Prometheus: {e} \
-                     (--prometheus.url to check against another server, --offline to skip)"
+                     ({hint}--offline to skip)"
                 );
-                unreachable = true;
+                unreachable.insert(name.to_string());
             }
         }
     }
-    if unreachable {
+    let used: Vec<_> = used
+        .into_iter()
+        .filter(|(name, _)| !unreachable.contains(*name))
+        .collect();
+    if used.is_empty() {
         println!(
             "{source}: OK ({} SLOs; not checked against Prometheus)",
             config.slos.len()
         );
         return Ok(0);
     }
-    let found = check_live(&config, &clients).await;
+    let skipped = config.slos.len() - used.iter().map(|(_, s)| s.len()).sum::<usize>();
+    let found = check_live(&config, &clients, &unreachable).await;
     for w in &found.warnings {
         println!("{source}: {}: warning: {}", w.path, w.message);
     }
@@ -442,8 +461,12 @@ pub async fn validate(args: ValidateArgs) -> Result<u8> {
             .iter()
             .map(|(name, _)| clients.by_name(name).base_url().to_string())
             .collect();
+        let unchecked = match skipped {
+            0 => String::new(),
+            n => format!("; {n} not checked: their datasource is unreachable"),
+        };
         println!(
-            "{source}: OK ({} SLOs) against {}",
+            "{source}: OK ({} SLOs{unchecked}) against {}",
             config.slos.len(),
             against.join(", ")
         );

@@ -396,6 +396,15 @@ impl Checker {
                     format!("{name:?} may only hold letters, digits, '-' and '_'"),
                 );
             }
+            // `generate` writes a datasource's rules to `<name>/rules/`.
+            if matches!(name.as_str(), "rules" | "dashboards") {
+                self.problem(
+                    &at,
+                    format!(
+                        "{name:?} is the name of a directory `generate` writes; choose another"
+                    ),
+                );
+            }
             let settings = self.prometheus(&at, Some(d));
             datasources.insert(name, settings);
         }
@@ -453,6 +462,14 @@ impl Checker {
                 }
             };
             if let Some(mut slo) = self.slo(&path, s, &defaults) {
+                let own_label = slo.group_by.iter().any(|g| g == label::DATASOURCE)
+                    || slo.labels.contains_key(label::DATASOURCE);
+                if datasource.is_some() && own_label {
+                    self.problem(
+                        &format!("{path}.datasource"),
+                        "the SLO's series carry its datasource as the label `datasource`, which its group_by or labels also set: rename that label",
+                    );
+                }
                 slo.datasource = datasource;
                 slos.push(Arc::new(slo));
             }

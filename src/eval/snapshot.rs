@@ -82,7 +82,10 @@ pub struct Run {
 
 /// One snapshot of the evaluations of several datasources at the same
 /// instant: results in the order of `slos`, runs added up, roll-ups redone.
-pub fn merge(parts: Vec<Snapshot>, slos: &[Arc<Slo>], at: DateTime<Utc>) -> Snapshot {
+pub fn merge(mut parts: Vec<Snapshot>, slos: &[Arc<Slo>], at: DateTime<Utc>) -> Snapshot {
+    if parts.len() == 1 {
+        return parts.remove(0);
+    }
     let mut results = Vec::new();
     let mut run = Run {
         at,
@@ -112,16 +115,27 @@ pub fn merge(parts: Vec<Snapshot>, slos: &[Arc<Slo>], at: DateTime<Utc>) -> Snap
         run.datasources.extend(r.datasources);
         results.extend(part.results);
     }
-    let position = |name: &str| slos.iter().position(|s| s.name == name);
+    let position: HashMap<&str, usize> = slos
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
     // Stable: each SLO's groups keep their order.
-    results.sort_by_key(|r| position(&r.slo));
-    Snapshot {
-        readiness: roll_up(&results),
-        score: launch::score(&results),
-        results,
-        run,
-        launch: None,
-        history: None,
+    results.sort_by_key(|r| position.get(r.slo.as_str()).copied());
+    Snapshot::of(results, run)
+}
+
+impl Snapshot {
+    /// The snapshot of `results`, rolled up (no launch, no history yet).
+    pub fn of(results: Vec<SloResult>, run: Run) -> Self {
+        Self {
+            readiness: roll_up(&results),
+            score: launch::score(&results),
+            results,
+            run,
+            launch: None,
+            history: None,
+        }
     }
 }
 
@@ -192,14 +206,7 @@ pub fn judge(
             results
         })
         .collect();
-    Snapshot {
-        readiness: roll_up(&results),
-        score: launch::score(&results),
-        results,
-        run,
-        launch: None,
-        history: None,
-    }
+    Snapshot::of(results, run)
 }
 
 /// Remembers the groups of every SLO that was judged from data.

@@ -518,8 +518,8 @@ fn self_file(interval: Duration, links: &Routing, source: &str) -> File {
             alert::PROMETHEUS_UNREACHABLE,
             format!("{} == 0", metric::PROMETHEUS_UP),
             Severity::Ticket,
-            "slogate cannot reach Prometheus",
-            "slogate's last evaluation could not reach its Prometheus: every SLO is unknown. Check prometheus.url, credentials and network.",
+            "slogate cannot reach datasource {{ $labels.datasource }}",
+            "slogate's last evaluation could not reach datasource {{ $labels.datasource }}: every SLO read from it is unknown. Check its url (prometheus.url for default), credentials and network.",
         ),
         alert(
             alert::EVALUATION_STALE,

@@ -60,12 +60,12 @@ pub mod label {
     /// Tags each quantile of a combined latency query; never exported.
     pub const QUERY_QUANTILE: &str = "slogate_quantile";
     /// The named datasource of an SLO's series (not on the default's), and of
-    /// `slogate_prometheus_up`.
+    /// `slogate_prometheus_up`. Not reserved: only an SLO that names a
+    /// datasource may not use it as a label of its own.
     pub const DATASOURCE: &str = "datasource";
     /// Labels slogate owns: a `group_by` or static label may not reuse them.
-    pub const RESERVED: [&str; 8] = [
+    pub const RESERVED: [&str; 7] = [
         SLO,
-        DATASOURCE,
         WINDOW,
         QUANTILE,
         STATE,

@@ -6,12 +6,11 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::harness::{metric_value, tool, Prometheus, Slogate};
+use crate::harness::{metric_value, validate_offline_problems, Prometheus, Slogate};
 use crate::known_answer::check_json;
 
 const MINUTE: i64 = 60;
@@ -89,23 +88,7 @@ fn tsdb() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let root = std::env::temp_dir().join(format!("slogate-calendar-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).expect("mkdir");
-        let input = root.join("history.om");
-        std::fs::write(&input, openmetrics()).expect("write history");
-        let blocks = root.join("blocks");
-        let out = Command::new(tool("promtool"))
-            .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(&input)
-            .arg(&blocks)
-            .output()
-            .expect("run promtool");
-        assert!(
-            out.status.success(),
-            "promtool: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        blocks
+        crate::history::backfill(&root, &openmetrics())
     })
     .clone()
 }
@@ -367,13 +350,7 @@ fn validate_names_a_bad_calendar_window() {
             .replace("window: 30d", "window: month"),
     )
     .expect("write");
-    let out = crate::harness::run_slogate(&[
-        "validate",
-        "--offline",
-        &format!("--config.file={}", path.display()),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    let stderr = validate_offline_problems(&path);
     for want in [
         "slos[0].window: \"fortnight\" is not a calendar period (week, month or quarter)",
         "slos[1].window.timezone: \"Europe/Atlantis\" is not an IANA time zone (e.g. UTC, Europe/Berlin)",

@@ -140,6 +140,22 @@ fn slos_on_two_backends_give_each_backends_designed_answers_and_fail_apart() {
     default["services"] = services;
     assert_designed_on(Backend::Prometheus, &default);
 
+    // `validate` still checks the default's SLOs, and says which it could not.
+    let out = run_slogate(&["validate", &format!("--config.file={}", path.display())]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(": datasources.vm.url: warning: not checked against Prometheus: "),
+        "{stdout}"
+    );
+    // Half of the SLOs are on vm.
+    let total = config["slos"].as_sequence().map_or(0, Vec::len);
+    let unchecked = format!(
+        "({total} SLOs; {} not checked: their datasource is unreachable) against ",
+        total / 2
+    );
+    assert!(stdout.contains(&unchecked), "{unchecked:?} not in {stdout}");
+
     // serve says which datasource is down, and labels the named one's series.
     let slogate = Slogate::serve(&path, &[&format!("--at={}", end_rfc3339())]);
     let metrics = slogate.metrics();
@@ -209,13 +225,7 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
         1,
     );
     std::fs::write(&path, text).expect("write");
-    let out = run_slogate(&[
-        "validate",
-        "--offline",
-        &format!("--config.file={}", path.display()),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    let stderr = crate::harness::validate_offline_problems(&path);
     assert!(
         stderr
             .contains(".datasource: \"victoria\" is not a datasource of this config (default, vm)"),

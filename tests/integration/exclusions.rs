@@ -186,13 +186,7 @@ fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("bad.yaml");
     std::fs::write(&path, text).expect("write");
-    let out = run_slogate(&[
-        "validate",
-        "--offline",
-        &format!("--config.file={}", path.display()),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    let stderr = crate::harness::validate_offline_problems(&path);
     for want in [
         "exclusions[1]: end 2026-11-02T09:00:00+00:00 is not after start 2026-11-02T10:00:00+00:00",
         "slos[0].exclusions: slos[0].exclusions[0] (2026-11-01T11:00:00+00:00 to 2026-11-01T13:00:00+00:00) overlaps exclusions[0] (2026-11-01T10:00:00+00:00 to 2026-11-01T12:00:00+00:00)",

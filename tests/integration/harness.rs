@@ -341,6 +341,19 @@ pub fn run_slogate(args: &[&str]) -> Output {
     }
 }
 
+/// `slogate validate --offline` of a config that must be refused: it exits 64,
+/// and its stderr (the problems) is returned.
+pub fn validate_offline_problems(config: &Path) -> String {
+    let out = run_slogate(&[
+        "validate",
+        "--offline",
+        &format!("--config.file={}", config.display()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    stderr
+}
+
 /// A running `slogate serve` on 127.0.0.1.
 pub struct Slogate {
     pub proc: Proc,

@@ -812,8 +812,8 @@ fn the_values_teams_expect_reach_the_pod_and_helm_test_checks_prometheus() {
     let command = format!("{:?}", test["command"]);
     assert!(
         command.contains("/-/ready")
-            && command.contains("grep -q '^slogate_prometheus_up{.*} 1'")
-            && command.contains("! echo \\\"$m\\\" | grep -q '^slogate_prometheus_up{.*} 0'"),
+            && command.contains("grep '^slogate_prometheus_up{'")
+            && command.contains("! echo \\\"$up\\\" | grep -q '} 0'"),
         "{command}"
     );
     // Defaults: the images as named, no registry prefixed.

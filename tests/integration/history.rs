@@ -286,37 +286,42 @@ pub fn openmetrics() -> String {
 pub fn tsdb() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let promtool = tool("promtool");
         // scripts/bench-check.sh keeps the blocks in a directory of its choosing.
         let root = std::env::var_os("SLOGATE_HISTORY_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("slogate-history-{}", std::process::id()))
             });
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).expect("mkdir history");
-        let input = root.join("history.om");
-        std::fs::write(&input, openmetrics()).expect("write history");
-        let blocks = root.join("blocks");
-        let out = Command::new(promtool)
-            .args([
-                "tsdb",
-                "create-blocks-from",
-                "openmetrics",
-                "--max-block-duration=744h",
-            ])
-            .arg(&input)
-            .arg(&blocks)
-            .output()
-            .expect("run promtool");
-        assert!(
-            out.status.success(),
-            "promtool create-blocks-from failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let _ = std::fs::remove_file(&input);
-        blocks
+        backfill(&root, &openmetrics())
     })
     .clone()
+}
+
+/// Writes `text` (OpenMetrics) as TSDB blocks under `root` (emptied first) with
+/// `promtool tsdb create-blocks-from openmetrics`; returns the blocks' directory.
+pub fn backfill(root: &std::path::Path, text: &str) -> PathBuf {
+    let _ = std::fs::remove_dir_all(root);
+    std::fs::create_dir_all(root).expect("mkdir history");
+    let input = root.join("history.om");
+    std::fs::write(&input, text).expect("write history");
+    let blocks = root.join("blocks");
+    let out = Command::new(tool("promtool"))
+        .args([
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            "--max-block-duration=744h",
+        ])
+        .arg(&input)
+        .arg(&blocks)
+        .output()
+        .expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool create-blocks-from failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&input);
+    blocks
 }
