@@ -700,11 +700,26 @@ pub fn exclusion_words(r: &SloResult) -> Option<String> {
     if r.exclusions.is_empty() {
         return None;
     }
-    let spans: Vec<String> = r
-        .exclusions
-        .iter()
-        .map(|e| format!("{} to {} ({})", minute(e.start), minute(e.end), e.reason))
-        .collect();
+    // A recurring exclusion touches a 30d window 30 times: more than three
+    // spans are summed up.
+    let spans: Vec<String> = match r.exclusions.as_slice() {
+        [first, .., last] if r.exclusions.len() > 3 => {
+            let mut reasons: Vec<&str> = r.exclusions.iter().map(|e| e.reason.as_str()).collect();
+            reasons.sort_unstable();
+            reasons.dedup();
+            vec![format!(
+                "{} spans from {} to {} ({})",
+                r.exclusions.len(),
+                minute(first.start),
+                minute(last.end),
+                reasons.join("; ")
+            )]
+        }
+        all => all
+            .iter()
+            .map(|e| format!("{} to {} ({})", minute(e.start), minute(e.end), e.reason))
+            .collect(),
+    };
     let counted = r.excluded.map_or(String::new(), |(bad, total)| {
         format!(
             ": {} events, {} bad",

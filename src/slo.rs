@@ -317,8 +317,8 @@ pub struct Slo {
     /// The named datasource it is read from; `None` for the default one.
     pub datasource: Option<String>,
     /// Spans whose events count in no window (the config's global ones and the
-    /// SLO's own), sorted by start, never overlapping.
-    pub exclusions: Vec<exclusion::Exclusion>,
+    /// SLO's own): one-off and recurring.
+    pub exclusions: exclusion::Exclusions,
     pub min_events: u64,
     pub warn_budget_remaining: f64,
     pub group_by: Vec<String>,
@@ -362,7 +362,7 @@ impl Slo {
             window: PromDuration::from_secs(30 * 86400),
             calendar: None,
             datasource: None,
-            exclusions: Vec::new(),
+            exclusions: exclusion::Exclusions::default(),
             min_events: 100,
             warn_budget_remaining: 0.25,
             group_by: vec!["service".into()],

@@ -14,7 +14,7 @@ use super::{AlertingSettings, Config, EvaluationSettings, Problem};
 use crate::prom::settings as prom;
 use crate::slo::calendar;
 use crate::slo::conventions::label;
-use crate::slo::exclusion::Exclusion;
+use crate::slo::exclusion::{Every, Exclusion, Exclusions, Recurring};
 use crate::slo::promql::QueryKind;
 use crate::slo::{
     AlertTier, Alerting, Indicator, Launch, Objective, PromDuration, Slo, Tolerance, MAX_WINDOW,
@@ -410,7 +410,7 @@ impl Checker {
         }
         let evaluation = self.evaluation(&w.evaluation);
         let exclusions = self.exclusions("exclusions", &w.exclusions);
-        self.no_overlap("exclusions", &exclusions);
+        self.no_overlap("exclusions", &exclusions.0);
         let mut defaults = self.defaults(&w.defaults);
         defaults.exclusions = exclusions;
         defaults.baseline = self.tolerance("baseline", w.baseline.as_ref(), Tolerance::default());
@@ -862,7 +862,7 @@ impl Checker {
 
     fn defaults(&mut self, w: &wire::Defaults) -> Defaults {
         Defaults {
-            exclusions: Vec::new(),
+            exclusions: (Vec::new(), Vec::new()),
             window: self.window(
                 "defaults.window",
                 w.window.as_ref(),
@@ -921,10 +921,28 @@ impl Checker {
 
     /// The exclusions at `path`, each `{start, end, reason}` with `end` after
     /// `start`, numbered by their place in the list; sorted by start.
-    fn exclusions(&mut self, path: &str, w: &[wire::Exclusion]) -> Vec<(String, Exclusion)> {
+    fn exclusions(&mut self, path: &str, w: &[wire::Exclusion]) -> Listed {
         let mut out = Vec::new();
+        let mut recurring = Vec::new();
         for (i, e) in w.iter().enumerate() {
             let at = format!("{path}[{i}]");
+            if e.every.is_some() {
+                recurring.extend(self.recurring(&at, e));
+                continue;
+            }
+            for (field, set) in [
+                ("day", e.day.is_some()),
+                ("at", e.at.is_some()),
+                ("for", e.for_.is_some()),
+                ("timezone", e.timezone.is_some()),
+            ] {
+                if set {
+                    self.problem(
+                        &format!("{at}.{field}"),
+                        "belongs to a recurring exclusion (with `every: day` or `every: week`)",
+                    );
+                }
+            }
             let mut instant = |field: &str, text: &Option<String>| {
                 let text = self.required(&format!("{at}.{field}"), text)?.clone();
                 match chrono::DateTime::parse_from_rfc3339(text.trim()) {
@@ -967,7 +985,118 @@ impl Checker {
             out.push((at, Exclusion { start, end, reason }));
         }
         out.sort_by_key(|(_, e)| e.start);
-        out
+        (out, recurring)
+    }
+
+    /// A recurring exclusion: `every: day|week`, `day` for weeks, `at` (local
+    /// `HH:MM`), `for` (shorter than the period), `timezone` (UTC), `reason`.
+    fn recurring(&mut self, at: &str, e: &wire::Exclusion) -> Option<Recurring> {
+        for (field, set) in [("start", e.start.is_some()), ("end", e.end.is_some())] {
+            if set {
+                self.problem(
+                    &format!("{at}.{field}"),
+                    "a recurring exclusion has `at` and `for`, not start and end",
+                );
+            }
+        }
+        let every_text = e.every.as_deref().unwrap_or_default().trim();
+        let day = e.day.as_deref().map(str::trim);
+        let every = match (every_text, day) {
+            ("day", None) => Some(Every::Day),
+            ("day", Some(_)) => {
+                self.problem(&format!("{at}.day"), "only weekly exclusions have a day");
+                None
+            }
+            ("week", Some(d)) => match d.parse::<chrono::Weekday>() {
+                Ok(w) => Some(Every::Week(w)),
+                Err(_) => {
+                    self.problem(
+                        &format!("{at}.day"),
+                        format!("{d:?} is not a day of the week (monday ... sunday)"),
+                    );
+                    None
+                }
+            },
+            ("week", None) => {
+                self.problem(&format!("{at}.day"), "is required for `every: week`");
+                None
+            }
+            (other, _) => {
+                self.problem(
+                    &format!("{at}.every"),
+                    format!("{other:?} is not day or week"),
+                );
+                None
+            }
+        };
+        let start = match e.at.as_deref().map(str::trim) {
+            Some(t) => match chrono::NaiveTime::parse_from_str(t, "%H:%M") {
+                Ok(time) => Some(time),
+                Err(_) => {
+                    self.problem(
+                        &format!("{at}.at"),
+                        format!("{t:?} is not a local time HH:MM (e.g. 02:30)"),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.problem(
+                    &format!("{at}.at"),
+                    "is required: the local time it starts (HH:MM)",
+                );
+                None
+            }
+        };
+        let length = self
+            .required(&format!("{at}.for"), &e.for_)
+            .cloned()
+            .and_then(|t| self.prom_duration(&format!("{at}.for"), &t));
+        let period = match every {
+            Some(Every::Week(_)) => PromDuration::from_secs(7 * 86400),
+            _ => PromDuration::from_secs(86400),
+        };
+        let length = match length {
+            Some(l) if l < period && l.as_millis() > 0 => Some(l),
+            Some(l) => {
+                self.problem(
+                    &format!("{at}.for"),
+                    format!("{l} is not shorter than the period it recurs in ({period})"),
+                );
+                None
+            }
+            None => None,
+        };
+        let tz = match e.timezone.as_deref().map(str::trim) {
+            None => Some(chrono_tz::Tz::UTC),
+            Some(name) => {
+                let tz = calendar::parse_tz(name);
+                if tz.is_none() {
+                    self.problem(
+                        &format!("{at}.timezone"),
+                        format!("{name:?} is not an IANA time zone (e.g. UTC, Europe/Berlin)"),
+                    );
+                }
+                tz
+            }
+        };
+        let reason = match e.reason.as_deref().map(str::trim) {
+            Some(r) if !r.is_empty() => Some(r.to_string()),
+            _ => {
+                self.problem(
+                    &format!("{at}.reason"),
+                    "is required: every output that leaves these events out says why",
+                );
+                None
+            }
+        };
+        Some(Recurring {
+            every: every?,
+            at: start?,
+            length: length?,
+            tz: tz?,
+            reason: reason?,
+        })
     }
 
     /// Reports every pair of exclusions in `list` (sorted by start) that
@@ -1115,16 +1244,19 @@ impl Checker {
             ticket: self.alert_tier(&format!("{path}.alerting.ticket"), &w.alerting.ticket),
             labels: w.alerting.labels.clone(),
         };
-        let mut exclusions = self.exclusions(&format!("{path}.exclusions"), &w.exclusions);
-        if !exclusions.is_empty() {
-            exclusions.extend(d.exclusions.iter().cloned());
-            exclusions.sort_by_key(|(_, e)| e.start);
-            self.no_overlap(&format!("{path}.exclusions"), &exclusions);
-        }
-        let exclusions: Vec<Exclusion> = if exclusions.is_empty() {
-            d.exclusions.iter().map(|(_, e)| e.clone()).collect()
+        let (mut once, mut recurring) =
+            self.exclusions(&format!("{path}.exclusions"), &w.exclusions);
+        if !once.is_empty() {
+            once.extend(d.exclusions.0.iter().cloned());
+            once.sort_by_key(|(_, e)| e.start);
+            self.no_overlap(&format!("{path}.exclusions"), &once);
         } else {
-            exclusions.into_iter().map(|(_, e)| e).collect()
+            once = d.exclusions.0.clone();
+        }
+        recurring.extend(d.exclusions.1.iter().cloned());
+        let exclusions = Exclusions {
+            once: once.into_iter().map(|(_, e)| e).collect(),
+            recurring,
         };
         let indicator = indicator?;
         if objective.is_none() && !indicator.is_probe() {
@@ -1183,11 +1315,16 @@ fn yaml_text(v: &serde_norway::Value) -> String {
     }
 }
 
+/// Exclusions as read: one-off ones with where each was written, and
+/// recurring ones.
+type Listed = (Vec<(String, Exclusion)>, Vec<Recurring>);
+
 /// Defaults applied to every SLO that does not set its own.
 struct Defaults {
     window: Window,
-    /// The config's global exclusions, with where each was written.
-    exclusions: Vec<(String, Exclusion)>,
+    /// The config's global exclusions (one-off ones with where each was
+    /// written, and recurring ones).
+    exclusions: Listed,
     /// `baseline.tolerance`, for SLOs without their own.
     baseline: Tolerance,
     min_events: u64,

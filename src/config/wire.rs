@@ -58,6 +58,14 @@ pub struct Exclusion {
     pub start: Option<String>,
     pub end: Option<String>,
     pub reason: Option<String>,
+    /// A recurring one: `day` or `week`, with `day` (of the week), `at` (local
+    /// `HH:MM`), `for` and `timezone`.
+    pub every: Option<String>,
+    pub day: Option<String>,
+    pub at: Option<String>,
+    #[serde(rename = "for")]
+    pub for_: Option<String>,
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -260,6 +268,10 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "reason",
     "calendar",
     "timezone",
+    "every",
+    "day",
+    "at",
+    "for",
     "evaluation",
     "defaults",
     "launch",

@@ -179,12 +179,13 @@ pub fn judge(
                 })
                 .max()
                 .unwrap_or(p.window);
+            let from = run.at - chrono::TimeDelta::milliseconds(longest.as_millis() as i64);
             let touched: Vec<_> = p
                 .slo
                 .exclusions
-                .iter()
+                .within(from, run.at)
+                .into_iter()
                 .filter(|e| e.touches(longest, run.at))
-                .cloned()
                 .collect();
             let mut results = p.slo.evaluate(&Input {
                 window: p.window,

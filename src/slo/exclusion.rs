@@ -2,7 +2,8 @@
 //! events count in no window. Each query window subtracts, per group, what its
 //! reads counted inside each exclusion it overlaps (`increase(x[d] @ b)`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
 
 use super::PromDuration;
 
@@ -12,6 +13,103 @@ pub struct Exclusion {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub reason: String,
+}
+
+/// How often a recurring exclusion comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    Day,
+    Week(Weekday),
+}
+
+/// A maintenance window that comes back every day or week at a local time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurring {
+    pub every: Every,
+    /// Local time it starts at.
+    pub at: NaiveTime,
+    pub length: PromDuration,
+    pub tz: Tz,
+    pub reason: String,
+}
+
+impl Recurring {
+    /// Its occurrences overlapping `[from, to]`. A start that falls in a
+    /// change to summer time moves to the end of the gap (the first local
+    /// minute that exists); one the clock passes twice starts at the first.
+    pub fn occurrences(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Exclusion> {
+        let length = chrono::TimeDelta::milliseconds(self.length.as_millis() as i64);
+        // The day before `from` too: an occurrence started then may reach in.
+        let span = chrono::TimeDelta::days(8).max(length + chrono::TimeDelta::days(1));
+        let first = (from - span).with_timezone(&self.tz).date_naive();
+        let last = to.with_timezone(&self.tz).date_naive();
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter(|d| match self.every {
+                Every::Day => true,
+                Every::Week(w) => d.weekday() == w,
+            })
+            .filter_map(|d| {
+                let local = d.and_time(self.at);
+                let start = (0..=24 * 60).find_map(|m| {
+                    self.tz
+                        .from_local_datetime(&(local + chrono::TimeDelta::minutes(m)))
+                        .earliest()
+                })?;
+                let start = start.with_timezone(&Utc);
+                let end = start + length;
+                (end > from && start < to).then(|| Exclusion {
+                    start,
+                    end,
+                    reason: self.reason.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// An SLO's exclusions: one-off spans and recurring ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exclusions {
+    /// Sorted by start, not overlapping.
+    pub once: Vec<Exclusion>,
+    pub recurring: Vec<Recurring>,
+}
+
+impl Exclusions {
+    pub fn is_empty(&self) -> bool {
+        self.once.is_empty() && self.recurring.is_empty()
+    }
+
+    /// Every excluded span overlapping `[from, to]`, sorted by start; spans
+    /// that overlap or touch (a recurring one over a one-off) are merged, with
+    /// both reasons.
+    pub fn within(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Exclusion> {
+        let mut all: Vec<Exclusion> = self
+            .once
+            .iter()
+            .filter(|e| e.end > from && e.start < to)
+            .cloned()
+            .collect();
+        for r in &self.recurring {
+            all.extend(r.occurrences(from, to));
+        }
+        all.sort_by_key(|e| e.start);
+        let mut merged: Vec<Exclusion> = Vec::with_capacity(all.len());
+        for e in all {
+            match merged.last_mut() {
+                Some(last) if e.start <= last.end => {
+                    last.end = last.end.max(e.end);
+                    if !last.reason.split("; ").any(|r| r == e.reason) {
+                        last.reason = format!("{}; {}", last.reason, e.reason);
+                    }
+                }
+                _ => merged.push(e),
+            }
+        }
+        merged
+    }
 }
 
 /// What one query window leaves out: `length` before the instant `end`.
@@ -144,6 +242,59 @@ mod tests {
         assert_eq!(e.cut(hour, utc("2026-11-01T10:00:00Z")), None);
         assert_eq!(e.cut(hour, utc("2026-11-01T21:00:00Z")), None);
         assert!(e.touches(hour, utc("2026-11-01T20:59:59Z")));
+    }
+
+    #[test]
+    fn recurring_windows_follow_local_time_and_merge_with_one_offs() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let weekly = Recurring {
+            every: Every::Week(Weekday::Sun),
+            at: NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+            length: PromDuration::from_secs(3600),
+            tz: berlin,
+            reason: "weekly maintenance".into(),
+        };
+        let got = weekly.occurrences(utc("2026-03-20T00:00:00Z"), utc("2026-04-06T00:00:00Z"));
+        let starts: Vec<String> = got.iter().map(|e| e.start.to_rfc3339()).collect();
+        assert_eq!(
+            starts,
+            [
+                // 02:30 CET; on 29 March 02:30 does not exist: 03:00 CEST.
+                "2026-03-22T01:30:00+00:00",
+                "2026-03-29T01:00:00+00:00",
+                "2026-04-05T00:30:00+00:00",
+            ]
+        );
+        assert!(got
+            .iter()
+            .all(|e| e.end - e.start == chrono::TimeDelta::hours(1)));
+        let daily = Recurring {
+            every: Every::Day,
+            at: NaiveTime::from_hms_opt(23, 30, 0).unwrap(),
+            length: PromDuration::from_secs(3600),
+            tz: Tz::UTC,
+            reason: "backups".into(),
+        };
+        // One started the day before reaches into the range.
+        let got = daily.occurrences(utc("2026-03-21T00:10:00Z"), utc("2026-03-21T12:00:00Z"));
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].start, utc("2026-03-20T23:30:00Z"));
+        let all = Exclusions {
+            once: vec![Exclusion {
+                start: utc("2026-03-21T00:00:00Z"),
+                end: utc("2026-03-21T02:00:00Z"),
+                reason: "migration".into(),
+            }],
+            recurring: vec![daily],
+        };
+        let within = all.within(utc("2026-03-20T00:00:00Z"), utc("2026-03-22T00:00:00Z"));
+        // The one of the 19th reaches past midnight into the range.
+        assert_eq!(within.len(), 3, "{within:?}");
+        assert_eq!(within[0].start, utc("2026-03-19T23:30:00Z"));
+        assert_eq!(within[1].start, utc("2026-03-20T23:30:00Z"));
+        assert_eq!(within[1].end, utc("2026-03-21T02:00:00Z"));
+        assert_eq!(within[1].reason, "backups; migration");
+        assert_eq!(within[2].start, utc("2026-03-21T23:30:00Z"));
     }
 
     #[test]

@@ -399,7 +399,10 @@ impl Slo {
             .into_iter()
             .filter_map(|w| {
                 let presence = w == shortest;
-                let split = at.and_then(|t| split(&self.exclusions, w, t));
+                let split = at.and_then(|t| {
+                    let from = t - chrono::TimeDelta::milliseconds(w.as_millis() as i64);
+                    split(&self.exclusions.within(from, t), w, t)
+                });
                 let promql = if presence {
                     self.events_and_presence_query(w, split.as_ref())
                 } else {

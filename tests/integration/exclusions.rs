@@ -172,6 +172,52 @@ fn an_exclusion_between_samples_extrapolates_each_span_at_its_own_pace() {
     assert_eq!(r["state"], "pass", "{r}");
 }
 
+/// A daily maintenance window (03:00 for an hour, UTC) leaves out exactly the
+/// minutes inside each occurrence the window overlaps.
+#[test]
+fn a_recurring_exclusion_leaves_out_every_occurrence() {
+    let prom = history_prometheus();
+    let (_dir, path) =
+        config_with("      - {every: day, at: \"03:00\", for: 1h, reason: nightly reindex}\n");
+    let (_, doc) = check_json(&prom, &path, end());
+    let r = result(&doc, "availability", "catalog");
+    let excluded = |t: i64| {
+        // The minute ending at t lies in (03:00, 04:00] of its day.
+        let second_of_day = (t - MINUTE).rem_euclid(DAY);
+        (3 * 3600..4 * 3600).contains(&second_of_day)
+    };
+    let (mut kept, mut left_out) = (0u64, 0u64);
+    let mut t = end() - WINDOW + MINUTE;
+    while t <= end() {
+        let m = minute("catalog", t);
+        if excluded(t) {
+            left_out += m.requests;
+        } else {
+            kept += m.requests;
+        }
+        t += MINUTE;
+    }
+    assert!(left_out >= 29 * 6000, "{left_out}");
+    close(&r["events"], kept as f64, "events");
+    close(&r["excluded_events"]["total"], left_out as f64, "left out");
+    assert_eq!(r["exclusions"][0]["reason"], "nightly reindex");
+    // Every occurrence the window touches is listed, in order.
+    let listed = r["exclusions"].as_array().expect("exclusions").len();
+    assert!((30..=31).contains(&listed), "{listed}");
+    // The table sums them up in one line.
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={path}"),
+        &format!("--prometheus.url={}", prom.url()),
+        &format!("--at={}", end_rfc3339()),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains(&format!("↳ leaves out {listed} spans from ")),
+        "{table}"
+    );
+}
+
 #[test]
 fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
     let text = std::fs::read_to_string(EXAMPLE).expect("example");
@@ -180,7 +226,7 @@ fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
     )
     .replacen(
         "  - name: availability\n",
-        "  - name: availability\n    exclusions:\n      - {start: 2026-11-01T11:00:00Z, end: 2026-11-01T13:00:00Z, reason: b}\n      - {start: 2026-11-03T00:00:00Z, end: 2026-11-03T01:00:00Z}\n",
+        "  - name: availability\n    exclusions:\n      - {start: 2026-11-01T11:00:00Z, end: 2026-11-01T13:00:00Z, reason: b}\n      - {start: 2026-11-03T00:00:00Z, end: 2026-11-03T01:00:00Z}\n      - {every: week, day: someday, at: \"25:00\", for: 8d, reason: r}\n      - {every: day, day: monday, start: 2026-11-03T00:00:00Z, at: \"02:00\", for: 1h, reason: r}\n",
         1,
     );
     let dir = tempfile::tempdir().expect("tempdir");
@@ -191,6 +237,10 @@ fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
         "exclusions[1]: end 2026-11-02T09:00:00+00:00 is not after start 2026-11-02T10:00:00+00:00",
         "slos[0].exclusions: slos[0].exclusions[0] (2026-11-01T11:00:00+00:00 to 2026-11-01T13:00:00+00:00) overlaps exclusions[0] (2026-11-01T10:00:00+00:00 to 2026-11-01T12:00:00+00:00)",
         "slos[0].exclusions[1].reason: is required: every output that leaves these events out says why",
+        "slos[0].exclusions[2].day: \"someday\" is not a day of the week (monday ... sunday)",
+        "slos[0].exclusions[2].at: \"25:00\" is not a local time HH:MM (e.g. 02:30)",
+        "slos[0].exclusions[3].start: a recurring exclusion has `at` and `for`, not start and end",
+        "slos[0].exclusions[3].day: only weekly exclusions have a day",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in {stderr}");
     }
