@@ -47,6 +47,19 @@ fn load(args: &ConfigArgs) -> Result<Config, ConfigError> {
                 problems,
             });
         }
+        // Without a default datasource the flag would change nothing: say so.
+        if !config.slos.is_empty() && config.slos.iter().all(|s| s.datasource.is_some()) {
+            return Err(ConfigError {
+                source_name: "--prometheus.url".into(),
+                problems: vec![config::Problem {
+                    path: String::new(),
+                    message: format!(
+                        "every SLO of {} reads a named datasource; the flag sets the default one's URL",
+                        config.source
+                    ),
+                }],
+            });
+        }
         config.prometheus.url = url.clone();
     }
     Ok(config)

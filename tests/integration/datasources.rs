@@ -225,6 +225,26 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
         1,
     );
     std::fs::write(&path, text).expect("write");
+    // A flag for the default datasource when no SLO reads it changes nothing.
+    let only_vm = dir.path().join("only-vm.yaml");
+    std::fs::write(
+        &only_vm,
+        "apiVersion: slogate/v1\ndatasources: {vm: {url: http://127.0.0.1:9}}\nslos:\n  - {name: a, objective: 99, datasource: vm, sli: {ratio: {errors: e_total, total: t_total}}}\n",
+    )
+    .expect("write");
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={}", only_vm.display()),
+        "--prometheus.url=http://127.0.0.1:9",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("--prometheus.url: every SLO of ")
+            && stderr.contains("reads a named datasource; the flag sets the default one's URL"),
+        "{stderr}"
+    );
+
     let stderr = crate::harness::validate_offline_problems(&path);
     assert!(
         stderr
