@@ -30,6 +30,10 @@ const DEFAULT_CONCURRENCY: usize = 8;
 const DEFAULT_LONG_WINDOW_INTERVAL: Duration = Duration::from_secs(300);
 const DEFAULT_MAX_SERIES_PER_QUERY: usize = crate::slo::fuse::DEFAULT_MAX_SERIES;
 const MAX_MAX_SERIES_PER_QUERY: i64 = 10_000_000;
+/// Occurrences of recurring exclusions one window may hold (a daily one over
+/// 400 days): each is a span of the window's query.
+const MAX_RECURRING_SPANS: u64 = 400;
+
 /// The datasource `prometheus:` stands for, and SLOs without one use.
 pub const DEFAULT_DATASOURCE: &str = "default";
 const DEFAULT_WINDOW: PromDuration = PromDuration::from_secs(30 * 86400);
@@ -999,24 +1003,26 @@ impl Checker {
                 );
             }
         }
-        let every_text = e.every.as_deref().unwrap_or_default().trim();
+        let every_text = e.every.as_deref().unwrap_or_default().trim().to_lowercase();
         let day = e.day.as_deref().map(str::trim);
-        let every = match (every_text, day) {
+        let every = match (every_text.as_str(), day) {
             ("day", None) => Some(Every::Day),
             ("day", Some(_)) => {
                 self.problem(&format!("{at}.day"), "only weekly exclusions have a day");
                 None
             }
-            ("week", Some(d)) => match d.parse::<chrono::Weekday>() {
-                Ok(w) => Some(Every::Week(w)),
-                Err(_) => {
-                    self.problem(
+            ("week", Some(d)) => {
+                match d.parse::<chrono::Weekday>() {
+                    Ok(w) => Some(Every::Week(w)),
+                    Err(_) => {
+                        self.problem(
                         &format!("{at}.day"),
-                        format!("{d:?} is not a day of the week (monday ... sunday)"),
+                        format!("{d:?} is not a day of the week (monday ... sunday, or mon ... sun)"),
                     );
-                    None
+                        None
+                    }
                 }
-            },
+            }
             ("week", None) => {
                 self.problem(&format!("{at}.day"), "is required for `every: week`");
                 None
@@ -1057,7 +1063,8 @@ impl Checker {
             _ => PromDuration::from_secs(86400),
         };
         let length = match length {
-            Some(l) if l < period && l.as_millis() > 0 => Some(l),
+            // Against an unknown period, only the period's own message.
+            Some(l) if l < period || every.is_none() => Some(l),
             Some(l) => {
                 self.problem(
                     &format!("{at}.for"),
@@ -1254,6 +1261,28 @@ impl Checker {
             once = d.exclusions.0.clone();
         }
         recurring.extend(d.exclusions.1.iter().cloned());
+        // Each occurrence in a window is a span of its query: bound them.
+        let occurrences: u64 = recurring
+            .iter()
+            .map(|r| {
+                let period = match r.every {
+                    Every::Day => 86_400_000,
+                    Every::Week(_) => 7 * 86_400_000,
+                };
+                window.duration.as_millis() / period + 1
+            })
+            .sum();
+        if occurrences > MAX_RECURRING_SPANS {
+            self.problem(
+                &format!("{path}.exclusions"),
+                format!(
+                    "recurring exclusions come back about {occurrences} times in the {} window \
+                     (at most {MAX_RECURRING_SPANS}): each is a span of the window's query; use \
+                     a shorter window or fewer recurring exclusions",
+                    window.duration
+                ),
+            );
+        }
         let exclusions = Exclusions {
             once: once.into_iter().map(|(_, e)| e).collect(),
             recurring,

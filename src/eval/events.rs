@@ -9,7 +9,7 @@ use super::{
     SloResult, State,
 };
 use crate::slo::conventions::label;
-use crate::slo::promql::{Part, QueryKind, QUANTILES, QUANTILE_WINDOWS};
+use crate::slo::promql::{parse_tag, Part, QueryKind, Tagged, QUANTILES, QUANTILE_WINDOWS};
 use crate::slo::{Indicator, PromDuration, Sample, Severity, Slo, BURN_WINDOWS};
 
 /// Budget arithmetic is exact to about 1e-15; a budget within this of zero is
@@ -40,7 +40,22 @@ struct Presence {
 }
 
 fn part_of(s: &Sample) -> Option<Part> {
-    s.labels.get(label::QUERY_PART).and_then(|p| Part::parse(p))
+    match s.labels.get(label::QUERY_PART).and_then(|p| parse_tag(p))? {
+        Tagged::Counted(part) => Some(part),
+        Tagged::Excluded(_) => None,
+    }
+}
+
+/// The judged window lies wholly inside exclusions: its answer holds only
+/// excluded reads.
+fn all_excluded(samples: &[Sample]) -> bool {
+    let tags = || {
+        samples
+            .iter()
+            .filter_map(|s| s.labels.get(label::QUERY_PART))
+    };
+    tags().any(|t| matches!(parse_tag(t), Some(Tagged::Excluded(_))))
+        && !tags().any(|t| matches!(parse_tag(t), Some(Tagged::Counted(p)) if p != Part::Present))
 }
 
 /// The parts that had at least one sample in `samples`.
@@ -168,6 +183,15 @@ impl Slo {
         );
         presence.parts_seen = parts_seen(main_samples);
         let main = by_window.get(&input.window).cloned().unwrap_or_default();
+        if main.is_empty() && all_excluded(main_samples) {
+            let mut r = self.result(input, &BTreeMap::new());
+            r.state = State::InsufficientData;
+            r.reason = format!(
+                "the whole {} lies in exclusions: nothing is left to judge",
+                r.window_name
+            );
+            return vec![r];
+        }
         if main.is_empty() {
             return vec![self.nothing_to_judge(input, &presence)];
         }

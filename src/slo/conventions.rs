@@ -59,13 +59,16 @@ pub mod label {
     pub const QUERY_PART: &str = "slogate_part";
     /// Tags each quantile of a combined latency query; never exported.
     pub const QUERY_QUANTILE: &str = "slogate_quantile";
+    /// Tells apart the spans of a window split by exclusions inside one query.
+    pub const QUERY_SPAN: &str = "slogate_span";
     /// The named datasource of an SLO's series (not on the default's), and of
     /// `slogate_prometheus_up`. Not reserved: only an SLO that names a
     /// datasource may not use it as a label of its own.
     pub const DATASOURCE: &str = "datasource";
     /// Labels slogate owns: a `group_by` or static label may not reuse them.
-    pub const RESERVED: [&str; 7] = [
+    pub const RESERVED: [&str; 8] = [
         SLO,
+        QUERY_SPAN,
         WINDOW,
         QUANTILE,
         STATE,

@@ -318,19 +318,14 @@ impl Slo {
         for r in reads {
             match split {
                 Some(s) if r.func != Func::Present => {
-                    for (i, span) in s.kept.iter().enumerate() {
-                        tagged.push(tag(
-                            &r.aggregated_over(&self.group_by, span),
-                            label::QUERY_PART,
-                            &span_part(KEPT_PREFIX, i, r.part),
-                        ));
-                    }
-                    for (i, span) in s.cut.iter().enumerate() {
-                        tagged.push(tag(
-                            &r.aggregated_over(&self.group_by, span),
-                            label::QUERY_PART,
-                            &span_part(EXCLUDED_PREFIX, i, r.part),
-                        ));
+                    for (prefix, spans) in [(KEPT_PREFIX, &s.kept), (EXCLUDED_PREFIX, &s.cut)] {
+                        if let Some(summed) = self.summed_over(r, spans) {
+                            tagged.push(tag(
+                                &summed,
+                                label::QUERY_PART,
+                                &span_part(prefix, 0, r.part),
+                            ));
+                        }
                     }
                 }
                 _ => tagged.push(tag(
@@ -341,6 +336,35 @@ impl Slo {
             }
         }
         Some(tagged.join(" or "))
+    }
+
+    /// A read over several spans, summed per group in Prometheus (one series
+    /// per group and part whatever the number of spans): each span's sum is
+    /// told apart by a `slogate_span` label so that `or` keeps them all, then
+    /// summed without it. `None` without spans.
+    fn summed_over(&self, r: &Read<'_>, spans: &[Cut]) -> Option<String> {
+        match spans {
+            [] => None,
+            [one] => Some(r.aggregated_over(&self.group_by, one)),
+            many => {
+                let each: Vec<String> = many
+                    .iter()
+                    .enumerate()
+                    .map(|(i, span)| {
+                        tag(
+                            &r.aggregated_over(&self.group_by, span),
+                            label::QUERY_SPAN,
+                            &i.to_string(),
+                        )
+                    })
+                    .collect();
+                Some(sum_by(
+                    &self.group_by,
+                    r.part.extra_labels(),
+                    &each.join(" or "),
+                ))
+            }
+        }
     }
 
     /// Event counts over `window` plus what is present now (one count per group

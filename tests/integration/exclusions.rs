@@ -218,6 +218,32 @@ fn a_recurring_exclusion_leaves_out_every_occurrence() {
     );
 }
 
+/// A judged window wholly inside an exclusion has nothing left to judge, and
+/// says so (not "matched nothing").
+#[test]
+fn a_window_wholly_excluded_says_so() {
+    let prom = history_prometheus();
+    let (_dir, path) = config_with(&format!(
+        "      - {{start: {}, end: {}, reason: everything}}\n",
+        rfc3339(end() - 31 * DAY),
+        rfc3339(end() + DAY)
+    ));
+    let (_, doc) = check_json(&prom, &path, end());
+    let all: Vec<&Value> = doc["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["slo"] == "availability")
+        .collect();
+    assert_eq!(all.len(), 1, "one result, no group: {all:?}");
+    let r = all[0];
+    assert_eq!(r["state"], "insufficient_data", "{r}");
+    assert_eq!(
+        r["reason"],
+        "the whole 30d lies in exclusions: nothing is left to judge"
+    );
+}
+
 #[test]
 fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
     let text = std::fs::read_to_string(EXAMPLE).expect("example");
@@ -226,7 +252,7 @@ fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
     )
     .replacen(
         "  - name: availability\n",
-        "  - name: availability\n    exclusions:\n      - {start: 2026-11-01T11:00:00Z, end: 2026-11-01T13:00:00Z, reason: b}\n      - {start: 2026-11-03T00:00:00Z, end: 2026-11-03T01:00:00Z}\n      - {every: week, day: someday, at: \"25:00\", for: 8d, reason: r}\n      - {every: day, day: monday, start: 2026-11-03T00:00:00Z, at: \"02:00\", for: 1h, reason: r}\n",
+        "  - name: availability\n    window: 1000d\n    exclusions:\n      - {start: 2026-11-01T11:00:00Z, end: 2026-11-01T13:00:00Z, reason: b}\n      - {start: 2026-11-03T00:00:00Z, end: 2026-11-03T01:00:00Z}\n      - {every: week, day: someday, at: \"25:00\", for: 8d, reason: r}\n      - {every: day, day: monday, start: 2026-11-03T00:00:00Z, at: \"02:00\", for: 1h, reason: r}\n      - {every: Day, at: \"02:00\", for: 1m, reason: r}\n",
         1,
     );
     let dir = tempfile::tempdir().expect("tempdir");
@@ -237,10 +263,11 @@ fn validate_rejects_inverted_overlapping_and_unexplained_exclusions() {
         "exclusions[1]: end 2026-11-02T09:00:00+00:00 is not after start 2026-11-02T10:00:00+00:00",
         "slos[0].exclusions: slos[0].exclusions[0] (2026-11-01T11:00:00+00:00 to 2026-11-01T13:00:00+00:00) overlaps exclusions[0] (2026-11-01T10:00:00+00:00 to 2026-11-01T12:00:00+00:00)",
         "slos[0].exclusions[1].reason: is required: every output that leaves these events out says why",
-        "slos[0].exclusions[2].day: \"someday\" is not a day of the week (monday ... sunday)",
+        "slos[0].exclusions[2].day: \"someday\" is not a day of the week (monday ... sunday, or mon ... sun)",
         "slos[0].exclusions[2].at: \"25:00\" is not a local time HH:MM (e.g. 02:30)",
         "slos[0].exclusions[3].start: a recurring exclusion has `at` and `for`, not start and end",
         "slos[0].exclusions[3].day: only weekly exclusions have a day",
+        "slos[0].exclusions: recurring exclusions come back about 1001 times in the 1000d window (at most 400)",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in {stderr}");
     }
