@@ -22,7 +22,7 @@ use crate::eval::snapshot::{
 use crate::eval::{self, Answer, Answers};
 use crate::prom::{Client, ClientError, Cost};
 use crate::slo::fuse::{self, Fusion, Member, Need};
-use crate::slo::promql::QueryKind;
+use crate::slo::promql::{PlanAt, QueryKind};
 use crate::slo::{Launch, PromDuration, Sample, Series, Slo};
 
 /// Why a query has no answer: the text for the reason, and whether the server
@@ -294,8 +294,21 @@ impl Memory {
     }
 }
 
-/// Every SLO's plan for `req`, with no answers yet.
-fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
+/// Every SLO's plan for `req`, with no answers yet. With `reuse` (serve's
+/// long-window cadence), long windows with exclusions are pinned to the start
+/// of the current cadence, so that their answers can be reused.
+fn plan_all<'a>(req: &Request<'a>, reuse: Option<Duration>) -> Vec<Planned<'a>> {
+    let long_at = match reuse.and_then(|r| i64::try_from(r.as_millis()).ok()) {
+        Some(every) if every > 0 => {
+            let ms = req.at.timestamp_millis();
+            DateTime::from_timestamp_millis(ms - ms.rem_euclid(every)).unwrap_or(req.at)
+        }
+        _ => req.at,
+    };
+    let at = PlanAt {
+        at: req.at,
+        long_at,
+    };
     req.slos
         .iter()
         .map(|slo| {
@@ -314,7 +327,7 @@ fn plan_all<'a>(req: &Request<'a>) -> Vec<Planned<'a>> {
                 slo,
                 window,
                 period,
-                plan: slo.plan_over(window, burn_below, Some(req.at)),
+                plan: slo.plan_over(window, burn_below, Some(at)),
                 sent: Vec::new(),
                 answers: Answers::new(),
             }
@@ -440,7 +453,7 @@ fn members<'a>(planned: &'a [Planned<'a>]) -> Vec<Member<'a>> {
 /// What one evaluation of `req` would send, planned now, and what planning cost
 /// (width queries sent, samples they read): `validate` prints it.
 pub async fn plan_now<S: Source>(source: &S, req: &Request<'_>) -> (Fusion, usize, u64) {
-    let planned = plan_all(req);
+    let planned = plan_all(req, None);
     let members = members(&planned);
     let mut outcome = Outcome::default();
     let fusion = fused_plan(source, &members, req, None, &mut outcome).await;
@@ -458,7 +471,7 @@ pub async fn evaluate_reusing<S: Source>(
     mut memory: Option<&mut Memory>,
 ) -> Snapshot {
     let started = Instant::now();
-    let mut planned = plan_all(req);
+    let mut planned = plan_all(req, memory.as_ref().map(|m| m.every));
     let mut outcome = Outcome::default();
     let mut reads = BTreeMap::new();
     let members = members(&planned);

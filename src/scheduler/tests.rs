@@ -182,6 +182,45 @@ async fn long_windows_are_reread_on_their_own_cadence() {
     assert_eq!(reads, ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]);
 }
 
+/// A window with an exclusion in it names instants with `@`: `serve` pins it
+/// to the start of the long-window cadence, so it is reused like any other
+/// long window instead of being read at every evaluation.
+#[tokio::test(start_paused = true)]
+async fn long_windows_with_exclusions_are_reused_on_their_cadence_too() {
+    let fake = Fake::new(Duration::from_millis(10));
+    let now = Utc::now();
+    let mut excluded = Slo::clone(&slo());
+    excluded.exclusions.once = vec![crate::slo::exclusion::Exclusion {
+        start: now - chrono::TimeDelta::days(10),
+        end: now - chrono::TimeDelta::days(9),
+        reason: "maintenance".into(),
+    }];
+    let e = Engine {
+        slos: vec![Arc::new(excluded)],
+        long_window_interval: Duration::from_secs(300),
+        ..engine(&fake, Duration::from_secs(60), 8, None)
+    };
+    let published = run_until(e, None, Duration::from_secs(630), |tx| {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(700)).await;
+            drop(tx);
+        })
+    })
+    .await;
+    // As without exclusions: 11 evaluations of the 5 short windows, the 3
+    // long ones (the 30d with its exclusion) at 0s, 300s and 600s; one more
+    // 30d read if the wall clock crossed a 5-minute boundary meanwhile.
+    let short = 5;
+    let long = QUERIES - short;
+    let calls = fake.stats().0;
+    assert!(
+        calls == 11 * short + 3 * long || calls == 11 * short + 3 * long + 1,
+        "{calls} queries (72 when the 30d window is read at every evaluation)"
+    );
+    let latest = published.latest().expect("published");
+    assert_eq!(latest.results[0].exclusions.len(), 1);
+}
+
 #[tokio::test(start_paused = true)]
 async fn queries_in_flight_stay_within_the_concurrency_bound_and_are_sent_once() {
     let fake = Fake::new(Duration::from_secs(1));

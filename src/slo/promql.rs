@@ -30,6 +30,25 @@ pub struct PlannedQuery {
     pub excludes: bool,
 }
 
+/// The instant a plan leaves exclusions out as of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanAt {
+    pub at: DateTime<Utc>,
+    /// Where `serve` reuses long windows' answers: the start of the current
+    /// `long_window_interval`. A rolling window of a day or more with
+    /// exclusions is read as of this instant (every span carries `@`), so its
+    /// query text, and its answer, hold for the interval as other long
+    /// windows' do. `at` elsewhere.
+    pub long_at: DateTime<Utc>,
+}
+
+impl PlanAt {
+    /// Every window as of `at`.
+    pub fn exact(at: DateTime<Utc>) -> Self {
+        Self { at, long_at: at }
+    }
+}
+
 /// The part tag of a read over the `i`th kept or excluded span of a window.
 fn span_part(prefix: &str, i: usize, part: Part) -> String {
     format!("{prefix}{i}-{}", part.as_str())
@@ -393,6 +412,13 @@ impl Slo {
         self.plan_over(window, window, None)
     }
 
+    /// Whether the read of `w` (when this SLO judges over `judged`) may be
+    /// pinned to [`PlanAt::long_at`]: a rolling window of a day or more. Not a
+    /// calendar period so far, whose start is fixed.
+    fn pinnable(&self, w: PromDuration, judged: PromDuration) -> bool {
+        w >= PromDuration::from_secs(86400) && (w != judged || self.calendar.is_none())
+    }
+
     /// [`Self::plan`] judging over `window` with the burn windows shorter than
     /// `burn_below`: a calendar SLO on the first day of its month still has
     /// its 1d and 3d burn rates (a speed, read across the boundary). With the
@@ -401,7 +427,7 @@ impl Slo {
         &self,
         window: PromDuration,
         burn_below: PromDuration,
-        at: Option<DateTime<Utc>>,
+        at: Option<PlanAt>,
     ) -> Vec<PlannedQuery> {
         if let Indicator::Threshold { query, .. } = &self.indicator {
             return vec![PlannedQuery {
@@ -423,7 +449,12 @@ impl Slo {
             .into_iter()
             .filter_map(|w| {
                 let presence = w == shortest;
-                let split = at.and_then(|t| {
+                let split = at.and_then(|at| {
+                    let t = if self.pinnable(w, window) {
+                        at.long_at
+                    } else {
+                        at.at
+                    };
                     let from = t - chrono::TimeDelta::milliseconds(w.as_millis() as i64);
                     split(&self.exclusions.within(from, t), w, t)
                 });
