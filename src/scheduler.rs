@@ -305,17 +305,26 @@ fn plan_all<'a>(req: &Request<'a>, reuse: Option<Duration>) -> Vec<Planned<'a>> 
         }
         _ => req.at,
     };
-    let at = PlanAt {
-        at: req.at,
-        long_at,
-    };
     req.slos
         .iter()
         .map(|slo| {
             // A checkpoint's window wins over a calendar: it judges since launch.
-            let period = match (req.window, slo.calendar) {
+            let mut period = match (req.window, slo.calendar) {
                 (None, Some(c)) => Some((c, c.bounds(req.at))),
                 _ => None,
+            };
+            // A day or more into a period, `serve` judges it as of the start
+            // of the long-window cadence, and reuses the read meanwhile.
+            let pin_period = period.is_some_and(|(_, b)| {
+                long_at < req.at && long_at - b.start >= chrono::TimeDelta::days(1)
+            });
+            if pin_period {
+                period = period.map(|(c, _)| (c, c.bounds(long_at)));
+            }
+            let at = PlanAt {
+                at: req.at,
+                long_at,
+                pin_period,
             };
             let window = match (req.window, period) {
                 (Some((_, w)), _) => w,

@@ -221,6 +221,51 @@ async fn long_windows_with_exclusions_are_reused_on_their_cadence_too() {
     assert_eq!(latest.results[0].exclusions.len(), 1);
 }
 
+/// A calendar period so far changes length at every evaluation: a day or more
+/// into it, `serve` judges it as of the start of the long-window cadence, so
+/// it is read on that cadence like a rolling 30d window.
+#[tokio::test(start_paused = true)]
+async fn a_calendar_period_is_reread_on_the_long_window_cadence() {
+    use crate::slo::calendar::{Calendar, Period};
+    let fake = Fake::new(Duration::from_millis(10));
+    let mut monthly = Slo::clone(&slo());
+    let calendar = Calendar {
+        period: Period::Month,
+        tz: chrono_tz::Tz::UTC,
+    };
+    monthly.calendar = Some(calendar);
+    let e = Engine {
+        slos: vec![Arc::new(monthly)],
+        long_window_interval: Duration::from_secs(300),
+        ..engine(&fake, Duration::from_secs(60), 8, None)
+    };
+    let now = Utc::now();
+    let published = run_until(e, None, Duration::from_secs(630), |tx| {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(700)).await;
+            drop(tx);
+        })
+    })
+    .await;
+    // Pinned unless the cadence's start is less than a day into the month
+    // (then the period is read at every evaluation, 11 times).
+    let ms = now.timestamp_millis();
+    let long_at = DateTime::from_timestamp_millis(ms - ms.rem_euclid(300_000)).expect("time");
+    let pinned =
+        long_at < now && long_at - calendar.bounds(now).start >= chrono::TimeDelta::days(1);
+    let (short, long) = (5, 2);
+    let period_reads = if pinned { 3 } else { 11 };
+    let calls = fake.stats().0;
+    let want = 11 * short + 3 * long + period_reads;
+    assert!(
+        calls == want || calls == want + 1,
+        "{calls} queries, want {want} (pinned: {pinned})"
+    );
+    let latest = published.latest().expect("published");
+    assert_eq!(latest.results[0].window_name, "month");
+    assert!(latest.results[0].period.is_some());
+}
+
 #[tokio::test(start_paused = true)]
 async fn queries_in_flight_stay_within_the_concurrency_bound_and_are_sent_once() {
     let fake = Fake::new(Duration::from_secs(1));

@@ -40,13 +40,10 @@ pub struct PlanAt {
     /// query text, and its answer, hold for the interval as other long
     /// windows' do. `at` elsewhere.
     pub long_at: DateTime<Utc>,
-}
-
-impl PlanAt {
-    /// Every window as of `at`.
-    pub fn exact(at: DateTime<Utc>) -> Self {
-        Self { at, long_at: at }
-    }
+    /// A calendar period so far is judged as of `long_at` (`serve`, a day or
+    /// more into the period): read as one span ending there with `@`, it is
+    /// reused for the interval like a rolling long window.
+    pub pin_period: bool,
 }
 
 /// The part tag of a read over the `i`th kept or excluded span of a window.
@@ -450,13 +447,22 @@ impl Slo {
             .filter_map(|w| {
                 let presence = w == shortest;
                 let split = at.and_then(|at| {
-                    let t = if self.pinnable(w, window) {
+                    let pin_period = at.pin_period && w == window;
+                    let t = if pin_period || self.pinnable(w, window) {
                         at.long_at
                     } else {
                         at.at
                     };
                     let from = t - chrono::TimeDelta::milliseconds(w.as_millis() as i64);
-                    split(&self.exclusions.within(from, t), w, t)
+                    let split = split(&self.exclusions.within(from, t), w, t);
+                    // A pinned period is read as one span with `@`, exclusions
+                    // or not.
+                    split.or_else(|| {
+                        pin_period.then(|| Split {
+                            kept: vec![Cut { length: w, end: t }],
+                            cut: Vec::new(),
+                        })
+                    })
                 });
                 let promql = if presence {
                     self.events_and_presence_query(w, split.as_ref())
