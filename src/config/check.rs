@@ -962,16 +962,7 @@ impl Checker {
             };
             let start = instant("start", &e.start);
             let end = instant("end", &e.end);
-            let reason = match e.reason.as_deref().map(str::trim) {
-                Some(r) if !r.is_empty() => Some(r.to_string()),
-                _ => {
-                    self.problem(
-                        &format!("{at}.reason"),
-                        "is required: every output that leaves these events out says why",
-                    );
-                    None
-                }
-            };
+            let reason = self.exclusion_reason(&at, e.reason.as_deref());
             let (Some(start), Some(end), Some(reason)) = (start, end, reason) else {
                 continue;
             };
@@ -990,6 +981,20 @@ impl Checker {
         }
         out.sort_by_key(|(_, e)| e.start);
         (out, recurring)
+    }
+
+    /// An exclusion's `reason`: required, since every output says why.
+    fn exclusion_reason(&mut self, at: &str, text: Option<&str>) -> Option<String> {
+        match text.map(str::trim) {
+            Some(r) if !r.is_empty() => Some(r.to_string()),
+            _ => {
+                self.problem(
+                    &format!("{at}.reason"),
+                    "is required: every output that leaves these events out says why",
+                );
+                None
+            }
+        }
     }
 
     /// A recurring exclusion: `every: day|week`, `day` for weeks, `at` (local
@@ -1087,16 +1092,7 @@ impl Checker {
                 tz
             }
         };
-        let reason = match e.reason.as_deref().map(str::trim) {
-            Some(r) if !r.is_empty() => Some(r.to_string()),
-            _ => {
-                self.problem(
-                    &format!("{at}.reason"),
-                    "is required: every output that leaves these events out says why",
-                );
-                None
-            }
-        };
+        let reason = self.exclusion_reason(at, e.reason.as_deref());
         Some(Recurring {
             every: every?,
             at: start?,

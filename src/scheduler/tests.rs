@@ -151,6 +151,17 @@ async fn evaluates_on_the_interval_and_never_overlaps() {
     assert!(latest.readiness.ready);
 }
 
+/// `serve` of `e` for ten minutes of tokio time, as of the wall clock.
+async fn ten_minutes(e: Engine<Fake>) -> Arc<Published> {
+    run_until(e, None, Duration::from_secs(630), |tx| {
+        Box::pin(async move {
+            tokio::time::sleep(Duration::from_secs(700)).await;
+            drop(tx);
+        })
+    })
+    .await
+}
+
 #[tokio::test(start_paused = true)]
 async fn long_windows_are_reread_on_their_own_cadence() {
     // Every minute for ten minutes; windows of a day or more every five.
@@ -159,13 +170,7 @@ async fn long_windows_are_reread_on_their_own_cadence() {
         long_window_interval: Duration::from_secs(300),
         ..engine(&fake, Duration::from_secs(60), 8, None)
     };
-    let published = run_until(e, None, Duration::from_secs(630), |tx| {
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_secs(700)).await;
-            drop(tx);
-        })
-    })
-    .await;
+    let published = ten_minutes(e).await;
     // 11 evaluations (0s .. 600s) of the 5 windows under a day (5m .. 6h); the
     // 30d, 1d and 3d windows at 0s, 300s and 600s.
     let short = 5;
@@ -200,13 +205,7 @@ async fn long_windows_with_exclusions_are_reused_on_their_cadence_too() {
         long_window_interval: Duration::from_secs(300),
         ..engine(&fake, Duration::from_secs(60), 8, None)
     };
-    let published = run_until(e, None, Duration::from_secs(630), |tx| {
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_secs(700)).await;
-            drop(tx);
-        })
-    })
-    .await;
+    let published = ten_minutes(e).await;
     // As without exclusions: 11 evaluations of the 5 short windows, the 3
     // long ones (the 30d with its exclusion) at 0s, 300s and 600s; one more
     // 30d read if the wall clock crossed a 5-minute boundary meanwhile.
@@ -240,13 +239,7 @@ async fn a_calendar_period_is_reread_on_the_long_window_cadence() {
         ..engine(&fake, Duration::from_secs(60), 8, None)
     };
     let now = Utc::now();
-    let published = run_until(e, None, Duration::from_secs(630), |tx| {
-        Box::pin(async move {
-            tokio::time::sleep(Duration::from_secs(700)).await;
-            drop(tx);
-        })
-    })
-    .await;
+    let published = ten_minutes(e).await;
     // Pinned unless the cadence's start is less than a day into the month
     // (then the period is read at every evaluation, 11 times).
     let ms = now.timestamp_millis();

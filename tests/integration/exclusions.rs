@@ -47,6 +47,17 @@ fn config_with(exclusions: &str) -> (tempfile::TempDir, String) {
     (dir, path)
 }
 
+/// `check`'s table of `path` at the end of history.
+fn table_at_end(prom: &crate::harness::Prometheus, path: &str) -> String {
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={path}"),
+        &format!("--prometheus.url={}", prom.url()),
+        &format!("--at={}", end_rfc3339()),
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn close(got: &Value, want: f64, what: &str) {
     let got = got
         .as_f64()
@@ -126,13 +137,7 @@ fn excluding_the_incident_turns_search_from_fail_to_pass_leaving_out_exactly_its
         .get("exclusions")
         .is_none());
     // The table says what was left out, for a passing row too.
-    let out = run_slogate(&[
-        "check",
-        &format!("--config.file={path}"),
-        &format!("--prometheus.url={}", prom.url()),
-        &format!("--at={}", end_rfc3339()),
-    ]);
-    let table = String::from_utf8_lossy(&out.stdout);
+    let table = table_at_end(&prom, &path);
     assert!(
         table.contains("(search incident INC-42, caused upstream): 60000 events, 48000"),
         "{table}"
@@ -205,13 +210,7 @@ fn a_recurring_exclusion_leaves_out_every_occurrence() {
     let listed = r["exclusions"].as_array().expect("exclusions").len();
     assert!((30..=31).contains(&listed), "{listed}");
     // The table sums them up in one line.
-    let out = run_slogate(&[
-        "check",
-        &format!("--config.file={path}"),
-        &format!("--prometheus.url={}", prom.url()),
-        &format!("--at={}", end_rfc3339()),
-    ]);
-    let table = String::from_utf8_lossy(&out.stdout);
+    let table = table_at_end(&prom, &path);
     assert!(
         table.contains(&format!("↳ leaves out {listed} spans from ")),
         "{table}"
