@@ -768,19 +768,7 @@ impl Checker {
                 format!("{text:?} is not a calendar period (week, month or quarter)"),
             );
         }
-        let tz = match tz.map(str::trim) {
-            None => Some(chrono_tz::Tz::UTC),
-            Some(name) => {
-                let tz = calendar::parse_tz(name);
-                if tz.is_none() {
-                    self.problem(
-                        &format!("{path}.timezone"),
-                        format!("{name:?} is not an IANA time zone (e.g. UTC, Europe/Berlin)"),
-                    );
-                }
-                tz
-            }
-        };
+        let tz = self.timezone(&format!("{path}.timezone"), tz);
         let c = calendar::Calendar {
             period: period?,
             tz: tz?,
@@ -983,6 +971,21 @@ impl Checker {
         (out, recurring)
     }
 
+    /// A `timezone` at `path`: an IANA name, UTC when not set.
+    fn timezone(&mut self, path: &str, text: Option<&str>) -> Option<chrono_tz::Tz> {
+        let Some(name) = text.map(str::trim) else {
+            return Some(chrono_tz::Tz::UTC);
+        };
+        let tz = calendar::parse_tz(name);
+        if tz.is_none() {
+            self.problem(
+                path,
+                format!("{name:?} is not an IANA time zone (e.g. UTC, Europe/Berlin)"),
+            );
+        }
+        tz
+    }
+
     /// An exclusion's `reason`: required, since every output says why.
     fn exclusion_reason(&mut self, at: &str, text: Option<&str>) -> Option<String> {
         match text.map(str::trim) {
@@ -1079,19 +1082,7 @@ impl Checker {
             }
             None => None,
         };
-        let tz = match e.timezone.as_deref().map(str::trim) {
-            None => Some(chrono_tz::Tz::UTC),
-            Some(name) => {
-                let tz = calendar::parse_tz(name);
-                if tz.is_none() {
-                    self.problem(
-                        &format!("{at}.timezone"),
-                        format!("{name:?} is not an IANA time zone (e.g. UTC, Europe/Berlin)"),
-                    );
-                }
-                tz
-            }
-        };
+        let tz = self.timezone(&format!("{at}.timezone"), e.timezone.as_deref());
         let reason = self.exclusion_reason(at, e.reason.as_deref());
         Some(Recurring {
             every: every?,

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::PromDuration;
@@ -120,21 +120,7 @@ impl Calendar {
     /// America/Santiago).
     fn midnight(&self, day: NaiveDate) -> DateTime<Utc> {
         let midnight = day.and_hms_opt(0, 0, 0).expect("midnight is a valid time");
-        match self.tz.from_local_datetime(&midnight) {
-            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
-            LocalResult::None => {
-                // In a gap: the first local minute that exists after midnight is
-                // the end of the gap, which is the instant of the change (gaps
-                // are whole minutes and last at most a day).
-                (1..=24 * 60)
-                    .find_map(|m| {
-                        self.tz
-                            .from_local_datetime(&(midnight + chrono::TimeDelta::minutes(m)))
-                            .earliest()
-                    })
-                    .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
-            }
-        }
+        local_instant(self.tz, midnight)
     }
 
     /// How the window is shown: `month`, or `month (Europe/Berlin)`.
@@ -151,6 +137,19 @@ impl fmt::Display for Calendar {
             write!(f, "{} ({})", self.period.as_str(), self.tz.name())
         }
     }
+}
+
+/// The instant a local time names in `tz`: the earlier one when the clock
+/// passes it twice, or, when it does not exist (in a change to summer time),
+/// the first local minute after it that does, which is the end of the gap and
+/// the instant of the change (gaps are whole minutes and last at most a day).
+pub fn local_instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    (0..=24 * 60)
+        .find_map(|m| {
+            tz.from_local_datetime(&(local + chrono::TimeDelta::minutes(m)))
+                .earliest()
+        })
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
 }
 
 /// The time zone named `text` (an IANA name such as `Europe/Berlin`, or `UTC`).

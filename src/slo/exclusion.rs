@@ -2,9 +2,10 @@
 //! events count in no window. Each query window subtracts, per group, what its
 //! reads counted inside each exclusion it overlaps (`increase(x[d] @ b)`).
 
-use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 
+use super::calendar::local_instant;
 use super::PromDuration;
 
 /// One excluded span, `[start, end]`, and why.
@@ -52,12 +53,7 @@ impl Recurring {
             })
             .filter_map(|d| {
                 let local = d.and_time(self.at);
-                let start = (0..=24 * 60).find_map(|m| {
-                    self.tz
-                        .from_local_datetime(&(local + chrono::TimeDelta::minutes(m)))
-                        .earliest()
-                })?;
-                let start = start.with_timezone(&Utc);
+                let start = local_instant(self.tz, local);
                 let end = start + length;
                 (end > from && start < to).then(|| Exclusion {
                     start,
