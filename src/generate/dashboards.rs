@@ -1,14 +1,19 @@
 //! Grafana dashboards: an overview (one row per service) and an SLO detail view.
 //! Every panel reads slogate's exported gauges, so the dashboard shows exactly what
-//! slogate judged; every query uses the `datasource` variable.
+//! slogate judged; every query uses the `datasource` variable. Only the firing-alert
+//! annotations read elsewhere: a named datasource's alerts fire in its own ruler,
+//! picked by a variable of its own.
 
 use serde_json::json;
 
-use super::grafana::{Dashboard, FieldColor, FieldConfig, Panel, Thresholds};
+use super::grafana::{
+    Annotation, Dashboard, DataSourceRef, FieldColor, FieldConfig, Panel, Thresholds, Variable,
+};
 use super::panels::{
-    budget_field, dashboard_url, firing_alerts, fixed, gauge, link, new_dashboard, panel, percent,
-    rollup, slo_state, stat, state_code, state_mapping, state_timeline, table, timeseries,
-    timeseries_with_limits, variable_datasource, variable_query, yes_no, Layout, PanelSpec, Query,
+    budget_field, dashboard_url, datasource_variable, firing_alerts, firing_alerts_on, fixed,
+    gauge, link, new_dashboard, panel, percent, rollup, slo_state, stat, state_code, state_mapping,
+    state_timeline, table, timeseries, timeseries_with_limits, variable_datasource, variable_query,
+    yes_no, Layout, PanelSpec, Query,
 };
 use super::{File, Spec};
 use crate::eval::State;
@@ -64,6 +69,90 @@ fn names_of(slos: &[&Slo]) -> String {
         .map(|s| s.name.as_str())
         .collect::<Vec<_>>()
         .join("|")
+}
+
+/// The SLOs each named datasource reads, by datasource name, with the Grafana
+/// variable that picks where its rules run (`rules_<name>`, `-` spelled `_`: a
+/// variable name is a word).
+struct RuleSource<'a> {
+    datasource: &'a str,
+    variable: String,
+    slos: Vec<&'a Slo>,
+}
+
+fn rule_sources<'a>(spec: &Spec<'a>) -> Vec<RuleSource<'a>> {
+    let mut by_name: std::collections::BTreeMap<&str, Vec<&Slo>> = Default::default();
+    for slo in spec.slos {
+        if let Some(name) = slo.datasource.as_deref() {
+            by_name.entry(name).or_default().push(slo);
+        }
+    }
+    let mut taken = std::collections::BTreeSet::new();
+    by_name
+        .into_iter()
+        .map(|(datasource, slos)| {
+            let base = format!("rules_{}", datasource.replace('-', "_"));
+            // `a-b` and `a_b` are both datasource names; their variables must differ.
+            let variable = (1..)
+                .map(|n| match n {
+                    1 => base.clone(),
+                    n => format!("{base}_{n}"),
+                })
+                .find(|v| taken.insert(v.clone()))
+                .expect("an unused name is found: the set is finite");
+            RuleSource {
+                datasource,
+                variable,
+                slos,
+            }
+        })
+        .collect()
+}
+
+/// One data source variable per named datasource, after the main one.
+fn rule_source_variables(spec: &Spec<'_>) -> Vec<Variable> {
+    rule_sources(spec)
+        .iter()
+        .map(|r| {
+            datasource_variable(
+                &r.variable,
+                &format!("Alerts of datasource {}", r.datasource),
+            )
+        })
+        .collect()
+}
+
+/// Where the generated alerts fired, for the SLOs `sel` selects. Without named
+/// datasources, one annotation on the main data source. With them, each SLO's
+/// alerts are read where its rules run: the default's SLOs from the main data
+/// source, each named datasource's from its own variable, so one ruler never
+/// shows another's SLOs twice.
+fn alert_annotations(spec: &Spec<'_>, sel: &str) -> Vec<Annotation> {
+    let named = rule_sources(spec);
+    if named.is_empty() {
+        return vec![firing_alerts(sel)];
+    }
+    let default: Vec<&Slo> = spec
+        .slos
+        .iter()
+        .map(|s| s.as_ref())
+        .filter(|s| s.datasource.is_none())
+        .collect();
+    let mut out = Vec::new();
+    if !default.is_empty() {
+        out.push(firing_alerts(&of_slos(sel, &default)));
+    }
+    for r in named {
+        out.push(firing_alerts_on(
+            &of_slos(sel, &r.slos),
+            DataSourceRef {
+                kind: "prometheus".into(),
+                uid: format!("${{{}}}", r.variable),
+            },
+            &format!("Firing SLO alerts ({})", r.datasource),
+        ));
+    }
+    out
 }
 
 fn kinds<'a>(spec: &Spec<'a>, kind: SliKind) -> Vec<&'a Slo> {
@@ -444,7 +533,10 @@ fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
         dashboard::OVERVIEW_UID,
         "slogate / SLO overview",
         source,
-        vec![variable_datasource(), service_variable(true)],
+        [variable_datasource(), service_variable(true)]
+            .into_iter()
+            .chain(rule_source_variables(spec))
+            .collect(),
         vec![link(
             "SLO detail",
             &dashboard_url(dashboard::DETAIL_UID),
@@ -454,7 +546,7 @@ fn overview(spec: &Spec<'_>, source: &str) -> Dashboard {
     );
     d.annotations
         .list
-        .push(firing_alerts("slo!=\"\", service=~\"$service\""));
+        .extend(alert_annotations(spec, "slo!=\"\", service=~\"$service\""));
     d
 }
 
@@ -535,14 +627,15 @@ fn detail_stats(layout: &mut Layout, sel: &str) -> Vec<Panel> {
 /// The `service` variable: every service slogate reports on. From the state
 /// gauge, which every result has (probes, `unknown` and zero-event SLOs have no
 /// SLI, and every SLI vanishes while Prometheus is unreachable).
-fn service_variable(multi: bool) -> super::grafana::Variable {
+fn service_variable(multi: bool) -> Variable {
     let query = format!("label_values({}, service)", metric::SLO_STATE);
     variable_query("service", "Service", &query, multi)
 }
 
-/// The detail dashboard's variables: datasource, service, then its SLOs.
-fn detail_variables() -> Vec<super::grafana::Variable> {
-    vec![
+/// The detail dashboard's variables: datasource, service, its SLOs, then one per
+/// named datasource.
+fn detail_variables(spec: &Spec<'_>) -> Vec<Variable> {
+    let mut variables = vec![
         variable_datasource(),
         service_variable(false),
         variable_query(
@@ -554,7 +647,9 @@ fn detail_variables() -> Vec<super::grafana::Variable> {
             ),
             false,
         ),
-    ]
+    ];
+    variables.extend(rule_source_variables(spec));
+    variables
 }
 
 fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
@@ -622,7 +717,7 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         dashboard::DETAIL_UID,
         "slogate / SLO detail",
         source,
-        detail_variables(),
+        detail_variables(spec),
         vec![link(
             "SLO overview",
             &dashboard_url(dashboard::OVERVIEW_UID),
@@ -630,9 +725,10 @@ fn detail(spec: &Spec<'_>, source: &str) -> Dashboard {
         )],
         panels,
     );
-    d.annotations
-        .list
-        .push(firing_alerts("slo=\"$slo\", service=\"$service\""));
+    d.annotations.list.extend(alert_annotations(
+        spec,
+        "slo=\"$slo\", service=\"$service\"",
+    ));
     d
 }
 
@@ -866,6 +962,71 @@ mod tests {
             promql_parser::parser::parse(&concrete).unwrap_or_else(|e| panic!("{expr}: {e}"));
             assert_eq!(alerts["titleFormat"], "{{alertname}}");
         }
+    }
+
+    /// A named datasource's alerts fire in its own ruler: each dashboard gets a
+    /// data source variable for it and reads that SLO's alerts there, and the main
+    /// data source's annotation leaves that SLO out.
+    #[test]
+    fn a_named_datasource_gets_its_own_variable_and_alert_annotation() {
+        let c = config("tests/fixtures/config/everything.good.yaml");
+        for file in generate(&c, "x") {
+            let d: serde_json::Value = serde_json::from_str(&file.text).expect("json");
+            let variables = d["templating"]["list"].as_array().expect("variables");
+            let rules_eu = variables
+                .iter()
+                .find(|v| v["name"] == "rules_eu")
+                .unwrap_or_else(|| panic!("{}: no rules_eu variable", file.path));
+            assert_eq!(rules_eu["type"], "datasource");
+            assert_eq!(rules_eu["query"], "prometheus");
+            assert_eq!(rules_eu["label"], "Alerts of datasource eu");
+            let list = d["annotations"]["list"].as_array().expect("annotations");
+            let names: Vec<&str> = list.iter().filter_map(|a| a["name"].as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "Annotations & Alerts",
+                    "Firing SLO alerts",
+                    "Firing SLO alerts (eu)"
+                ],
+                "{}",
+                file.path
+            );
+            let eu = &list[2];
+            assert_eq!(eu["datasource"]["uid"], "${rules_eu}");
+            let eu_expr = eu["expr"].as_str().expect("expr");
+            assert!(eu_expr.ends_with(", slo=~\"redis-cache\"}"), "{eu_expr}");
+            let main_expr = list[1]["expr"].as_str().expect("expr");
+            assert!(!main_expr.contains("redis-cache"), "{main_expr}");
+            assert!(main_expr.contains("|"), "{main_expr}");
+            for expr in [eu_expr, main_expr] {
+                let concrete = expr
+                    .replace("$service", "checkout")
+                    .replace("$slo", "availability");
+                promql_parser::parser::parse(&concrete).unwrap_or_else(|e| panic!("{expr}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn variable_names_of_similar_datasources_differ() {
+        let mut c = config("tests/fixtures/config/everything.good.yaml");
+        let slos: Vec<Slo> = c
+            .slos
+            .iter()
+            .take(2)
+            .zip(["a-b", "a_b"])
+            .map(|(s, ds)| Slo {
+                datasource: Some(ds.into()),
+                ..(**s).clone()
+            })
+            .collect();
+        c.slos = slos.into_iter().map(std::sync::Arc::new).collect();
+        let names: Vec<String> = rule_sources(&Spec::of(&c))
+            .into_iter()
+            .map(|r| r.variable)
+            .collect();
+        assert_eq!(names, ["rules_a_b", "rules_a_b_2"]);
     }
 
     #[test]

@@ -403,10 +403,15 @@ pub(super) fn percent() -> FieldConfig {
 }
 
 pub(super) fn variable_datasource() -> Variable {
+    datasource_variable("datasource", "Data source")
+}
+
+/// A Prometheus data source picker called `name`.
+pub(super) fn datasource_variable(name: &str, label: &str) -> Variable {
     Variable {
         kind: "datasource".into(),
-        name: "datasource".into(),
-        label: "Data source".into(),
+        name: name.into(),
+        label: label.into(),
         query: "prometheus".into(),
         datasource: None,
         refresh: 1,
@@ -457,6 +462,12 @@ pub(super) fn annotations() -> Annotations {
 /// Marks where the generated alerts fired (Prometheus' `ALERTS` series) for the
 /// SLOs `sel` selects: title the alert, text its SLO, service and severity.
 pub(super) fn firing_alerts(sel: &str) -> Annotation {
+    firing_alerts_on(sel, DataSourceRef::prometheus(), "Firing SLO alerts")
+}
+
+/// [`firing_alerts`] read from the data source `datasource` (the ruler of a named
+/// slogate datasource), shown as `name`.
+pub(super) fn firing_alerts_on(sel: &str, datasource: DataSourceRef, name: &str) -> Annotation {
     let query = [
         (
             "expr",
@@ -473,11 +484,11 @@ pub(super) fn firing_alerts(sel: &str) -> Annotation {
     .collect();
     Annotation {
         built_in: 0,
-        datasource: DataSourceRef::prometheus(),
+        datasource,
         enable: true,
         hide: false,
         icon_color: "red".into(),
-        name: "Firing SLO alerts".into(),
+        name: name.into(),
         kind: None,
         query,
     }
