@@ -381,8 +381,9 @@ pub async fn check(args: CheckArgs) -> Result<u8> {
     let baseline = match (&args.baseline, &args.baseline_at) {
         (Some(path), _) => Some(read_baseline(path)?),
         // Prometheus down or nothing measured then: no comparison, said on
-        // stderr; the evaluation below reports the outage as `unknown`.
-        (None, Some(at)) => match measure_baseline(&engine, parse_at(at)?).await {
+        // stderr; the evaluation below reports the outage as `unknown`. One
+        // datasource of several down: the others' SLOs are still compared.
+        (None, Some(at)) => match measure_baseline(&engine, parse_at(at)?, false).await {
             Ok(b) => Some(b),
             Err(e) => {
                 tracing::warn!(error = %format!("{e:#}"), "No baseline to compare with");
@@ -437,12 +438,24 @@ async fn evaluate_at(engine: &Engine, at: DateTime<Utc>) -> crate::eval::snapsho
     scheduler::evaluate_routed(&engine.source, &req, &KnownGroups::new(), None).await
 }
 
-/// The figures as of `at`, read from Prometheus; an error when it could not
-/// be reached or nothing was measured (a baseline of nothing flags nothing).
-async fn measure_baseline(engine: &Engine, at: DateTime<Utc>) -> Result<Baseline> {
+/// The figures as of `at`, read from Prometheus; an error when nothing was
+/// measured (a baseline of nothing flags nothing), when no datasource could be
+/// read, or, with `complete`, when any could not (a saved baseline is a record:
+/// the figures as of a past `at` do not change, so it is taken again later
+/// rather than kept with holes). Without `complete`, the SLOs of an unreachable
+/// datasource have no entry, and a warning names it.
+async fn measure_baseline(engine: &Engine, at: DateTime<Utc>, complete: bool) -> Result<Baseline> {
     let s = evaluate_at(engine, at).await;
-    if !s.run.prometheus_up {
-        anyhow::bail!("cannot measure a baseline: Prometheus was not reachable");
+    let down = s.run.unreachable();
+    if !down.is_empty() {
+        let who = s.run.unreachable_text();
+        if complete || down.len() == s.run.datasources.len() {
+            anyhow::bail!("cannot measure a baseline: {who} was not reachable");
+        }
+        tracing::warn!(
+            datasources = %down.join(","),
+            "Some datasources were not reachable: their SLOs have no baseline to compare with"
+        );
     }
     let baseline = Baseline::of(&s.results, at);
     if baseline.results.is_empty() {
@@ -466,7 +479,7 @@ pub async fn baseline_save(args: crate::cli::BaselineSaveArgs) -> Result<()> {
     };
     let config = load(&args.config)?;
     let engine = engine(&config, args.config.plan, &QueryMetrics::default())?;
-    let baseline = measure_baseline(&engine, at).await?;
+    let baseline = measure_baseline(&engine, at, true).await?;
     std::fs::write(&args.output, baseline.to_json())
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     tracing::info!(file = %args.output.display(), results = baseline.results.len(), at = %at.to_rfc3339(), "Baseline saved");

@@ -943,8 +943,10 @@ async fn launch_baseline<S: Source>(engine: &Engine<S>, now: DateTime<Utc>) -> O
     };
     let s = evaluate_routed(&engine.source, &req, &KnownGroups::new(), None).await;
     let b = Baseline::of(&s.results, due);
+    // Recorded whole or not at all: the figures as of `due` do not change, so
+    // waiting for an unreachable datasource loses nothing but time.
     if !s.run.prometheus_up || b.results.is_empty() {
-        tracing::warn!(at = %due.to_rfc3339(), "The launch baseline could not be measured; trying again later");
+        tracing::warn!(at = %due.to_rfc3339(), unreachable = %s.run.unreachable().join(","), "The launch baseline could not be measured; trying again later");
         return None;
     }
     tracing::info!(at = %due.to_rfc3339(), results = b.results.len(), "Launch baseline recorded");

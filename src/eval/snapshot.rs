@@ -80,6 +80,29 @@ pub struct Run {
     pub datasources: BTreeMap<String, bool>,
 }
 
+impl Run {
+    /// The datasources this run could not reach, by name.
+    pub fn unreachable(&self) -> Vec<&str> {
+        self.datasources
+            .iter()
+            .filter(|(_, up)| !**up)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// Who could not be reached, for a message: "Prometheus" when the run read
+    /// only the default datasource, else "datasource vm" / "datasources a, b".
+    pub fn unreachable_text(&self) -> String {
+        let down = self.unreachable();
+        match down.as_slice() {
+            [] => String::new(),
+            ["default"] if self.datasources.len() == 1 => "Prometheus".into(),
+            [one] => format!("datasource {one}"),
+            many => format!("datasources {}", many.join(", ")),
+        }
+    }
+}
+
 /// One snapshot of the evaluations of several datasources at the same
 /// instant: results in the order of `slos`, runs added up, roll-ups redone.
 pub fn merge(mut parts: Vec<Snapshot>, slos: &[Arc<Slo>], at: DateTime<Utc>) -> Snapshot {

@@ -448,17 +448,19 @@ impl Slo {
                 let presence = w == shortest;
                 let split = at.and_then(|at| {
                     let pin_period = at.pin_period && w == window;
-                    let t = if pin_period || self.pinnable(w, window) {
-                        at.long_at
-                    } else {
-                        at.at
-                    };
+                    let pinned = pin_period || self.pinnable(w, window);
+                    let t = if pinned { at.long_at } else { at.at };
                     let from = t - chrono::TimeDelta::milliseconds(w.as_millis() as i64);
                     let split = split(&self.exclusions.within(from, t), w, t);
+                    // An exclusion that began after `long_at`: read unpinned,
+                    // the window would run at the current instant and count
+                    // it. Read as of `long_at` (as every other reused long
+                    // window is), it lies outside.
+                    let late = pinned && t < at.at && !self.exclusions.within(t, at.at).is_empty();
                     // A pinned period is read as one span with `@`, exclusions
                     // or not.
                     split.or_else(|| {
-                        pin_period.then(|| Split {
+                        (pin_period || late).then(|| Split {
                             kept: vec![Cut { length: w, end: t }],
                             cut: Vec::new(),
                         })
@@ -590,6 +592,58 @@ mod parse_tests {
                 }
             }
         }
+    }
+
+    /// `serve` reads a day-plus window as of `long_at` to reuse it. An
+    /// exclusion that began after `long_at` must not be counted by reading the
+    /// window unpinned at the current instant: the read stays pinned.
+    #[test]
+    fn a_long_window_stays_pinned_when_an_exclusion_began_after_its_cadence_start() {
+        use crate::slo::exclusion::{Exclusion, Exclusions};
+        let utc = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+        };
+        let mut slo = Slo::for_test(Indicator::Ratio {
+            numerator: RatioNumerator::Errors(sel("a{code=~\"5..\"}")),
+            total: sel("a"),
+        });
+        slo.exclusions = Exclusions {
+            once: vec![Exclusion {
+                start: utc("2026-11-24T12:01:00Z"),
+                end: utc("2026-11-24T13:00:00Z"),
+                reason: "deploy".into(),
+            }],
+            recurring: Vec::new(),
+        };
+        let at = PlanAt {
+            at: utc("2026-11-24T12:03:00Z"),
+            long_at: utc("2026-11-24T12:00:00Z"),
+            pin_period: false,
+        };
+        let plan = slo.plan_over(slo.window, slo.window, Some(at));
+        let long_at = at.long_at.timestamp();
+        for q in &plan {
+            let QueryKind::Events(w) = q.kind else {
+                continue;
+            };
+            let pinned = q.promql.contains(&format!("@ {long_at}"));
+            assert_eq!(
+                pinned,
+                w >= PromDuration::from_secs(86400),
+                "{w}: {}",
+                q.promql
+            );
+            promql_parser::parser::parse(&q.promql).unwrap_or_else(|e| panic!("{e}"));
+        }
+        // Before the exclusion began (and with none in the window) nothing is pinned.
+        let before = PlanAt {
+            at: utc("2026-11-24T12:00:30Z"),
+            ..at
+        };
+        let plan = slo.plan_over(slo.window, slo.window, Some(before));
+        assert!(plan.iter().all(|q| !q.promql.contains(" @ ")), "{plan:?}");
     }
 
     proptest::proptest! {

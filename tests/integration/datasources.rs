@@ -137,7 +137,61 @@ fn slos_on_two_backends_give_each_backends_designed_answers_and_fail_apart() {
     assert_eq!(doc["ready"], false);
     assert_eq!(doc["services"]["platform"], false);
     let mut default = part(&doc, "default");
-    default["services"] = services;
+    default["services"] = services.clone();
+    assert_designed_on(Backend::Prometheus, &default);
+
+    // A baseline is a record: `baseline save` refuses one with holes, naming
+    // the datasource (the figures as of a past instant do not change, so it is
+    // taken again later). `check --baseline.at` still compares the default's
+    // SLOs, unchanged by a same-instant baseline, and warns about vm's.
+    let file = dir.path().join("baseline.json");
+    let out = run_slogate(&[
+        "baseline",
+        "save",
+        &format!("--config.file={}", path.display()),
+        &format!("--at={}", end_rfc3339()),
+        &format!("--output={}", file.display()),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot measure a baseline: datasource vm was not reachable"),
+        "{stderr}"
+    );
+    assert!(!file.exists());
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={}", path.display()),
+        &format!("--at={}", end_rfc3339()),
+        &format!("--baseline.at={}", end_rfc3339()),
+        "--output=json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Some datasources were not reachable: their SLOs have no baseline")
+            && stderr.contains("datasources=vm"),
+        "{stderr}"
+    );
+    let compared: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut with_baseline = 0;
+    for r in compared["results"].as_array().expect("results") {
+        let b = &r["baseline"];
+        match (r["datasource"].as_str(), r["state"].as_str()) {
+            (Some("vm"), _) => assert!(b.is_null(), "{r}"),
+            (_, Some("pass" | "warn" | "fail")) => {
+                assert_eq!(b["regression"], false, "{r}");
+                with_baseline += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        with_baseline >= 10,
+        "{with_baseline} default results compared"
+    );
+    let mut default = part(&compared, "default");
+    default["services"] = services.clone();
     assert_designed_on(Backend::Prometheus, &default);
 
     // `validate` still checks the default's SLOs, and says which it could not.
