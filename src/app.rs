@@ -211,7 +211,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         tracing::warn!(
             shard = shard.index,
             shards = shard.count,
-            "This shard owns no SLO; it reports slogate_ready 0 (use fewer shards than SLOs)"
+            "This shard owns no SLO; it exports no slogate_ready (nothing to judge); fewer shards than SLOs spread the load better"
         );
     }
     let web = match &args.web_config_file {

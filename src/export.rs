@@ -463,7 +463,12 @@ impl Collector for SnapshotCollector {
             .map(|i| (label::SHARD.to_string(), i.clone()))
             .collect();
         let sharded = |l: Labels| -> Labels { shard.iter().cloned().chain(l).collect() };
-        if let Some(s) = &snapshot {
+        // A shard that owns no SLO has no verdict: it exports no roll-up, so
+        // the dashboards' `min without (shard)` reads the other shards' alone
+        // (a 0 there would hold the whole fleet not ready).
+        let idle_shard =
+            !shard.is_empty() && snapshot.as_ref().is_some_and(|s| s.results.is_empty());
+        if let Some(s) = snapshot.as_ref().filter(|_| !idle_shard) {
             score.push(
                 sharded(vec![(label::CHECKPOINT.into(), CURRENT.into())]),
                 s.score,
@@ -506,10 +511,12 @@ impl Collector for SnapshotCollector {
             );
         }
         // Before the first evaluation nothing is ready.
-        ready.push(
-            shard.clone(),
-            bool_value(snapshot.as_ref().is_some_and(|s| s.readiness.ready)),
-        );
+        if !idle_shard {
+            ready.push(
+                shard.clone(),
+                bool_value(snapshot.as_ref().is_some_and(|s| s.readiness.ready)),
+            );
+        }
         reload.push(
             Vec::new(),
             bool_value(self.flags.config_reload_ok.load(Ordering::Relaxed)),
@@ -608,6 +615,34 @@ mod tests {
             failed.contains("slogate_config_last_reload_successful 0.0"),
             "{failed}"
         );
+    }
+
+    /// An empty shard must not hold the fleet's `min without (shard)` at 0;
+    /// before its first evaluation it is not ready, as any replica.
+    #[test]
+    fn a_shard_that_owns_no_slo_exports_no_readiness() {
+        let encode = |snapshot: Option<Snapshot>| {
+            let published = Arc::new(Published::default());
+            if let Some(s) = snapshot {
+                published.publish(s);
+            }
+            let flags = Arc::new(Flags {
+                shard: Some("1".into()),
+                ..Flags::default()
+            });
+            Exporter::new(published, &QueryMetrics::default(), flags).encode()
+        };
+        let mut empty = snapshot::example();
+        empty.results.clear();
+        empty.readiness = crate::eval::roll_up(&[]);
+        let text = encode(Some(empty));
+        assert!(!text.contains("slogate_ready{"), "{text}");
+        assert!(!text.contains("slogate_launch_score_ratio{"), "{text}");
+        assert!(text.contains("slogate_prometheus_up{"), "{text}");
+        let text = encode(Some(snapshot::example()));
+        assert!(text.contains("slogate_ready{shard=\"1\"} 0.0"), "{text}");
+        let text = encode(None);
+        assert!(text.contains("slogate_ready{shard=\"1\"} 0.0"), "{text}");
     }
 
     #[test]
