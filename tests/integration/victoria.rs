@@ -1,6 +1,7 @@
 //! VictoriaMetrics as a backend: the known-answer history imported into a real
 //! single-node VictoriaMetrics gives the designed answers to 1e-9 (computed for
-//! its `(t - w, t]` ranges), and vmalert accepts every generated rule file.
+//! its `(t - w, t]` ranges), and vmalert accepts every generated rule file
+//! (the committed ones, and a named datasource's and a calendar SLO's).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,6 +46,25 @@ fn vmalert_accepts_every_generated_rule_file() {
         &Path::new(ROOT).join("helm/slogate/files/rules"),
     ));
     assert_eq!(files.len(), 8, "{files:?}");
+    // And what a config with every feature generates: a calendar SLO, and a
+    // named datasource's rules in `eu/rules/`, for that datasource's vmalert.
+    let out = tempfile::tempdir().expect("tempdir");
+    let generated = crate::harness::run_slogate(&[
+        "generate",
+        &format!("--config.file={ROOT}/tests/fixtures/config/everything.good.yaml"),
+        &format!("--output.dir={}", out.path().display()),
+    ]);
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let eu = rule_files(&out.path().join("eu/rules"));
+    assert!(!eu.is_empty(), "no rules for datasource eu");
+    files.extend(eu);
+    let default = rule_files(&out.path().join("rules"));
+    assert!(default.len() >= 5, "{default:?}");
+    files.extend(default);
     for file in &files {
         let out = Command::new(tool("vmalert"))
             .arg("-dryRun")
