@@ -139,7 +139,35 @@ fn write_helm_values(
     let values = crate::generate::helm::values(&config, files, &header, env!("CARGO_PKG_VERSION"))
         .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
     std::fs::write(path, values).with_context(|| format!("cannot write {}", path.display()))?;
+    // The chart's PrometheusRule goes to the default datasource's Prometheus
+    // Operator; a named datasource's rules belong to its own ruler.
+    let elsewhere: std::collections::BTreeSet<&str> = files
+        .iter()
+        .filter_map(|f| f.path.split_once("/rules/").map(|(ds, _)| ds))
+        .filter(|ds| !ds.is_empty() && !ds.contains('/'))
+        .collect();
+    for ds in elsewhere {
+        tracing::warn!(
+            datasource = ds,
+            "The Helm values carry the default datasource's rules only; load this datasource's with `slogate generate --output.dir=D` (D/{ds}/rules/) into its own ruler"
+        );
+    }
     tracing::info!(file = %path.display(), files = files.len(), "Generated Helm values");
+    Ok(())
+}
+
+/// Removes the files of `dir` that an earlier `generate` wrote (they carry its
+/// header) and this one does not write (`paths`).
+fn remove_stale(dir: &Path, paths: &[std::path::PathBuf]) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        let stale = !paths.contains(&path)
+            && std::fs::read_to_string(&path).is_ok_and(|t| crate::generate::is_generated(&t));
+        if stale {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -559,18 +587,26 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         .collect();
     let mut dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
     dirs.dedup();
-    for dir in dirs {
+    for dir in &dirs {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for entry in
-            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?
-        {
-            let path = entry?.path();
-            let stale = !paths.contains(&path)
-                && std::fs::read_to_string(&path).is_ok_and(|t| crate::generate::is_generated(&t));
-            if stale {
-                std::fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove {}", path.display()))?;
+        remove_stale(dir, &paths)?;
+    }
+    // A datasource renamed or no longer read: its `<name>/rules/` from an
+    // earlier run would keep alerting on SLOs that are gone.
+    let old_rules: Vec<std::path::PathBuf> = std::fs::read_dir(&args.output_dir)
+        .with_context(|| format!("cannot read {}", args.output_dir.display()))?
+        .flatten()
+        .map(|e| e.path().join("rules"))
+        .filter(|d| d.is_dir() && !dirs.contains(&d.as_path()))
+        .collect();
+    for dir in old_rules {
+        remove_stale(&dir, &paths)?;
+        // Only when nothing else is left in them.
+        if std::fs::remove_dir(&dir).is_ok() {
+            if let Some(parent) = dir.parent() {
+                let _ = std::fs::remove_dir(parent);
             }
+            tracing::info!(dir = %dir.display(), "Removed the rules of a datasource no SLO reads");
         }
     }
     for (file, path) in files.iter().zip(&paths) {

@@ -273,6 +273,43 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
     assert!(out_dir.join("vm/rules/availability-vm.yaml").is_file());
     assert!(!out_dir.join("rules/availability-vm.yaml").exists());
 
+    // The datasource renamed: its old rules go (they would keep alerting on
+    // SLOs that moved); a file generate did not write stays.
+    let keep = out_dir.join("vm/rules/hand-written.yaml");
+    std::fs::write(&keep, "groups: []\n").expect("write");
+    let renamed = dir.path().join("renamed.yaml");
+    let text = std::fs::read_to_string(&path)
+        .expect("read")
+        .replace("vm:", "vm2:")
+        .replace("datasource: vm", "datasource: vm2");
+    std::fs::write(&renamed, text).expect("write");
+    let out = run_slogate(&[
+        "generate",
+        &format!("--config.file={}", renamed.display()),
+        &format!("--output.dir={}", out_dir.display()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out_dir.join("vm2/rules/availability-vm.yaml").is_file());
+    let left: Vec<_> = std::fs::read_dir(out_dir.join("vm/rules"))
+        .expect("vm/rules kept for the hand-written file")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["hand-written.yaml"]);
+    std::fs::remove_file(&keep).expect("remove");
+    let out = run_slogate(&[
+        "generate",
+        &format!("--config.file={}", renamed.display()),
+        &format!("--output.dir={}", out_dir.display()),
+    ]);
+    assert!(out.status.success());
+    assert!(!out_dir.join("vm").exists(), "an emptied directory goes too");
+    assert!(out_dir.join("rules/availability.yaml").is_file());
+
     let text = std::fs::read_to_string(&path).expect("read").replacen(
         "datasource: vm",
         "datasource: victoria",
