@@ -362,10 +362,23 @@ pub fn budget_left_seconds(r: &SloResult) -> Option<f64> {
     }
     let allowed = 1.0 - r.objective?;
     let left = match &r.period {
-        // The whole period's allowance less the downtime so far.
+        // The whole period's allowance less the downtime so far, both over
+        // the time not excluded so far (exclusions still to come are not
+        // known to the result, and are not taken off).
         Some(p) => {
-            let elapsed = p.bounds.elapsed().as_secs_f64();
-            let length = p.bounds.length().num_milliseconds() as f64 / 1000.0;
+            let (start, at) = (p.bounds.start, p.bounds.at);
+            let excluded: f64 = r
+                .exclusions
+                .iter()
+                .map(|e| {
+                    (e.end.min(at) - e.start.max(start))
+                        .num_milliseconds()
+                        .max(0) as f64
+                })
+                .sum::<f64>()
+                / 1000.0;
+            let elapsed = p.bounds.elapsed().as_secs_f64() - excluded;
+            let length = p.bounds.length().num_milliseconds() as f64 / 1000.0 - excluded;
             allowed * length - (1.0 - r.sli?) * elapsed
         }
         None => r.error_budget_remaining? * allowed * r.window.as_secs_f64(),
@@ -792,6 +805,48 @@ pub fn mark(state: State) -> &'static str {
 mod tests {
     use super::*;
     use crate::eval::snapshot;
+
+    /// A calendar uptime SLO's downtime left: the period's allowance and the
+    /// downtime so far, both over the time not excluded.
+    #[test]
+    fn calendar_downtime_left_leaves_excluded_time_out() {
+        use crate::slo::calendar::{Bounds, Calendar, Period};
+        use crate::slo::exclusion::Exclusion;
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+        };
+        let mut r = snapshot::example().results[0].clone();
+        r.kind = SliKind::Uptime;
+        r.objective = Some(0.999);
+        r.sli = Some(0.9995);
+        r.period = Some(crate::eval::PeriodStatus {
+            calendar: Calendar {
+                period: Period::Month,
+                tz: chrono_tz::Tz::UTC,
+            },
+            bounds: Bounds {
+                start: t("2026-04-01T00:00:00Z"),
+                end: t("2026-05-01T00:00:00Z"),
+                at: t("2026-04-11T00:00:00Z"),
+            },
+            projected_sli: None,
+        });
+        let day = 86_400.0;
+        let left = budget_left_seconds(&r).expect("uptime");
+        let want = 0.001 * 30.0 * day - 0.0005 * 10.0 * day;
+        assert!((left - want).abs() < 1e-6, "{left} vs {want}");
+        // One day of the ten excluded (the part before the period is not).
+        r.exclusions = vec![Exclusion {
+            start: t("2026-03-31T00:00:00Z"),
+            end: t("2026-04-02T00:00:00Z"),
+            reason: "migration".into(),
+        }];
+        let left = budget_left_seconds(&r).expect("uptime");
+        let want = 0.001 * 29.0 * day - 0.0005 * 9.0 * day;
+        assert!((left - want).abs() < 1e-6, "{left} vs {want}");
+    }
 
     #[test]
     fn spans_round_up_into_the_next_unit() {

@@ -245,7 +245,8 @@ impl Slo {
                     .and_then(|e| self.indicator.bad_total(e));
                 self.judge(&mut r, counted, budget, &windows);
                 if let (Some(p), Some((bad, total))) = (&mut r.period, counted) {
-                    p.projected_sli = projected_sli(bad, total, &p.bounds, &windows);
+                    p.projected_sli =
+                        projected_sli(bad, total, &p.bounds, &windows, &self.exclusions);
                 }
                 r
             })
@@ -411,19 +412,29 @@ pub const PACE_WINDOW: PromDuration = PromDuration::from_secs(86400);
 
 /// The SLI a calendar period ends with if its rest goes at the pace of the
 /// last day: `(bad + bad/s × left) / (total + total/s × left)`, from the events
-/// so far and the 1d window's rates. `None` without traffic in the last day.
+/// so far and the 1d window's rates. Excluded time counts in neither: the
+/// last day's rates are per second not excluded, and `left` leaves out the
+/// exclusions still to come in the period. `None` without traffic in the last
+/// day, or when all of it was excluded.
 fn projected_sli(
     bad: f64,
     total: f64,
     bounds: &crate::slo::calendar::Bounds,
     windows: &BTreeMap<PromDuration, (f64, f64)>,
+    exclusions: &crate::slo::exclusion::Exclusions,
 ) -> Option<f64> {
-    let left = (bounds.end - bounds.at).num_milliseconds().max(0) as f64 / 1000.0;
+    let left = (bounds.end - bounds.at).num_milliseconds().max(0) as f64 / 1000.0
+        - exclusions.seconds_within(bounds.at, bounds.end);
     let (pace_bad, pace_total) = windows.get(&PACE_WINDOW).copied()?;
     if pace_total <= 0.0 {
         return None;
     }
-    let per_second = PACE_WINDOW.as_secs_f64();
+    let day_ago = bounds.at - chrono::TimeDelta::milliseconds(PACE_WINDOW.as_millis() as i64);
+    let per_second = PACE_WINDOW.as_secs_f64() - exclusions.seconds_within(day_ago, bounds.at);
+    if per_second <= 0.0 {
+        return None;
+    }
+    let left = left.max(0.0);
     let end_bad = bad + pace_bad / per_second * left;
     let end_total = total + pace_total / per_second * left;
     (end_total > 0.0)
@@ -471,5 +482,63 @@ mod window_tests {
         );
         // A 1h launch checkpoint: nothing longer than itself.
         assert_eq!(quantile_windows(m(3600), m(3600)), [m(300), m(3600)]);
+    }
+    /// The projection runs the rest of the period at the last day's pace per
+    /// second not excluded, and over the time not excluded that is left.
+    #[test]
+    fn a_projection_leaves_excluded_time_out_of_the_pace_and_of_what_is_left() {
+        use crate::slo::exclusion::{Exclusion, Exclusions};
+        let t = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+        };
+        // 10 days into a 30-day period: 1000 bad of 1,000,000 so far; the
+        // last day 20 bad of 43,200 total.
+        let bounds = crate::slo::calendar::Bounds {
+            start: t("2026-04-01T00:00:00Z"),
+            end: t("2026-05-01T00:00:00Z"),
+            at: t("2026-04-11T00:00:00Z"),
+        };
+        let windows = BTreeMap::from([(PACE_WINDOW, (20.0, 43_200.0))]);
+        let none = Exclusions::default();
+        let left = 20.0;
+        let want = 1.0 - (1000.0 + 20.0 * left) / (1_000_000.0 + 43_200.0 * left);
+        let got = projected_sli(1000.0, 1_000_000.0, &bounds, &windows, &none).expect("sli");
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        // 12 of the last 24 hours excluded: the day's events came in 12 hours,
+        // so the pace per day is twice as fast. A 5-day freeze still to come
+        // leaves 15 days of it.
+        let with = Exclusions {
+            once: vec![
+                Exclusion {
+                    start: t("2026-04-10T06:00:00Z"),
+                    end: t("2026-04-10T18:00:00Z"),
+                    reason: "migration".into(),
+                },
+                Exclusion {
+                    start: t("2026-04-20T00:00:00Z"),
+                    end: t("2026-04-25T00:00:00Z"),
+                    reason: "freeze".into(),
+                },
+            ],
+            recurring: Vec::new(),
+        };
+        let want = 1.0 - (1000.0 + 40.0 * 15.0) / (1_000_000.0 + 86_400.0 * 15.0);
+        let got = projected_sli(1000.0, 1_000_000.0, &bounds, &windows, &with).expect("sli");
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+        // The whole last day excluded: no pace to project at.
+        let all_day = Exclusions {
+            once: vec![Exclusion {
+                start: t("2026-04-10T00:00:00Z"),
+                end: t("2026-04-11T00:00:00Z"),
+                reason: "outage elsewhere".into(),
+            }],
+            recurring: Vec::new(),
+        };
+        assert_eq!(
+            projected_sli(1000.0, 1_000_000.0, &bounds, &windows, &all_day),
+            None
+        );
     }
 }

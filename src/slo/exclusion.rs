@@ -78,6 +78,20 @@ impl Exclusions {
         self.once.is_empty() && self.recurring.is_empty()
     }
 
+    /// How many seconds of `[from, to]` lie inside exclusions (overlapping
+    /// spans counted once).
+    pub fn seconds_within(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+        self.within(from, to)
+            .iter()
+            .map(|e| {
+                (e.end.min(to) - e.start.max(from))
+                    .num_milliseconds()
+                    .max(0) as f64
+                    / 1000.0
+            })
+            .sum()
+    }
+
     /// Every excluded span overlapping `[from, to]`, sorted by start; spans
     /// that overlap or touch (a recurring one over a one-off) are merged, with
     /// both reasons.

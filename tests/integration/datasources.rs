@@ -307,7 +307,10 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
         &format!("--output.dir={}", out_dir.display()),
     ]);
     assert!(out.status.success());
-    assert!(!out_dir.join("vm").exists(), "an emptied directory goes too");
+    assert!(
+        !out_dir.join("vm").exists(),
+        "an emptied directory goes too"
+    );
     assert!(out_dir.join("rules/availability.yaml").is_file());
 
     let text = std::fs::read_to_string(&path).expect("read").replacen(
