@@ -366,7 +366,26 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         metric::SLO_PROJECTED_SLI,
         "A calendar SLO's SLI at the end of its period if the rest goes like the last day",
     );
+    let mut exclusions = Family::new(
+        metric::SLO_EXCLUSIONS,
+        "Exclusions the SLO's windows overlap (reasons in /api/v1/status)",
+    );
+    let mut excluded = Family::new(
+        metric::SLO_EXCLUDED_EVENTS,
+        "Events the exclusions left out of the SLO window",
+    );
+    let mut excluded_bad = Family::new(
+        metric::SLO_EXCLUDED_BAD_EVENTS,
+        "Bad events the exclusions left out of the SLO window",
+    );
     for r in &snapshot.results {
+        if !r.kind.is_probe() {
+            exclusions.push(slo_labels(r), Some(r.exclusions.len() as f64));
+        }
+        if let Some((bad, total)) = r.excluded {
+            excluded.push(slo_labels(r), Some(total));
+            excluded_bad.push(slo_labels(r), Some(bad));
+        }
         if let Some(p) = &r.period {
             elapsed.push(slo_labels(r), Some(p.bounds.elapsed_ratio()));
             projected.push(slo_labels(r), p.projected_sli);
@@ -423,6 +442,9 @@ fn slo_families(snapshot: &Snapshot) -> Vec<Family> {
         regression,
         elapsed,
         projected,
+        exclusions,
+        excluded,
+        excluded_bad,
     ]
 }
 

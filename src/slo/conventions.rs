@@ -23,6 +23,12 @@ pub mod metric {
     pub const SLO_PERIOD_ELAPSED: &str = "slogate_slo_period_elapsed_ratio";
     /// A calendar SLO's SLI at the end of its period at the last day's pace.
     pub const SLO_PROJECTED_SLI: &str = "slogate_slo_projected_sli_ratio";
+    /// Exclusions (maintenance) the result's windows overlap; their reasons
+    /// are in the JSON API and on the status page.
+    pub const SLO_EXCLUSIONS: &str = "slogate_slo_exclusions";
+    /// Events the exclusions left out of the SLO window, all and bad.
+    pub const SLO_EXCLUDED_EVENTS: &str = "slogate_slo_excluded_events";
+    pub const SLO_EXCLUDED_BAD_EVENTS: &str = "slogate_slo_excluded_bad_events";
     pub const SERVICE_READY: &str = "slogate_service_ready";
     pub const READY: &str = "slogate_ready";
     pub const LAUNCH_CHECKPOINT_STATE: &str = "slogate_launch_checkpoint_state";

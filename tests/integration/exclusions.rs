@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::harness::run_slogate;
+use crate::harness::{metric_value, run_slogate};
 use crate::history::{end, end_rfc3339, minute, rfc3339, window_sum, DAY, MINUTE};
 use crate::known_answer::{check_json, history_prometheus, result};
 
@@ -141,6 +141,55 @@ fn excluding_the_incident_turns_search_from_fail_to_pass_leaving_out_exactly_its
     assert!(
         table.contains("(search incident INC-42, caused upstream): 60000 events, 48000"),
         "{table}"
+    );
+    // So do the Markdown report, `/metrics` and the status page.
+    let out = run_slogate(&[
+        "check",
+        &format!("--config.file={path}"),
+        &format!("--prometheus.url={}", prom.url()),
+        &format!("--at={}", end_rfc3339()),
+        "--output=markdown",
+    ]);
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        markdown.contains("search incident INC-42, caused upstream"),
+        "{markdown}"
+    );
+    let slogate = crate::harness::Slogate::serve(
+        std::path::Path::new(&path),
+        &[
+            &format!("--prometheus.url={}", prom.url()),
+            &format!("--at={}", end_rfc3339()),
+        ],
+    );
+    let metrics = slogate.metrics();
+    let search = [("slo", "availability"), ("service", "search")];
+    assert_eq!(
+        metric_value(&metrics, "slogate_slo_exclusions", &search),
+        Some(1.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        metric_value(&metrics, "slogate_slo_excluded_bad_events", &search),
+        Some(inc_bad)
+    );
+    assert_eq!(
+        metric_value(&metrics, "slogate_slo_excluded_events", &search),
+        Some(inc_total)
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            "slogate_slo_exclusions",
+            &[("slo", "latency"), ("service", "search")]
+        ),
+        Some(0.0)
+    );
+    let (status, page) = crate::harness::get(&slogate.url("/"));
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("search incident INC-42, caused upstream"),
+        "no reason on the page"
     );
 }
 
