@@ -234,6 +234,75 @@ fn a_calendar_month_counts_events_since_its_start_in_utc_and_across_a_dst_change
     );
 }
 
+/// A calendar window in `defaults` applies to every SLO that sets none (a probe
+/// keeps its instant query), and the table and the Markdown report say where
+/// in the period the instant is.
+#[test]
+fn a_calendar_default_applies_to_every_slo_and_every_output_names_the_period() {
+    let prom = prometheus();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("slogate.yaml");
+    std::fs::write(
+        &path,
+        r#"apiVersion: slogate/v1
+defaults:
+  min_events: 1
+  window: {calendar: month, timezone: Europe/Berlin}
+slos:
+  - name: availability
+    objective: 99
+    service: api
+    sli:
+      ratio:
+        errors: http_requests_total{service="api",code="500"}
+        total: http_requests_total{service="api"}
+  - name: probe
+    service: api
+    sli:
+      threshold: {query: vector(1), op: "<", value: 2}
+"#,
+    )
+    .expect("write config");
+    let path = path.to_str().expect("utf-8");
+    let at = unix("2026-03-31T12:00:00Z");
+    let (code, doc) = check_json(&prom, path, at);
+    assert_period(
+        &doc,
+        "availability",
+        "2026-02-28T23:00:00Z",
+        "2026-03-31T22:00:00Z",
+        at,
+    );
+    assert_eq!(
+        result(&doc, "availability")["window"],
+        "month (Europe/Berlin)"
+    );
+    let probe = result(&doc, "probe");
+    assert_eq!(probe["state"], "pass", "{probe}");
+    assert!(probe.get("period").is_none(), "{probe}");
+    let (bad, total) = counted(unix("2026-02-28T23:00:00Z"), at);
+    let sli = (total - bad) / total;
+    let code = code.expect("exit code");
+    for output in ["table", "markdown"] {
+        let out = crate::harness::run_slogate(&[
+            "check",
+            &format!("--config.file={path}"),
+            &format!("--prometheus.url={}", prom.url()),
+            &format!("--at={at}"),
+            &format!("--output={output}"),
+        ]);
+        assert_eq!(out.status.code(), Some(code));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(" month-to-date ") && text.contains("(day 31 of 31, Europe/Berlin)"),
+            "{output}: {text}"
+        );
+        // The shown SLI is the design's, rounded down to 3 decimals.
+        let shown = format!("{:.3}%", (sli * 100_000.0).floor() / 1000.0);
+        assert!(text.contains(&shown), "{output}: {shown} not in {text}");
+    }
+}
+
 #[test]
 fn the_first_minute_of_a_month_counts_only_that_minute() {
     let prom = prometheus();
