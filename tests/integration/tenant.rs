@@ -128,3 +128,87 @@ fn the_tenant_header_reaches_the_backend_and_never_the_logs() {
     );
     assert!(!all.contains(TENANT), "validate shows the tenant:\n{all}");
 }
+
+/// Two Mimir tenants as two named datasources, each behind its own recording
+/// proxy in front of the same Prometheus: `serve` sends each SLO's queries with
+/// its own datasource's tenant only, and no tenant shows in the debug log,
+/// `/metrics`, the JSON API or the status page.
+#[test]
+fn each_named_datasource_sends_its_own_tenant_and_serve_never_shows_it() {
+    let prom = history_prometheus();
+    let (port_a, heads_a) = recording_proxy(prom.url(), 400);
+    let (port_b, heads_b) = recording_proxy(prom.url(), 400);
+    let (tenant_a, tenant_b) = ("team-a-secret-org", "team-b-secret-org");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("slogate.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"apiVersion: slogate/v1
+datasources:
+  team-a: {{url: "http://127.0.0.1:{port_a}", headers: {{X-Scope-OrgID: {tenant_a}}}}}
+  team-b: {{url: "http://127.0.0.1:{port_b}", headers: {{X-Scope-OrgID: {tenant_b}}}}}
+slos:
+  - name: availability-a
+    datasource: team-a
+    objective: 99.9
+    group_by: [service]
+    sli: {{ratio: {{errors: 'http_requests_total{{code=~"5.."}}', total: http_requests_total}}}}
+  - name: availability-b
+    datasource: team-b
+    objective: 99.9
+    group_by: [service]
+    sli: {{ratio: {{errors: 'http_requests_total{{code=~"5.."}}', total: http_requests_total}}}}
+"#
+        ),
+    )
+    .expect("write");
+    let slogate = crate::harness::Slogate::serve(
+        &config,
+        &["--log.level=debug", &format!("--at={}", end_rfc3339())],
+    );
+    let status = slogate.status();
+    let results = status["results"].as_array().expect("results");
+    // Four services each (inventory has no traffic in the design).
+    assert_eq!(results.len(), 8);
+    for r in results {
+        assert!(
+            matches!(
+                r["state"].as_str(),
+                Some("pass" | "warn" | "fail" | "insufficient_data")
+            ),
+            "{r}"
+        );
+        let slo = r["slo"].as_str().expect("slo");
+        let want = if slo.ends_with("-a") {
+            "team-a"
+        } else {
+            "team-b"
+        };
+        assert_eq!(r["datasource"], want, "{r}");
+    }
+    let (_, page) = crate::harness::get(&slogate.url("/"));
+    let shown = format!(
+        "{}{}{}{}",
+        slogate.metrics(),
+        status,
+        page,
+        slogate.proc.log_text()
+    );
+    assert!(shown.contains("level=debug") || shown.contains("DEBUG"));
+    for tenant in [tenant_a, tenant_b] {
+        assert!(!shown.contains(tenant), "{tenant} is shown");
+    }
+    for (heads, own, other) in [
+        (&heads_a, tenant_a, tenant_b),
+        (&heads_b, tenant_b, tenant_a),
+    ] {
+        let heads = heads.lock().expect("lock").clone();
+        assert!(heads.len() >= 3, "{} requests with {own}", heads.len());
+        for head in &heads {
+            let head = head.to_ascii_lowercase();
+            assert!(head.contains(&format!("x-scope-orgid: {own}")), "{head}");
+            assert!(!head.contains(other), "{head}");
+        }
+    }
+}
