@@ -156,6 +156,43 @@ fn write_helm_values(
     Ok(())
 }
 
+/// A datasource renamed or no longer read: its `<name>/rules/` from an
+/// earlier run would keep alerting on SLOs that are gone. Removes what
+/// `generate` wrote in each `<output_dir>/*/rules/` that this run did not
+/// write to (`written`, compared as canonical paths, after writing: on a
+/// case-insensitive disk `EU/rules` is `eu/rules`). Not a symlink, and not
+/// another run's output root (one with `rules/slogate-self.yaml` or
+/// `dashboards/`: a datasource's folder has neither).
+fn remove_old_datasource_rules(
+    output_dir: &Path,
+    written: &std::collections::BTreeSet<&Path>,
+) -> Result<()> {
+    let written: Vec<std::path::PathBuf> = written
+        .iter()
+        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .collect();
+    let entries = std::fs::read_dir(output_dir)
+        .with_context(|| format!("cannot read {}", output_dir.display()))?;
+    for entry in entries.flatten() {
+        let root = entry.path();
+        let dir = root.join("rules");
+        let plain_dir = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+        let another_root = root.join("dashboards").exists()
+            || dir.join(crate::generate::rules::SELF_FILE).exists();
+        let ours = std::fs::canonicalize(&dir).is_ok_and(|c| written.contains(&c));
+        if !plain_dir(&root) || !plain_dir(&dir) || another_root || ours {
+            continue;
+        }
+        remove_stale(&dir, &[])?;
+        // Only when nothing else is left in them.
+        if std::fs::remove_dir(&dir).is_ok() {
+            let _ = std::fs::remove_dir(&root);
+            tracing::info!(dir = %dir.display(), "Removed the rules of a datasource no SLO reads");
+        }
+    }
+    Ok(())
+}
+
 /// Removes the files of `dir` that an earlier `generate` wrote (they carry its
 /// header) and this one does not write (`paths`).
 fn remove_stale(dir: &Path, paths: &[std::path::PathBuf]) -> Result<()> {
@@ -585,35 +622,17 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
         .iter()
         .map(|f| args.output_dir.join(&f.path))
         .collect();
-    let mut dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
-    dirs.dedup();
+    let dirs: std::collections::BTreeSet<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
     for dir in &dirs {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         remove_stale(dir, &paths)?;
-    }
-    // A datasource renamed or no longer read: its `<name>/rules/` from an
-    // earlier run would keep alerting on SLOs that are gone.
-    let old_rules: Vec<std::path::PathBuf> = std::fs::read_dir(&args.output_dir)
-        .with_context(|| format!("cannot read {}", args.output_dir.display()))?
-        .flatten()
-        .map(|e| e.path().join("rules"))
-        .filter(|d| d.is_dir() && !dirs.contains(&d.as_path()))
-        .collect();
-    for dir in old_rules {
-        remove_stale(&dir, &paths)?;
-        // Only when nothing else is left in them.
-        if std::fs::remove_dir(&dir).is_ok() {
-            if let Some(parent) = dir.parent() {
-                let _ = std::fs::remove_dir(parent);
-            }
-            tracing::info!(dir = %dir.display(), "Removed the rules of a datasource no SLO reads");
-        }
     }
     for (file, path) in files.iter().zip(&paths) {
         std::fs::write(path, &file.text)
             .with_context(|| format!("cannot write {}", path.display()))?;
         tracing::debug!(file = %path.display(), "Wrote");
     }
+    remove_old_datasource_rules(&args.output_dir, &dirs)?;
     tracing::info!(files = files.len(), dir = %args.output_dir.display(), "Generated");
     Ok(())
 }

@@ -513,14 +513,15 @@ impl Collector for SnapshotCollector {
                     bool_value(*ok),
                 );
             }
-            // One series per datasource evaluated (`default` is `prometheus:`).
-            if s.run.datasources.is_empty() {
+            // One series per datasource evaluated (`default` is `prometheus:`);
+            // none from a shard that evaluated nothing.
+            if s.run.datasources.is_empty() && !idle_shard {
                 up.push(
                     vec![(label::DATASOURCE.into(), DEFAULT_DATASOURCE.into())],
                     bool_value(s.run.prometheus_up),
                 );
             }
-            for (name, ok) in &s.run.datasources {
+            for (name, ok) in s.run.datasources.iter().filter(|_| !idle_shard) {
                 up.push(
                     vec![(label::DATASOURCE.into(), name.clone())],
                     bool_value(*ok),
@@ -660,7 +661,7 @@ mod tests {
         let text = encode(Some(empty));
         assert!(!text.contains("slogate_ready{"), "{text}");
         assert!(!text.contains("slogate_launch_score_ratio{"), "{text}");
-        assert!(text.contains("slogate_prometheus_up{"), "{text}");
+        assert!(!text.contains("slogate_prometheus_up{"), "{text}");
         let text = encode(Some(snapshot::example()));
         assert!(text.contains("slogate_ready{shard=\"1\"} 0.0"), "{text}");
         let text = encode(None);

@@ -812,11 +812,7 @@ mod tests {
     fn calendar_downtime_left_leaves_excluded_time_out() {
         use crate::slo::calendar::{Bounds, Calendar, Period};
         use crate::slo::exclusion::Exclusion;
-        let t = |s: &str| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .expect("time")
-                .with_timezone(&chrono::Utc)
-        };
+        let t = crate::slo::exclusion::utc;
         let mut r = snapshot::example().results[0].clone();
         r.kind = SliKind::Uptime;
         r.objective = Some(0.999);

@@ -488,11 +488,7 @@ mod window_tests {
     #[test]
     fn a_projection_leaves_excluded_time_out_of_the_pace_and_of_what_is_left() {
         use crate::slo::exclusion::{Exclusion, Exclusions};
-        let t = |s: &str| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .expect("time")
-                .with_timezone(&chrono::Utc)
-        };
+        let t = crate::slo::exclusion::utc;
         // 10 days into a 30-day period: 1000 bad of 1,000,000 so far; the
         // last day 20 bad of 43,200 total.
         let bounds = crate::slo::calendar::Bounds {

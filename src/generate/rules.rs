@@ -20,6 +20,9 @@ use crate::slo::{
     rule_source, AlertTier, Indicator, PromDuration, RuleSource, Severity, Slo, Tier,
 };
 
+/// The self-health rules' file: only in the default datasource's `rules/`.
+pub const SELF_FILE: &str = "slogate-self.yaml";
+
 /// The window of the recorded base counts that long windows sum.
 const BASE_WINDOW: PromDuration = PromDuration::from_secs(300);
 /// Waits before a burn alert fires: long enough to skip a scrape blip.
@@ -530,7 +533,7 @@ fn self_file(interval: Duration, links: &Routing, source: &str) -> File {
         ),
     ];
     File {
-        path: "rules/slogate-self.yaml".into(),
+        path: format!("rules/{SELF_FILE}"),
         text: render(
             &RuleFile {
                 groups: vec![Group {

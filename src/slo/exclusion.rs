@@ -212,15 +212,17 @@ pub fn split(exclusions: &[Exclusion], window: PromDuration, at: DateTime<Utc>) 
     Some(Split { kept, cut })
 }
 
+/// An RFC 3339 instant, for tests.
+#[cfg(test)]
+pub(crate) fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("an RFC 3339 time")
+        .with_timezone(&Utc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .expect("RFC 3339")
-            .with_timezone(&Utc)
-    }
 
     #[test]
     fn a_window_is_cut_where_it_overlaps_an_exclusion() {

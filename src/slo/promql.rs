@@ -600,11 +600,7 @@ mod parse_tests {
     #[test]
     fn a_long_window_stays_pinned_when_an_exclusion_began_after_its_cadence_start() {
         use crate::slo::exclusion::{Exclusion, Exclusions};
-        let utc = |t: &str| {
-            chrono::DateTime::parse_from_rfc3339(t)
-                .expect("time")
-                .with_timezone(&chrono::Utc)
-        };
+        let utc = crate::slo::exclusion::utc;
         let mut slo = Slo::for_test(Indicator::Ratio {
             numerator: RatioNumerator::Errors(sel("a{code=~\"5..\"}")),
             total: sel("a"),

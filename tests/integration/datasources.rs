@@ -258,16 +258,19 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
     let config = two_backend_config("http://127.0.0.1:9", "http://127.0.0.1:9");
     std::fs::write(&path, serde_norway::to_string(&config).expect("YAML")).expect("write");
     let out_dir = dir.path().join("out");
-    let out = run_slogate(&[
-        "generate",
-        &format!("--config.file={}", path.display()),
-        &format!("--output.dir={}", out_dir.display()),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let generate = |config: &std::path::Path| {
+        let out = run_slogate(&[
+            "generate",
+            &format!("--config.file={}", config.display()),
+            &format!("--output.dir={}", out_dir.display()),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    generate(&path);
     assert!(out_dir.join("rules/availability.yaml").is_file());
     assert!(out_dir.join("rules/slogate-self.yaml").is_file());
     assert!(out_dir.join("vm/rules/availability-vm.yaml").is_file());
@@ -283,16 +286,7 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
         .replace("vm:", "vm2:")
         .replace("datasource: vm", "datasource: vm2");
     std::fs::write(&renamed, text).expect("write");
-    let out = run_slogate(&[
-        "generate",
-        &format!("--config.file={}", renamed.display()),
-        &format!("--output.dir={}", out_dir.display()),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    generate(&renamed);
     assert!(out_dir.join("vm2/rules/availability-vm.yaml").is_file());
     let left: Vec<_> = std::fs::read_dir(out_dir.join("vm/rules"))
         .expect("vm/rules kept for the hand-written file")
@@ -301,12 +295,16 @@ fn generated_rules_go_to_each_datasources_ruler_and_unknown_names_are_refused() 
         .collect();
     assert_eq!(left, ["hand-written.yaml"]);
     std::fs::remove_file(&keep).expect("remove");
-    let out = run_slogate(&[
-        "generate",
-        &format!("--config.file={}", renamed.display()),
-        &format!("--output.dir={}", out_dir.display()),
-    ]);
-    assert!(out.status.success());
+    // Another run's output below this one (`--output.dir=out/staging`) is not
+    // a datasource's folder: its generated rules stay.
+    let staging = out_dir.join("staging/rules");
+    std::fs::create_dir_all(&staging).expect("mkdir");
+    for name in ["slogate-self.yaml", "availability.yaml"] {
+        std::fs::copy(out_dir.join("rules").join(name), staging.join(name)).expect("copy");
+    }
+    generate(&renamed);
+    assert!(staging.join("availability.yaml").is_file());
+    std::fs::remove_dir_all(out_dir.join("staging")).expect("remove");
     assert!(
         !out_dir.join("vm").exists(),
         "an emptied directory goes too"
